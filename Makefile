@@ -1,0 +1,131 @@
+# messenger-operator
+
+# Image carrying both binaries (manager and webhook).
+IMG ?= ghcr.io/messenger-operator/messenger-operator:dev
+
+# Tool versions, installed into bin/ from the Go module proxy.
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+KUSTOMIZE_VERSION ?= v5.8.3
+VEGETA_VERSION ?= v12.13.0
+HELM_VERSION ?= v3.22.0
+
+# Control plane built from source by hack/control-plane.sh (envtest and the kwok cluster).
+K8S_VERSION ?= 1.37.2
+ETCD_VERSION ?= 3.7.3
+KWOK_VERSION ?= 0.8.0
+export K8S_VERSION ETCD_VERSION KWOK_VERSION
+
+GOBIN_DIR := $(CURDIR)/bin
+CONTROLLER_GEN ?= $(GOBIN_DIR)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT ?= $(GOBIN_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+KUSTOMIZE ?= $(GOBIN_DIR)/kustomize-$(KUSTOMIZE_VERSION)
+VEGETA ?= $(GOBIN_DIR)/vegeta-$(VEGETA_VERSION)
+HELM ?= $(GOBIN_DIR)/helm-$(HELM_VERSION)
+
+# Tests take the control plane from here; `make test` builds it once.
+KUBEBUILDER_ASSETS ?= $(GOBIN_DIR)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)-kwok$(KWOK_VERSION)
+export KUBEBUILDER_ASSETS
+
+GO_TEST_FLAGS ?= -race -count=1 -timeout 40m
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the manager's ClusterRole from the markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## go vet.
+	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## golangci-lint.
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: control-plane
+control-plane: ## Build kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok into bin/ (once).
+	@hack/control-plane.sh $(GOBIN_DIR) >/dev/null
+
+.PHONY: test
+test: manifests generate vet control-plane ## Run every test: unit, envtest and the kwok end-to-end tests.
+	go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(GOBIN_DIR)/test.log | grep -v '^=== \|^--- PASS\|^PASS$$\|^ok ' || true
+	@hack/test-summary.sh $(GOBIN_DIR)/test.log
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
+	@hack/fuzz.sh $${FUZZTIME:-30s}
+
+.PHONY: bench
+bench: ## Benchmarks: print the performance table.
+	@echo "make bench: not there yet (see the performance issue)"
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/manager, bin/webhook and bin/simulator.
+	CGO_ENABLED=0 go build -trimpath -o $(GOBIN_DIR)/ ./cmd/...
+
+.PHONY: run
+run: manifests generate ## Run the manager against the cluster in your kubeconfig.
+	go run ./cmd/manager
+
+.PHONY: docker-build
+docker-build: ## Build the image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: demo
+demo: ## Start a local kwok cluster and show the operator at work, then clean up.
+	@hack/demo.sh
+
+##@ Deployment
+
+.PHONY: install
+install: manifests $(KUSTOMIZE) ## Install the CRDs into the cluster in your kubeconfig.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests $(KUSTOMIZE) ## Remove the CRDs.
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: manifests $(KUSTOMIZE) ## Install the operator (config/default) with image IMG.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Remove the operator.
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -f -
+
+##@ Tools
+
+$(CONTROLLER_GEN):
+	@hack/go-install.sh $@ sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+$(GOLANGCI_LINT):
+	@hack/go-install.sh $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+$(KUSTOMIZE):
+	@hack/go-install.sh $@ sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+$(VEGETA):
+	@hack/go-install.sh $@ github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
+$(HELM):
+	@hack/go-install.sh $@ helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+.PHONY: tools
+tools: $(CONTROLLER_GEN) $(KUSTOMIZE) ## Install the pinned tools into bin/.

@@ -1,0 +1,22 @@
+// Package v1alpha1 holds the messenger.handover.dev/v1alpha1 API: MessengerPage, one Facebook Page
+// served by one webhook, and HandoverPolicy, how its conversations move between the bot and people.
+//
+// +kubebuilder:object:generate=true
+// +groupName=messenger.handover.dev
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/scheme"
+)
+
+var (
+	// GroupVersion is the group and version of every kind in this package.
+	GroupVersion = schema.GroupVersion{Group: "messenger.handover.dev", Version: "v1alpha1"}
+
+	// SchemeBuilder registers the kinds of this package with a scheme.
+	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+
+	// AddToScheme adds the kinds of this package to a scheme.
+	AddToScheme = SchemeBuilder.AddToScheme
+)

@@ -1,0 +1,267 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// MessengerPageSpec declares one Facebook Page and the webhook that serves it.
+type MessengerPageSpec struct {
+	// PageID is the Facebook Page id (digits, kept as a string: ids can exceed 2^53).
+	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="pageID is immutable: create a new MessengerPage for another Page"
+	PageID string `json:"pageID"`
+
+	// AppID is our Meta app's id; echoes carrying it are our own messages.
+	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	AppID string `json:"appID"`
+
+	// SecretRef names an existing Secret in the page's namespace holding the page access token, the
+	// app secret and, optionally, the verify token. The operator reads it and never writes it.
+	SecretRef SecretReference `json:"secretRef"`
+
+	// PolicyRef names the HandoverPolicy, in the same namespace, that drives the conversation.
+	PolicyRef LocalReference `json:"policyRef"`
+
+	// GraphAPI says where and how fast the webhook calls the Graph API.
+	// +kubebuilder:default={}
+	// +optional
+	GraphAPI GraphAPISpec `json:"graphAPI,omitzero"`
+
+	// BusinessName fills the {{business_name}} placeholder of the policy's messages.
+	// +kubebuilder:validation:MaxLength=100
+	// +optional
+	BusinessName string `json:"businessName,omitempty"`
+
+	// Ingress exposes the webhook; without it no Ingress is created. Meta only calls HTTPS
+	// endpoints with a valid certificate.
+	// +optional
+	Ingress *IngressSpec `json:"ingress,omitempty"`
+
+	// Webhook shapes the webhook's pods.
+	// +kubebuilder:default={}
+	// +optional
+	Webhook WebhookSpec `json:"webhook,omitzero"`
+}
+
+// SecretReference names a Secret and the keys to read from it.
+type SecretReference struct {
+	// Name of the Secret in the page's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// PageAccessTokenKey is the key of the page access token.
+	// +kubebuilder:default=pageAccessToken
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +optional
+	PageAccessTokenKey string `json:"pageAccessTokenKey,omitempty"`
+
+	// AppSecretKey is the key of the app secret that signs webhook requests.
+	// +kubebuilder:default=appSecret
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +optional
+	AppSecretKey string `json:"appSecretKey,omitempty"`
+
+	// VerifyTokenKey is the key of the verify token. When the Secret lacks it, the operator
+	// generates one into a Secret it owns, named in status.verifyTokenSecret.
+	// +kubebuilder:default=verifyToken
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +optional
+	VerifyTokenKey string `json:"verifyTokenKey,omitempty"`
+}
+
+// LocalReference names an object in the same namespace.
+type LocalReference struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Name string `json:"name"`
+}
+
+// GraphAPISpec says where and how fast to call the Graph API.
+type GraphAPISpec struct {
+	// BaseURL of the Graph API.
+	// +kubebuilder:default="https://graph.facebook.com"
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
+	// +kubebuilder:validation:MaxLength=2048
+	// +optional
+	BaseURL string `json:"baseURL,omitempty"`
+
+	// Version of the Graph API, such as v25.0.
+	// +kubebuilder:default="v25.0"
+	// +kubebuilder:validation:Pattern=`^v[0-9]{1,3}\.[0-9]{1,3}$`
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// MaxSendsPerSecond limits Send API calls for this page, under Meta's 300 calls/s per Page.
+	// 0 means no limit (for benchmarks against a fake Graph API).
+	// +kubebuilder:default=250
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=300
+	// +optional
+	MaxSendsPerSecond *int32 `json:"maxSendsPerSecond,omitempty"`
+}
+
+// IngressSpec exposes the webhook through an Ingress.
+type IngressSpec struct {
+	// Host is the public DNS name Meta calls.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$`
+	Host string `json:"host"`
+
+	// Path of the webhook, also used by the webhook itself when there is no Ingress.
+	// +kubebuilder:default="/webhook"
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^/[-._~/a-zA-Z0-9]*$`
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// ClassName is the IngressClass to use.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ClassName *string `json:"className,omitempty"`
+
+	// TLS terminates HTTPS at the Ingress, from a Secret or a cert-manager issuer.
+	// +optional
+	TLS *IngressTLS `json:"tls,omitempty"`
+
+	// Annotations added to the Ingress.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// IngressTLS names the certificate Secret and, optionally, the cert-manager issuer that fills it.
+type IngressTLS struct {
+	// SecretName holds (or, with an issuer, will hold) the certificate.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	SecretName string `json:"secretName"`
+
+	// Issuer asks cert-manager's ingress-shim for the certificate.
+	// +optional
+	Issuer *IssuerReference `json:"issuer,omitempty"`
+}
+
+// IssuerReference names a cert-manager Issuer or ClusterIssuer.
+type IssuerReference struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
+	// +kubebuilder:default=ClusterIssuer
+	// +optional
+	Kind string `json:"kind,omitempty"`
+}
+
+// WebhookSpec shapes the webhook's pods.
+type WebhookSpec struct {
+	// Replicas of the webhook: 0 or 1.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self <= 1",message="replicas must be 0 or 1: thread state is kept per process until a shared store exists"
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Image overrides the operator's webhook image for this page.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// Resources of the webhook container.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// PodAnnotations are added to the webhook pods.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+
+	// PodLabels are added to the webhook pods.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+
+	// NodeSelector of the webhook pods.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// Tolerations of the webhook pods.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+}
+
+// MessengerPageStatus tells what the operator and the webhook know of the page.
+type MessengerPageStatus struct {
+	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, IngressTLS,
+	// SharedApp.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ObservedGeneration is the generation last reconciled; -1 until then.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// WebhookURL is where Meta should call the webhook.
+	// +optional
+	WebhookURL string `json:"webhookURL,omitempty"`
+
+	// Policy is the HandoverPolicy resolved at the last reconcile.
+	// +optional
+	Policy *ResolvedPolicy `json:"policy,omitempty"`
+
+	// VerifyTokenSecret names the Secret holding the verify token the webhook uses: the user's, or
+	// one the operator generated.
+	// +optional
+	VerifyTokenSecret string `json:"verifyTokenSecret,omitempty"`
+
+	// ReadyReplicas of the webhook Deployment.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+}
+
+// ResolvedPolicy names the HandoverPolicy in use and the generation seen.
+type ResolvedPolicy struct {
+	Name       string `json:"name"`
+	Generation int64  `json:"generation,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=mpage;mpages,categories=messenger
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.webhookURL`
+// +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.status.policy.name`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// MessengerPage is one Facebook Page served by one webhook.
+type MessengerPage struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec MessengerPageSpec `json:"spec"`
+	// +kubebuilder:default={"observedGeneration":-1}
+	// +optional
+	Status MessengerPageStatus `json:"status,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// MessengerPageList is a list of MessengerPages.
+type MessengerPageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []MessengerPage `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&MessengerPage{}, &MessengerPageList{})
+}

@@ -1,0 +1,196 @@
+// Package handover decides what the bot does with a Messenger event: answer, pass the thread to
+// people, take it back, or stay silent. It is a pure function of (event, policy, thread state,
+// now): it never calls out (no HTTP, no Graph API, no clock of its own). The webhook turns
+// requests into Events, runs the Actions it returns against the Graph API, and feeds the
+// outcomes back through Outcome.
+//
+// This file is the contract between the engine and the webhook; the rest of the package
+// implements it.
+package handover
+
+import (
+	"time"
+)
+
+// Channel is the webhook array an event came in: messaging (we own the thread, or the Page has no
+// default app) or standby (another app owns it).
+type Channel int
+
+const (
+	Messaging Channel = iota
+	Standby
+)
+
+// EventKind is what an event is.
+type EventKind int
+
+const (
+	KindOther        EventKind = iota // reads, deliveries, reactions, edits, referrals, unknown kinds
+	KindMessage                       // a user's message (text, quick-reply tap, attachment)
+	KindEcho                          // message_echoes: something the Page sent, from any app or a person
+	KindPostback                      // a postback button, Get Started, persistent menu
+	KindPassThreadControl             // messaging_handovers: control passed to an app
+	KindTakeThreadControl             // messaging_handovers: control taken from us
+	KindRequestThreadControl          // messaging_handovers: another app asks us for control
+)
+
+// Event is one parsed webhook event, with every id normalised to a string.
+type Event struct {
+	Kind      EventKind
+	Channel   Channel
+	PageID    string // entry.id
+	PSID      string // the user: sender.id, or recipient.id on echoes
+	Timestamp time.Time
+
+	MID               string // message or postback mid; empty for handover events
+	Text              string // message text; the button title on a quick-reply tap
+	HasQuickReply     bool
+	QuickReplyPayload string // may be empty on standby (unverified platform behaviour)
+	HasAttachments    bool
+
+	PostbackTitle   string
+	PostbackPayload string // never present on standby
+
+	EchoAppID string // the app that sent an echo
+	Metadata  string // echo metadata, or handover metadata
+
+	NewOwnerAppID       string // pass/take: who owns the thread now
+	PreviousOwnerAppID  string // pass/take: who owned it (empty when idle)
+	RequestedOwnerAppID string // request: who asks
+}
+
+// Owner is who owns a thread as far as the webhook knows.
+type Owner int
+
+const (
+	OwnerUnknown Owner = iota // after a restart, or after a 2018300 answer: ask thread_owner
+	OwnerUs
+	OwnerOther // OwnerAppID says which app
+	OwnerIdle  // nobody: released, or expired
+)
+
+// Thread is what the webhook remembers of one conversation (page, PSID). The engine returns the
+// new state with every decision; the store keeps it.
+type Thread struct {
+	Owner      Owner
+	OwnerAppID string
+
+	// PassedAt is when we passed the thread to people; zero when we own it.
+	PassedAt time.Time
+	// AgentActive is set when an echo from another app shows a person replying; the bot then stays
+	// silent for this user until Done, a take-back trigger or the idle timeout.
+	AgentActive bool
+	// LastAgentAt is the time of the last agent echo.
+	LastAgentAt time.Time
+	// ErrorSent is set when the last thing the bot sent was the error message (never twice in a
+	// row); any other send clears it.
+	ErrorSent bool
+	// Unreachable is set after 551 or 2018278: no error message, no retries.
+	Unreachable bool
+}
+
+// Page is the compiled configuration of one page: what the engine needs of the MessengerPage and
+// its HandoverPolicy. Build it with Compile; swap it atomically on every change.
+type Page struct {
+	PageID       string
+	AppID        string
+	BusinessName string
+	Policy       *Policy
+}
+
+// ActionKind is what the webhook must do.
+type ActionKind int
+
+const (
+	ActSend        ActionKind = iota // Send API call with Message
+	ActPass                          // pass_thread_control to TargetAppID with Metadata
+	ActTake                          // take_thread_control with Metadata
+	ActResolveOwner                  // GET thread_owner, then call Outcome with the result
+)
+
+// Action is one Graph call to make for a thread. Then runs only after this action succeeded
+// (take, then send), in order; a failed action drops its Then.
+type Action struct {
+	Kind ActionKind
+	PSID string
+
+	Message *OutMessage // ActSend
+
+	TargetAppID string // ActPass
+	Metadata    string // ActPass, ActTake
+
+	Then []Action
+
+	// Reason names why the engine chose this (for metrics and logs): "welcome", "handoff",
+	// "take_back", "done", "request", "idle_timeout", "outside_hours", "error".
+	Reason string
+}
+
+// OutMessage is a policy message to send, before its placeholders are filled. Render turns it into
+// the Send API's message object.
+type OutMessage struct {
+	Text         string // may hold {{first_name}} and {{business_name}}
+	QuickReplies []QuickReply
+	Buttons      *ButtonTemplate
+	Cards        []Card
+	// NeedsFirstName is true when Text uses {{first_name}}: the webhook looks the profile up
+	// (cached per PSID) and falls back to FirstNameFallback.
+	NeedsFirstName    bool
+	FirstNameFallback string
+}
+
+// QuickReply, ButtonTemplate, Button and Card mirror the API types in a form free of Kubernetes.
+type QuickReply struct{ Title, Payload string }
+type ButtonTemplate struct {
+	Text    string
+	Buttons []Button
+}
+type Button struct{ Type, Title, Payload, URL string }
+type Card struct {
+	Title, Subtitle, ImageURL string
+	Buttons                   []Button
+}
+
+// Decision is the engine's answer: the thread's new state and what to do. No actions means stay
+// silent.
+type Decision struct {
+	Thread  Thread
+	Actions []Action
+	// Ignored says why nothing was done, for metrics: "echo_own", "agent_active", "standby",
+	// "not_user_input", "other_page", ...
+	Ignored string
+}
+
+// Result is the outcome of one action as the webhook saw it.
+type Result struct {
+	Action Action
+	OK     bool
+	// Code and Subcode of a Graph error (0 when the call did not reach Graph or succeeded).
+	Code, Subcode int
+	// Message of a Graph error, to recognise "Handover Protocol APIs disabled for this page".
+	Message string
+	// Owner and OwnerAppID answer ActResolveOwner.
+	Owner      Owner
+	OwnerAppID string
+	// Failed is true when handling failed inside our process (retries exhausted, a bug): the
+	// engine may answer with the error message.
+	Failed bool
+}
+
+// The functions of the contract, implemented in this package:
+//
+//	Compile(page, appID, businessName string, spec *v1alpha1.HandoverPolicySpec) (*Policy, error)
+//	    validates what the schema cannot (patterns, time zone) and precompiles triggers.
+//	Decide(p *Page, ev Event, th Thread, now time.Time) Decision
+//	    for one event of one thread.
+//	Outcome(p *Page, th Thread, r Result, now time.Time) Decision
+//	    after an action ran: updates the thread (2018300 => owner other/unknown, take refused =>
+//	    silent and TakeRefused, 551/2018278 => unreachable) and may return follow-up actions
+//	    (after ActResolveOwner, the decision deferred on it; after a failure, the error message).
+//	Tick(p *Page, th Thread, now time.Time) Decision
+//	    for timers: the idle timeout taking the thread back. NextTick(p, th) says when to call it.
+//	Render(m *OutMessage, firstName, businessName string) map[string]any
+//	    the Send API "message" object, placeholders filled, text cut safely to the limits.
+//	TakeRefused(r Result) bool
+//	    Conversation Routing refused a take: 100/2534037 on take, take blocked without a default
+//	    app, or "Handover Protocol APIs disabled" - the page gets a HandoverPermitted=False warning.
