@@ -1,0 +1,135 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// HandoverPolicyReconciler reports whether a policy is usable (what CEL cannot check: patterns
+// and the time zone) and how many pages use it. The webhook compiles and runs the policy.
+type HandoverPolicyReconciler struct {
+	client.Client
+	Scheme *runtime.Scheme
+}
+
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies/status,verbs=get;update;patch
+
+// Reconcile checks one policy and writes its status when something changed.
+func (r *HandoverPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var policy messengerv1alpha1.HandoverPolicy
+	if err := r.Get(ctx, req.NamespacedName, &policy); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	var pages messengerv1alpha1.MessengerPageList
+	if err := r.List(ctx, &pages, client.InNamespace(policy.Namespace),
+		client.MatchingFields{IndexPolicyRef: policy.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	before := policy.Status.DeepCopy()
+	policy.Status.ObservedGeneration = policy.Generation
+	policy.Status.Pages = int32(len(pages.Items))
+	ready := metav1.Condition{
+		Type:               messengerv1alpha1.ConditionReady,
+		Status:             metav1.ConditionTrue,
+		Reason:             messengerv1alpha1.ReasonValid,
+		Message:            "policy is valid",
+		ObservedGeneration: policy.Generation,
+	}
+	if errs := policy.Spec.Validate(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		ready.Status = metav1.ConditionFalse
+		ready.Reason = errs[0].Reason
+		ready.Message = strings.Join(msgs, "; ")
+	}
+	apimeta.SetStatusCondition(&policy.Status.Conditions, ready)
+	// kstatus: a policy that cannot be fixed by waiting is Stalled.
+	if ready.Status == metav1.ConditionFalse {
+		apimeta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{
+			Type: messengerv1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
+			Reason: ready.Reason, Message: ready.Message, ObservedGeneration: policy.Generation,
+		})
+	} else {
+		apimeta.RemoveStatusCondition(&policy.Status.Conditions, messengerv1alpha1.ConditionStalled)
+	}
+
+	if statusEqual(before, &policy.Status) {
+		return ctrl.Result{}, nil
+	}
+	patch := client.MergeFrom(&messengerv1alpha1.HandoverPolicy{Status: *before})
+	return ctrl.Result{}, r.Status().Patch(ctx, &policy, patch)
+}
+
+// statusEqual compares everything but the conditions' transition times, which SetStatusCondition
+// keeps stable anyway.
+func statusEqual(a, b *messengerv1alpha1.HandoverPolicyStatus) bool {
+	if a.ObservedGeneration != b.ObservedGeneration || a.Pages != b.Pages || len(a.Conditions) != len(b.Conditions) {
+		return false
+	}
+	for _, c := range a.Conditions {
+		d := apimeta.FindStatusCondition(b.Conditions, c.Type)
+		if d == nil || d.Status != c.Status || d.Reason != c.Reason || d.Message != c.Message ||
+			d.ObservedGeneration != c.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+// SetupWithManager watches policies, and pages to count them. It needs SetupIndexes.
+func (r *HandoverPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&messengerv1alpha1.HandoverPolicy{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&messengerv1alpha1.MessengerPage{}, pagePolicyHandler{}).
+		Named("handoverpolicy").
+		Complete(r)
+}
+
+// pagePolicyHandler enqueues the policy a page uses, and on an edit of policyRef the old one too,
+// so both counts stay right.
+type pagePolicyHandler struct{}
+
+var _ handler.EventHandler = pagePolicyHandler{}
+
+type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+func enqueuePolicy(q queue, o client.Object) {
+	p, ok := o.(*messengerv1alpha1.MessengerPage)
+	if !ok || p.Spec.PolicyRef.Name == "" {
+		return
+	}
+	q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.PolicyRef.Name}})
+}
+
+func (pagePolicyHandler) Create(_ context.Context, e event.CreateEvent, q queue) {
+	enqueuePolicy(q, e.Object)
+}
+func (pagePolicyHandler) Update(_ context.Context, e event.UpdateEvent, q queue) {
+	enqueuePolicy(q, e.ObjectOld)
+	enqueuePolicy(q, e.ObjectNew)
+}
+func (pagePolicyHandler) Delete(_ context.Context, e event.DeleteEvent, q queue) {
+	enqueuePolicy(q, e.Object)
+}
+func (pagePolicyHandler) Generic(_ context.Context, e event.GenericEvent, q queue) {
+	enqueuePolicy(q, e.Object)
+}

@@ -1,0 +1,126 @@
+package controllers_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/controllers"
+	"github.com/messenger-operator/messenger-operator/internal/testenv"
+)
+
+// The policy reconciler reports what CEL cannot check (a bad pattern, a bad time zone), recovers
+// when the policy is fixed, and counts the pages that use the policy.
+func TestPolicyReconciler(t *testing.T) {
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := controllers.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&controllers.HandoverPolicyReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}).SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mgr.Start(ctx) }()
+	c := env.Client
+
+	waitReady := func(name string, status metav1.ConditionStatus, reason string, pages int32, msg string) {
+		t.Helper()
+		var last messengerv1alpha1.HandoverPolicy
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: name}, &last); err == nil {
+				r := apimeta.FindStatusCondition(last.Status.Conditions, messengerv1alpha1.ConditionReady)
+				if r != nil && r.Status == status && r.Reason == reason && last.Status.Pages == pages &&
+					last.Status.ObservedGeneration == last.Generation && r.ObservedGeneration == last.Generation &&
+					strings.Contains(r.Message, msg) {
+					stalled := apimeta.IsStatusConditionTrue(last.Status.Conditions, messengerv1alpha1.ConditionStalled)
+					if stalled != (status == metav1.ConditionFalse) {
+						t.Fatalf("Stalled=%v with Ready=%s", stalled, status)
+					}
+					return
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("policy %s: want Ready=%s/%s pages=%d message~%q, have %+v", name, status, reason, pages, msg, last.Status)
+	}
+
+	bad := &messengerv1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "bad", Namespace: "default"}}
+	bad.Spec.Handoff.Triggers.Patterns = []string{`order\s+#\d+`, `(unclosed`}
+	bad.Spec.BusinessHours = &messengerv1alpha1.BusinessHours{
+		TimeZone: "Mars/Olympus_Mons",
+		Windows:  []messengerv1alpha1.HoursWindow{{Day: "Monday", Start: "09:00", End: "17:00"}},
+	}
+	if err := c.Create(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	waitReady("bad", metav1.ConditionFalse, messengerv1alpha1.ReasonInvalidPattern, 0, "spec.handoff.triggers.patterns[1]")
+	waitReady("bad", metav1.ConditionFalse, messengerv1alpha1.ReasonInvalidPattern, 0, `unknown time zone "Mars/Olympus_Mons"`)
+
+	// Fix the pattern: the time zone is still wrong.
+	update(t, c, bad, func() { bad.Spec.Handoff.Triggers.Patterns = []string{`order\s+#\d+`} })
+	waitReady("bad", metav1.ConditionFalse, messengerv1alpha1.ReasonInvalidTimeZone, 0, "spec.businessHours.timeZone")
+
+	// Fix the zone: Ready.
+	update(t, c, bad, func() { bad.Spec.BusinessHours.TimeZone = "America/Sao_Paulo" })
+	waitReady("bad", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 0, "valid")
+
+	// Pages that use it are counted, and moving a page to another policy updates both counts.
+	good := &messengerv1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "good", Namespace: "default"}}
+	if err := c.Create(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"page-a", "page-b"} {
+		p := &messengerv1alpha1.MessengerPage{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}}
+		p.Spec.PageID = []string{"1001", "1002"}[i]
+		p.Spec.AppID = "42"
+		p.Spec.SecretRef.Name = "creds"
+		p.Spec.PolicyRef.Name = "good"
+		if err := c.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitReady("good", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 2, "")
+	moved := &messengerv1alpha1.MessengerPage{ObjectMeta: metav1.ObjectMeta{Name: "page-b", Namespace: "default"}}
+	update(t, c, moved, func() { moved.Spec.PolicyRef.Name = "bad" })
+	waitReady("good", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 1, "")
+	waitReady("bad", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 1, "")
+	if err := c.Delete(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	waitReady("bad", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 0, "")
+}
+
+// update reads obj, applies mutate and writes it back, retrying on conflicts with controllers.
+func update(t *testing.T, c client.Client, obj client.Object, mutate func()) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		mutate()
+		return c.Update(context.Background(), obj)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const goodPage = `apiVersion: messenger.handover.dev/v1alpha1
+kind: MessengerPage
+metadata: {name: %s}
+spec:
+  pageID: "1000000000000002"
+  appID: "42"
+  secretRef: {name: creds}
+  policyRef: {name: support}
+%s`
+
+const goodPolicy = `apiVersion: messenger.handover.dev/v1alpha1
+kind: HandoverPolicy
+metadata: {name: %s}
+spec:
+%s`
+
+// Every bad object is rejected at apply with a message that names the field and says why.
+func TestInvalidObjectsAreRejected(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	qrs := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "\n      - {title: t%d, payload: p%d}", i, i)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name string
+		page bool   // a MessengerPage (else a HandoverPolicy)
+		spec string // extra spec lines (pages) or the whole spec (policies)
+		drop string // a line removed from the good page
+		want []string
+	}{
+		{name: "valid page (control)", page: true, spec: "  graphAPI: {}\n", want: nil},
+		{name: "page id missing", page: true, drop: `pageID: "1000000000000002"`, want: []string{"spec.pageID", "Required"}},
+		{name: "page id not digits", page: true, drop: `pageID: "1000000000000002"`, spec: "  pageID: page-1\n", want: []string{"spec.pageID"}},
+		{name: "app id missing", page: true, drop: `appID: "42"`, want: []string{"spec.appID", "Required"}},
+		{name: "secretRef missing", page: true, drop: "secretRef: {name: creds}", want: []string{"spec.secretRef", "Required"}},
+		{name: "policyRef missing", page: true, drop: "policyRef: {name: support}", want: []string{"spec.policyRef", "Required"}},
+		{name: "secret name not a DNS name", page: true, drop: "secretRef: {name: creds}", spec: "  secretRef: {name: Creds_1}\n", want: []string{"spec.secretRef.name"}},
+		{name: "graph version", page: true, spec: "  graphAPI: {version: \"25\"}\n", want: []string{"spec.graphAPI.version"}},
+		{name: "graph base URL scheme", page: true, spec: "  graphAPI: {baseURL: \"ftp://graph\"}\n", want: []string{"spec.graphAPI.baseURL"}},
+		{name: "sends above Meta's limit", page: true, spec: "  graphAPI: {maxSendsPerSecond: 301}\n", want: []string{"spec.graphAPI.maxSendsPerSecond", "300"}},
+		{name: "negative sends", page: true, spec: "  graphAPI: {maxSendsPerSecond: -1}\n", want: []string{"spec.graphAPI.maxSendsPerSecond"}},
+		{name: "two replicas", page: true, spec: "  webhook: {replicas: 2}\n", want: []string{"spec.webhook.replicas", "thread state is kept per process"}},
+		{name: "ingress host", page: true, spec: "  ingress: {host: \"Not A Host\"}\n", want: []string{"spec.ingress.host"}},
+		{name: "ingress path", page: true, spec: "  ingress: {host: a.example.com, path: webhook}\n", want: []string{"spec.ingress.path"}},
+		{name: "issuer kind", page: true, spec: "  ingress: {host: a.example.com, tls: {secretName: t, issuer: {name: le, kind: Vault}}}\n", want: []string{"spec.ingress.tls.issuer.kind", "Issuer"}},
+		{name: "tls without secret", page: true, spec: "  ingress: {host: a.example.com, tls: {issuer: {name: le}}}\n", want: []string{"spec.ingress.tls.secretName", "Required"}},
+		{name: "business name too long", page: true, spec: "  businessName: " + long(101) + "\n", want: []string{"spec.businessName", "100"}},
+
+		{name: "text too long", spec: "  welcome: {text: " + long(2000) + "}", want: []string{"spec.welcome.text", "1999"}},
+		{name: "fourteen quick replies", spec: "  welcome:\n    text: hi\n    quickReplies:" + qrs(14), want: []string{"spec.welcome.quickReplies", "13"}},
+		{name: "quick reply title", spec: "  welcome: {text: hi, quickReplies: [{title: " + long(21) + ", payload: p}]}", want: []string{"spec.welcome.quickReplies[0].title", "20"}},
+		{name: "quick reply payload", spec: "  welcome: {text: hi, quickReplies: [{title: t, payload: " + long(1001) + "}]}", want: []string{"spec.welcome.quickReplies[0].payload", "1000"}},
+		{name: "quick reply without payload", spec: "  welcome: {text: hi, quickReplies: [{title: t}]}", want: []string{"spec.welcome.quickReplies[0].payload", "Required"}},
+		{name: "message without text", spec: "  done: {quickReplies: [{title: t, payload: p}]}", want: []string{"spec.done", "text is required"}},
+		{name: "four buttons", spec: "  welcome: {text: hi, buttons: {text: pick, buttons: [{type: postback, title: a, payload: a}, {type: postback, title: b, payload: b}, {type: postback, title: c, payload: c}, {type: postback, title: d, payload: d}]}}", want: []string{"spec.welcome.buttons.buttons", "3"}},
+		{name: "no buttons", spec: "  welcome: {text: hi, buttons: {text: pick, buttons: []}}", want: []string{"spec.welcome.buttons.buttons"}},
+		{name: "button text", spec: "  welcome: {text: hi, buttons: {text: " + long(641) + ", buttons: [{type: postback, title: a, payload: a}]}}", want: []string{"spec.welcome.buttons.text", "640"}},
+		{name: "postback without payload", spec: "  welcome: {text: hi, buttons: {text: pick, buttons: [{type: postback, title: a}]}}", want: []string{"spec.welcome.buttons.buttons[0]", "needs a payload"}},
+		{name: "url button without https", spec: "  welcome: {text: hi, buttons: {text: pick, buttons: [{type: web_url, title: a, url: \"http://x\"}]}}", want: []string{"spec.welcome.buttons.buttons[0].url"}},
+		{name: "button type", spec: "  welcome: {text: hi, buttons: {text: pick, buttons: [{type: call, title: a}]}}", want: []string{"spec.welcome.buttons.buttons[0].type"}},
+		{name: "eleven cards", spec: "  welcome:\n    text: hi\n    cards:" + strings.Repeat("\n      - {title: c, subtitle: s}", 11), want: []string{"spec.welcome.cards", "10"}},
+		{name: "card title", spec: "  welcome: {text: hi, cards: [{title: " + long(81) + ", subtitle: s}]}", want: []string{"spec.welcome.cards[0].title", "80"}},
+		{name: "card subtitle", spec: "  welcome: {text: hi, cards: [{title: t, subtitle: " + long(81) + "}]}", want: []string{"spec.welcome.cards[0].subtitle", "80"}},
+		{name: "card with only a title", spec: "  welcome: {text: hi, cards: [{title: t}]}", want: []string{"spec.welcome.cards[0]", "needs a subtitle"}},
+		{name: "buttons and cards", spec: "  welcome: {text: hi, buttons: {text: b, buttons: [{type: postback, title: a, payload: a}]}, cards: [{title: t, subtitle: s}]}", want: []string{"spec.welcome", "not both"}},
+		{name: "metadata too long", spec: "  handoff: {metadata: " + long(1000) + "}", want: []string{"spec.handoff.metadata", "999"}},
+		{name: "target app not digits", spec: "  handoff: {targetAppID: inbox}", want: []string{"spec.handoff.targetAppID"}},
+		{name: "on request", spec: "  onRequest: Maybe", want: []string{"spec.onRequest", "Pass", "Ignore"}},
+		{name: "idle timeout too short", spec: "  agentIdleTimeout: 500ms", want: []string{"spec.agentIdleTimeout", "at least 1s"}},
+		{name: "idle timeout too long", spec: "  agentIdleTimeout: 200h", want: []string{"spec.agentIdleTimeout", "at most 168h"}},
+		{name: "window day", spec: "  businessHours: {timeZone: UTC, windows: [{day: Funday, start: \"09:00\", end: \"17:00\"}]}", want: []string{"spec.businessHours.windows[0].day"}},
+		{name: "window time", spec: "  businessHours: {timeZone: UTC, windows: [{day: Monday, start: \"25:00\", end: \"17:00\"}]}", want: []string{"spec.businessHours.windows[0].start"}},
+		{name: "empty window", spec: "  businessHours: {timeZone: UTC, windows: [{day: Monday, start: \"09:00\", end: \"09:00\"}]}", want: []string{"spec.businessHours.windows[0]", "start and end must differ"}},
+		{name: "no windows", spec: "  businessHours: {timeZone: UTC, windows: []}", want: []string{"spec.businessHours.windows"}},
+		{name: "pass to nobody", spec: "  businessHours: {timeZone: UTC, windows: [{day: Monday, start: \"09:00\", end: \"17:00\"}], outsideHours: {action: PassTo}}", want: []string{"spec.businessHours", "appID is required"}},
+		{name: "outside action", spec: "  businessHours: {timeZone: UTC, windows: [{day: Monday, start: \"09:00\", end: \"17:00\"}], outsideHours: {action: Wait}}", want: []string{"spec.businessHours.outsideHours.action"}},
+		{name: "empty keyword", spec: "  handoff: {triggers: {keywords: [\"\"]}}", want: []string{"spec.handoff.triggers.keywords[0]"}},
+	}
+	ctx := context.Background()
+	bad := 0
+	for _, c := range cases {
+		if c.want != nil {
+			bad++
+		}
+	}
+	if bad < 20 {
+		t.Errorf("the table holds %d bad objects; it must hold at least 20", bad)
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			name := fmt.Sprintf("bad-%d", i)
+			var doc string
+			if c.page {
+				base := goodPage
+				if c.drop != "" {
+					base = strings.Replace(base, "  "+c.drop+"\n", "", 1)
+				}
+				doc = fmt.Sprintf(base, name, c.spec)
+			} else {
+				doc = fmt.Sprintf(goodPolicy, name, c.spec)
+			}
+			_, err := apply(ctx, doc)
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("valid object rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted, want a rejection naming %v", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestPageIDIsImmutable(t *testing.T) {
+	ctx := context.Background()
+	if _, err := apply(ctx, fmt.Sprintf(goodPage, "immutable", "")); err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(fmt.Sprintf(goodPage, "immutable", ""), "1000000000000002", "1000000000000003", 1)
+	_, err := apply(ctx, changed)
+	if err == nil || !strings.Contains(err.Error(), "spec.pageID") || !strings.Contains(err.Error(), "immutable") {
+		t.Fatalf("changing pageID: err = %v, want an immutability error on spec.pageID", err)
+	}
+}
