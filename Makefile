@@ -66,8 +66,7 @@ control-plane: ## Build kube-apiserver, kube-controller-manager, kube-scheduler,
 
 .PHONY: test
 test: manifests generate vet control-plane ## Run every test: unit, envtest and the kwok end-to-end tests.
-	go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(GOBIN_DIR)/test.log | grep -v '^=== \|^--- PASS\|^PASS$$\|^ok ' || true
-	@hack/test-summary.sh $(GOBIN_DIR)/test.log
+	@GO_TEST_FLAGS="$(GO_TEST_FLAGS)" hack/test.sh
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
