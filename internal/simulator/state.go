@@ -1,0 +1,326 @@
+package simulator
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Simulator is an in-process Messenger Platform. Create it with New, serve Handler (or Start), drive
+// it with Customer, Inbox and App, and read Transcript, Messages, Calls and Owner.
+type Simulator struct {
+	opts  Options
+	clock Clock
+
+	mu         sync.Mutex
+	pages      map[string]*page
+	pageOrder  []string
+	apps       map[string]*app
+	appOrder   []string // configured apps, then the inbox
+	tokens     map[string]*tokenInfo
+	steps      []Step
+	calls      map[string]int
+	callLog    []Call
+	faults     []*faultRule
+	routed     map[string][]Routed
+	deliveries []Delivery
+	// collect gathers the deliveries queued by the scripted action in progress (nil otherwise), so
+	// the action can return once they are done.
+	collect []*queued
+
+	changes notifier
+	dq      *deliverer
+	closing chan struct{}
+	closeMu sync.Once
+}
+
+type page struct {
+	id, name     string
+	defaultApp   string   // app id, "" = zero-config
+	apps         []string // connected app ids, inbox included
+	getStarted   string
+	subscribed   map[string][]string // app id -> Page-level subscribed fields
+	subOrder     []string
+	threads      map[string]*thread
+	users        map[string]*user
+	hopDisabled  bool
+	inboxHonours bool
+	inboxDone    string // app id; "" = default app or release
+	lastStamp    int64
+	failingSince map[string]time.Time // app id -> first failed delivery of the current streak
+}
+
+type app struct {
+	id, name, secret   string
+	builtin            bool // the Page Inbox: Meta's own, no callback
+	canTake            bool
+	humanAgent         bool
+	profileAccess      bool
+	extraProfileFields bool
+	requireProof       bool
+	honourRequests     bool
+	sub                *appSubscription
+}
+
+// appSubscription is the app-level webhook subscription for object "page".
+type appSubscription struct {
+	callbackURL string
+	verifyToken string
+	fields      map[string]string // field -> webhook version
+	order       []string
+}
+
+type thread struct {
+	psid     string
+	owner    string    // app id, "" = idle
+	expires  time.Time // ownership expiry (24 h of inactivity, or extended)
+	lastUser time.Time // last user->business message (zero = never): the messaging window
+	messages []Message
+}
+
+type user struct {
+	cfg        UserConfig
+	interacted bool // opted in by writing to the Page: profile becomes available
+}
+
+// New builds a simulator from opts. It starts no listener: serve Handler() or call Start.
+func New(opts Options) (*Simulator, error) {
+	opts.applyDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	s := &Simulator{
+		opts:    opts,
+		clock:   opts.Clock,
+		pages:   map[string]*page{},
+		apps:    map[string]*app{},
+		tokens:  map[string]*tokenInfo{},
+		calls:   map[string]int{},
+		routed:  map[string][]Routed{},
+		closing: make(chan struct{}),
+	}
+	s.changes.ch = make(chan struct{})
+	s.dq = newDeliverer(s)
+	for _, c := range opts.Apps {
+		a := &app{id: c.ID, name: c.Name, secret: c.Secret, canTake: c.CanTake, humanAgent: c.HumanAgent,
+			profileAccess: !c.NoProfileAccess, extraProfileFields: c.ExtraProfileFields,
+			requireProof: c.RequireAppSecretProof, honourRequests: c.HonourRequests}
+		if a.name == "" {
+			a.name = "app-" + c.ID
+		}
+		if c.CallbackURL != "" {
+			a.sub = &appSubscription{callbackURL: c.CallbackURL, verifyToken: c.VerifyToken, fields: map[string]string{}}
+			a.sub.add(fieldsOrAll(c.Fields), opts.GraphVersion)
+		}
+		s.apps[a.id] = a
+		s.appOrder = append(s.appOrder, a.id)
+	}
+	s.apps[InboxAppID] = &app{id: InboxAppID, name: InboxName, builtin: true, canTake: true, humanAgent: true, profileAccess: true}
+	s.appOrder = append(s.appOrder, InboxAppID)
+
+	for _, pc := range opts.Pages {
+		p := &page{id: pc.ID, name: pc.Name, getStarted: pc.GetStartedPayload, subscribed: map[string][]string{},
+			threads: map[string]*thread{}, users: map[string]*user{}, hopDisabled: pc.HandoverAPIsDisabled,
+			inboxHonours: pc.InboxHonoursRequests, failingSince: map[string]time.Time{}}
+		if p.name == "" {
+			p.name = "Page " + pc.ID
+		}
+		if p.getStarted == "" {
+			p.getStarted = "GET_STARTED"
+		}
+		connected := pc.Apps
+		if len(connected) == 0 {
+			for _, c := range opts.Apps {
+				connected = append(connected, c.ID)
+			}
+		}
+		for _, ref := range connected {
+			a := s.appByRef(ref)
+			if a == nil || a.builtin {
+				return nil, fmt.Errorf("simulator: page %s: unknown app %q", pc.ID, ref)
+			}
+			p.apps = append(p.apps, a.id)
+		}
+		p.apps = append(p.apps, InboxAppID)
+		if pc.DefaultApp != "" {
+			a := s.appByRef(pc.DefaultApp)
+			if a == nil || !p.connected(a.id) {
+				return nil, fmt.Errorf("simulator: page %s: default app %q is not connected", pc.ID, pc.DefaultApp)
+			}
+			p.defaultApp = a.id
+		}
+		if pc.InboxDoneTarget != "" {
+			a := s.appByRef(pc.InboxDoneTarget)
+			if a == nil || !p.connected(a.id) {
+				return nil, fmt.Errorf("simulator: page %s: inbox done target %q is not connected", pc.ID, pc.InboxDoneTarget)
+			}
+			p.inboxDone = a.id
+		}
+		for _, id := range p.apps {
+			a := s.apps[id]
+			if a.sub != nil && !s.appConfig(id).NotSubscribedToPages {
+				p.subscribe(id, fieldsOrAll(s.appConfig(id).Fields))
+			}
+		}
+		for _, u := range pc.Users {
+			if u.PSID == "" {
+				return nil, fmt.Errorf("simulator: page %s: a user without PSID", pc.ID)
+			}
+			p.users[u.PSID] = &user{cfg: u}
+		}
+		s.pages[p.id] = p
+		s.pageOrder = append(s.pageOrder, p.id)
+	}
+	for _, t := range opts.Tokens {
+		a := s.appByRef(t.App)
+		p := s.pages[t.Page]
+		if a == nil || a.builtin || p == nil || !p.connected(a.id) || t.Token == "" {
+			return nil, fmt.Errorf("simulator: token for app %q on page %q: app not connected or empty token", t.App, t.Page)
+		}
+		s.tokens[t.Token] = &tokenInfo{app: a.id, page: p.id}
+	}
+	return s, nil
+}
+
+// Close stops deliveries and releases hanging requests.
+func (s *Simulator) Close() {
+	s.closeMu.Do(func() {
+		close(s.closing)
+		s.dq.stop()
+	})
+}
+
+func (s *Simulator) appConfig(id string) AppConfig {
+	for _, c := range s.opts.Apps {
+		if c.ID == id {
+			return c
+		}
+	}
+	return AppConfig{}
+}
+
+// appByRef finds an app by id or readable name.
+func (s *Simulator) appByRef(ref string) *app {
+	if a, ok := s.apps[ref]; ok {
+		return a
+	}
+	for _, id := range s.appOrder {
+		if s.apps[id].name == ref {
+			return s.apps[id]
+		}
+	}
+	return nil
+}
+
+func (s *Simulator) appName(id string) string {
+	if id == "" {
+		return "none"
+	}
+	if a, ok := s.apps[id]; ok {
+		return a.name
+	}
+	return id
+}
+
+func (p *page) connected(appID string) bool {
+	for _, id := range p.apps {
+		if id == appID {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *page) zeroConfig() bool { return p.defaultApp == "" }
+
+func (p *page) subscribe(appID string, fields []string) {
+	if _, ok := p.subscribed[appID]; !ok {
+		p.subOrder = append(p.subOrder, appID)
+	}
+	p.subscribed[appID] = append([]string(nil), fields...)
+}
+
+func (p *page) unsubscribe(appID string) {
+	delete(p.subscribed, appID)
+	for i, id := range p.subOrder {
+		if id == appID {
+			p.subOrder = append(p.subOrder[:i:i], p.subOrder[i+1:]...)
+			break
+		}
+	}
+}
+
+func (p *page) pageSubscribed(appID, field string) bool {
+	for _, f := range p.subscribed[appID] {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+func (sub *appSubscription) add(fields []string, version string) {
+	for _, f := range fields {
+		if _, ok := sub.fields[f]; !ok {
+			sub.order = append(sub.order, f)
+		}
+		sub.fields[f] = version
+	}
+}
+
+// threadLocked returns the thread of psid on p, creating it.
+func (p *page) threadLocked(psid string) *thread {
+	t, ok := p.threads[psid]
+	if !ok {
+		t = &thread{psid: psid}
+		p.threads[psid] = t
+	}
+	return t
+}
+
+// userLocked returns the user, creating a default one when create is set.
+func (p *page) userLocked(psid string, create bool) *user {
+	u, ok := p.users[psid]
+	if !ok && create {
+		u = &user{cfg: UserConfig{PSID: psid, FirstName: "Test", LastName: "User " + psid}}
+		p.users[psid] = u
+	}
+	return u
+}
+
+// stampLocked returns now and a Unix-ms timestamp strictly increasing per Page, so two events are
+// never stamped alike even on a clock that stands still (Meta's timestamps move on).
+func (s *Simulator) stampLocked(p *page) (time.Time, int64) {
+	now := s.clock.Now()
+	ms := now.UnixMilli()
+	if ms <= p.lastStamp {
+		ms = p.lastStamp + 1
+	}
+	p.lastStamp = ms
+	return now, ms
+}
+
+func (s *Simulator) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+// notifier wakes waiters (Await, WaitIdle) whenever the simulator's state changes.
+type notifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (n *notifier) current() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ch
+}
+
+func (n *notifier) notify() {
+	n.mu.Lock()
+	close(n.ch)
+	n.ch = make(chan struct{})
+	n.mu.Unlock()
+}

@@ -1,0 +1,68 @@
+package simulator
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+)
+
+func TestTokenRevokeAndReissue(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.Tokens = []TokenConfig{{App: botName, Page: pageID, Token: "EAAknownbottoken"}}
+	})
+	e.say("hi")
+	send := func(tok string) graphResp {
+		return e.call("POST", "/v25.0/me/messages", tok, map[string]any{"recipient": map[string]any{"id": psid},
+			"messaging_type": "RESPONSE", "message": map[string]any{"text": "hello"}})
+	}
+	e.wantOK(send("EAAknownbottoken"))
+	if err := e.sim.RevokeToken("EAAknownbottoken"); err != nil {
+		t.Fatal(err)
+	}
+	g := send("EAAknownbottoken")
+	e.wantErr(g, 190, 460)
+	if g.body["error"].(map[string]any)["type"] != "OAuthException" {
+		t.Fatalf("type = %s", g.raw)
+	}
+	// Every endpoint refuses it.
+	e.wantErr(e.call("POST", "/v25.0/me/pass_thread_control", "EAAknownbottoken", map[string]any{"recipient": map[string]any{"id": psid}}), 190, 460)
+	e.wantErr(e.call("GET", "/v25.0/"+psid+"?fields=first_name", "EAAknownbottoken", nil), 190, 460)
+	// Another app's token keeps working; a new token for the bot works.
+	e.wantOK(e.call("GET", "/v25.0/me/thread_owner?recipient="+psid, e.token(crmName), nil))
+	tok, err := e.sim.IssueToken(botName, pageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantOK(send(tok))
+	n, _ := e.sim.RevokeTokens(botName, pageID)
+	if n != 1 {
+		t.Fatalf("revoked %d, want 1 (the new one; the old was already revoked)", n)
+	}
+	e.wantErr(send(tok), 190, 460)
+	// Garbage and missing tokens.
+	e.wantErr(send("garbage"), 190, 0)
+	e.wantErr(send(""), 104, 0)
+}
+
+func TestAppSecretProof(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Apps[0].RequireAppSecretProof = true })
+	e.say("hi")
+	tok := e.token(botName)
+	e.wantErr(e.call("GET", "/v25.0/me", tok, nil), 100, 0)
+	mac := hmac.New(sha256.New, []byte(botSec))
+	mac.Write([]byte(tok))
+	e.wantOK(e.call("GET", "/v25.0/me?appsecret_proof="+hex.EncodeToString(mac.Sum(nil)), tok, nil))
+	e.wantErr(e.call("GET", "/v25.0/me?appsecret_proof=00", tok, nil), 100, 0)
+}
+
+func TestPageNode(t *testing.T) {
+	e := newEnv(t, nil)
+	g := e.call("GET", "/v25.0/me?fields=messaging_feature_status,name", e.token(botName), nil)
+	e.wantOK(g)
+	if g.body["id"] != pageID || g.body["name"] != "Shop" || g.body["messaging_feature_status"].(map[string]any)["msgr_multi_app"] != true {
+		t.Fatalf("page = %s", g.raw)
+	}
+	// Another page's id with this page's token.
+	e.wantErr(e.call("POST", "/v25.0/999/messages", e.token(botName), map[string]any{}), 100, 33)
+}

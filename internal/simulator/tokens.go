@@ -1,0 +1,158 @@
+package simulator
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// tokenInfo is a Page access token: issued for one (app, page), revocable.
+type tokenInfo struct {
+	app, page string
+	revoked   bool
+}
+
+// caller is who a Graph request is made by, from its access token.
+type caller struct {
+	app      *app
+	page     *page // nil for an app token
+	appToken bool
+}
+
+const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// IssueToken issues a new Page access token for (app, page). Older tokens stay valid until revoked.
+func (s *Simulator) IssueToken(appRef, pageID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, p, err := s.connectedLocked(appRef, pageID)
+	if err != nil {
+		return "", err
+	}
+	tok := "EAAS" + randomString(60, tokenAlphabet)
+	s.tokens[tok] = &tokenInfo{app: a.id, page: p.id}
+	return tok, nil
+}
+
+// PageToken returns a valid token for (app, page), issuing one if there is none.
+func (s *Simulator) PageToken(appRef, pageID string) (string, error) {
+	s.mu.Lock()
+	a, p, err := s.connectedLocked(appRef, pageID)
+	if err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	for tok, ti := range s.tokens {
+		if ti.app == a.id && ti.page == p.id && !ti.revoked {
+			s.mu.Unlock()
+			return tok, nil
+		}
+	}
+	s.mu.Unlock()
+	return s.IssueToken(appRef, pageID)
+}
+
+// RevokeToken invalidates one token: every later call with it fails with 190/OAuthException.
+func (s *Simulator) RevokeToken(token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ti, ok := s.tokens[token]
+	if !ok {
+		return fmt.Errorf("simulator: unknown token")
+	}
+	ti.revoked = true
+	s.logf("token of %s on page %s revoked", s.appName(ti.app), ti.page)
+	return nil
+}
+
+// RevokeTokens invalidates every token of (app, page) and returns how many were revoked.
+func (s *Simulator) RevokeTokens(appRef, pageID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, p, err := s.connectedLocked(appRef, pageID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ti := range s.tokens {
+		if ti.app == a.id && ti.page == p.id && !ti.revoked {
+			ti.revoked = true
+			n++
+		}
+	}
+	s.logf("%d token(s) of %s on page %s revoked", n, a.name, p.id)
+	return n, nil
+}
+
+// AppToken returns the app access token "{app-id}|{app-secret}".
+func (s *Simulator) AppToken(appRef string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.appByRef(appRef)
+	if a == nil || a.builtin {
+		return "", fmt.Errorf("simulator: unknown app %q", appRef)
+	}
+	return a.id + "|" + a.secret, nil
+}
+
+func (s *Simulator) connectedLocked(appRef, pageID string) (*app, *page, error) {
+	a := s.appByRef(appRef)
+	p := s.pages[pageID]
+	if a == nil || a.builtin {
+		return nil, nil, fmt.Errorf("simulator: unknown app %q", appRef)
+	}
+	if p == nil {
+		return nil, nil, fmt.Errorf("simulator: unknown page %q", pageID)
+	}
+	if !p.connected(a.id) {
+		return nil, nil, fmt.Errorf("simulator: app %s is not connected to page %s", a.name, p.id)
+	}
+	return a, p, nil
+}
+
+// authenticateLocked resolves an access token (never echoed in errors).
+func (s *Simulator) authenticateLocked(token, proof string) (*caller, *GraphError) {
+	if token == "" {
+		return nil, errNoToken()
+	}
+	var c *caller
+	if appID, secret, ok := strings.Cut(token, "|"); ok {
+		a, found := s.apps[appID]
+		if !found || a.builtin || !hmac.Equal([]byte(secret), []byte(a.secret)) {
+			return nil, errBadAppToken()
+		}
+		c = &caller{app: a, appToken: true}
+	} else {
+		ti, found := s.tokens[token]
+		if !found {
+			return nil, errBadToken()
+		}
+		if ti.revoked {
+			return nil, errRevokedToken()
+		}
+		c = &caller{app: s.apps[ti.app], page: s.pages[ti.page]}
+	}
+	if proof != "" || c.app.requireProof {
+		if proof == "" {
+			return nil, errAppSecretProof(true)
+		}
+		mac := hmac.New(sha256.New, []byte(c.app.secret))
+		mac.Write([]byte(token))
+		if !hmac.Equal([]byte(strings.ToLower(proof)), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+			return nil, errAppSecretProof(false)
+		}
+	}
+	return c, nil
+}
