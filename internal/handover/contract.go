@@ -25,13 +25,13 @@ const (
 type EventKind int
 
 const (
-	KindOther        EventKind = iota // reads, deliveries, reactions, edits, referrals, unknown kinds
-	KindMessage                       // a user's message (text, quick-reply tap, attachment)
-	KindEcho                          // message_echoes: something the Page sent, from any app or a person
-	KindPostback                      // a postback button, Get Started, persistent menu
-	KindPassThreadControl             // messaging_handovers: control passed to an app
-	KindTakeThreadControl             // messaging_handovers: control taken from us
-	KindRequestThreadControl          // messaging_handovers: another app asks us for control
+	KindOther                EventKind = iota // reads, deliveries, reactions, edits, referrals, unknown kinds
+	KindMessage                               // a user's message (text, quick-reply tap, attachment)
+	KindEcho                                  // message_echoes: something the Page sent, from any app or a person
+	KindPostback                              // a postback button, Get Started, persistent menu
+	KindPassThreadControl                     // messaging_handovers: control passed to an app
+	KindTakeThreadControl                     // messaging_handovers: control taken from us
+	KindRequestThreadControl                  // messaging_handovers: another app asks us for control
 )
 
 // Event is one parsed webhook event, with every id normalised to a string.
@@ -75,7 +75,8 @@ type Thread struct {
 	Owner      Owner
 	OwnerAppID string
 
-	// PassedAt is when we passed the thread to people; zero when we own it.
+	// PassedAt is when we passed the thread to people; zero when we own it. A take of the thread
+	// by another app sets it too: the idle timeout counts from it until an agent writes.
 	PassedAt time.Time
 	// AgentActive is set when an echo from another app shows a person replying; the bot then stays
 	// silent for this user until Done, a take-back trigger or the idle timeout.
@@ -102,10 +103,10 @@ type Page struct {
 type ActionKind int
 
 const (
-	ActSend        ActionKind = iota // Send API call with Message
-	ActPass                          // pass_thread_control to TargetAppID with Metadata
-	ActTake                          // take_thread_control with Metadata
-	ActResolveOwner                  // GET thread_owner, then call Outcome with the result
+	ActSend         ActionKind = iota // Send API call with Message
+	ActPass                           // pass_thread_control to TargetAppID with Metadata
+	ActTake                           // take_thread_control with Metadata
+	ActResolveOwner                   // GET thread_owner, then call Outcome with the result
 )
 
 // Action is one Graph call to make for a thread. Then runs only after this action succeeded
@@ -121,8 +122,14 @@ type Action struct {
 
 	Then []Action
 
+	// Deferred is the event whose decision waits for an ActResolveOwner: Outcome decides it again
+	// with the owner the webhook found. Nil on other actions (an ActResolveOwner without it resumes
+	// the decision its Reason names: "idle_timeout" or "error").
+	Deferred *Event
+
 	// Reason names why the engine chose this (for metrics and logs): "welcome", "handoff",
-	// "take_back", "done", "request", "idle_timeout", "outside_hours", "error".
+	// "take_back", "done", "request", "idle_timeout", "outside_hours", "error"; and
+	// "owner_check" on an ActResolveOwner for a user's message (the Reason* constants).
 	Reason string
 }
 

@@ -1,0 +1,148 @@
+package handover
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// triggers are one trigger list of the policy, precompiled.
+type triggers struct {
+	quickReplies []string // payloads
+	postbacks    []string // payloads
+	// Titles the policy's own messages give to those payloads: a quick reply (postback) that
+	// arrives without its payload, as on standby, is recognised by its title.
+	quickReplyTitles []string
+	postbackTitles   []string
+
+	keywords keywordSet
+	patterns []*regexp.Regexp
+}
+
+func compileTriggers(field string, t *v1alpha1.Triggers, msgs []*OutMessage, c *checker) triggers {
+	out := triggers{quickReplies: t.QuickReplyPayloads, postbacks: t.PostbackPayloads}
+	// A title that the policy also gives to another payload is ambiguous: it matches nothing.
+	var otherQR, otherPB []string
+	for _, m := range msgs {
+		for _, q := range m.QuickReplies {
+			if contains(out.quickReplies, q.Payload) {
+				out.quickReplyTitles = appendTitle(out.quickReplyTitles, q.Title)
+			} else {
+				otherQR = appendTitle(otherQR, q.Title)
+			}
+		}
+		var bs []Button
+		if m.Buttons != nil {
+			bs = append(bs, m.Buttons.Buttons...)
+		}
+		for _, cd := range m.Cards {
+			bs = append(bs, cd.Buttons...)
+		}
+		for _, b := range bs {
+			switch {
+			case b.Type != "postback":
+			case contains(out.postbacks, b.Payload):
+				out.postbackTitles = appendTitle(out.postbackTitles, b.Title)
+			default:
+				otherPB = appendTitle(otherPB, b.Title)
+			}
+		}
+	}
+	out.quickReplyTitles = slices.DeleteFunc(out.quickReplyTitles, func(t string) bool { return containsFold(otherQR, t) })
+	out.postbackTitles = slices.DeleteFunc(out.postbackTitles, func(t string) bool { return containsFold(otherPB, t) })
+	if n := len(t.Keywords); n > maxKeywords {
+		c.add(field+".keywords", "", fmt.Sprintf("%d keywords: at most %d", n, maxKeywords))
+	} else {
+		for i, k := range t.Keywords {
+			kw, ok := newKeyword(k)
+			if !ok {
+				c.add(fmt.Sprintf("%s.keywords[%d]", field, i), "", "a keyword needs a word: it is empty or only spaces")
+				continue
+			}
+			out.keywords.add(kw)
+		}
+	}
+	for i, pat := range t.Patterns {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			c.add(fmt.Sprintf("%s.patterns[%d]", field, i), v1alpha1.ReasonInvalidPattern, err.Error())
+			continue
+		}
+		out.patterns = append(out.patterns, re)
+	}
+	return out
+}
+
+// appendTitle adds the title as the user sees it: cut to the quick-reply title limit the way
+// Render cuts it.
+func appendTitle(ts []string, title string) []string {
+	title = strings.TrimSpace(cut(title, titleMax, false))
+	if title == "" {
+		return ts
+	}
+	for _, t := range ts {
+		if strings.EqualFold(t, title) {
+			return ts
+		}
+	}
+	return append(ts, title)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	s = strings.TrimSpace(s)
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchPayload reports whether a tapped quick reply or postback is one of these triggers: by its
+// payload, or by its title when the platform dropped the payload (standby).
+func (t *triggers) matchPayload(ev *Event) bool {
+	switch {
+	case ev.Kind == KindMessage && ev.HasQuickReply:
+		if ev.QuickReplyPayload != "" {
+			return contains(t.quickReplies, ev.QuickReplyPayload)
+		}
+		return containsFold(t.quickReplyTitles, ev.Text)
+	case ev.Kind == KindPostback:
+		if ev.PostbackPayload != "" {
+			return contains(t.postbacks, ev.PostbackPayload)
+		}
+		return containsFold(t.postbackTitles, ev.PostbackTitle)
+	}
+	return false
+}
+
+// matchText reports whether typed text (not a quick-reply tap, not a postback) matches a keyword
+// or a pattern. Patterns match as written: "(?i)" makes one case-insensitive.
+func (t *triggers) matchText(ev *Event) bool {
+	if ev.Kind != KindMessage || ev.HasQuickReply || ev.Text == "" {
+		return false
+	}
+	if t.keywords.match(ev.Text) {
+		return true
+	}
+	for _, re := range t.patterns {
+		if re.MatchString(ev.Text) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *triggers) hasText() bool { return !t.keywords.empty() || len(t.patterns) > 0 }
