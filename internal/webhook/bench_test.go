@@ -1,0 +1,108 @@
+package webhook
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+)
+
+// BenchmarkIngest: a signed text event in, 200 out, and the one reply it causes sent to a local
+// fake Graph API (the send is asynchronous; the benchmark waits for every reply before it ends,
+// so ns/op covers ingest and delivery).
+func BenchmarkIngest(b *testing.B) {
+	var sends atomic.Int64
+	graphSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		sends.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
+	}))
+	defer graphSrv.Close()
+	s := New(Options{
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Registry: prometheus.NewRegistry(),
+		Engine:   &benchEngine{},
+	})
+	s.Apply(testConfig(graphSrv.URL))
+	h := s.Handler()
+
+	const users = 1000
+	var seq, busy atomic.Int64
+	mkBody := func(i int64) ([]byte, string) {
+		body := fmt.Appendf(nil, `{"object":"page","entry":[{"id":"%s","time":1700000000000,"messaging":[{"sender":{"id":"%d"},"recipient":{"id":"%s"},"timestamp":1700000000000,"message":{"mid":"m_bench_%d","text":"hello %d"}}]}]}`,
+			testPage, 2000000000000000+i%users, testPage, i, i)
+		return body, sign(body, testSecret)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			i := seq.Add(1)
+			body, sig := mkBody(i)
+			for {
+				req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
+				req.Header.Set(SignatureHeader, sig)
+				w.code = 0
+				h.ServeHTTP(w, req)
+				if w.code == 200 {
+					break
+				}
+				if w.code != 503 {
+					b.Fatalf("status %d", w.code)
+				}
+				busy.Add(1) // the queue is full: back off like Meta's retry would
+				runtimeGosched()
+			}
+		}
+	})
+	for sends.Load() < seq.Load() {
+		if s.disp.depth() == 0 && sends.Load() < seq.Load() {
+			b.Fatalf("%d sends for %d events", sends.Load(), seq.Load())
+		}
+		runtimeGosched()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(busy.Load())/float64(b.N), "503/op")
+}
+
+// benchEngine answers every user message with one text and keeps nothing.
+type benchEngine struct{ fakeEngine }
+
+func (*benchEngine) Decide(p *handover.Page, ev handover.Event, th handover.Thread, now time.Time) handover.Decision {
+	if ev.Kind != handover.KindMessage {
+		return handover.Decision{Thread: th}
+	}
+	th.Owner = handover.OwnerUs
+	return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID, Reason: "welcome", Message: benchReply}}}
+}
+
+func (*benchEngine) Outcome(p *handover.Page, th handover.Thread, r handover.Result, now time.Time) handover.Decision {
+	return handover.Decision{Thread: th}
+}
+
+var benchReply = &handover.OutMessage{Text: "Welcome! The bot is currently in control.", QuickReplies: []handover.QuickReply{{Title: "Pass to Inbox", Payload: "pass_to_inbox"}}}
+
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (d *discardWriter) Header() http.Header { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) {
+	if d.code == 0 {
+		d.code = 200
+	}
+	return len(p), nil
+}
+func (d *discardWriter) WriteHeader(c int) { d.code = c }

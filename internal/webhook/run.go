@@ -1,0 +1,329 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/messenger-operator/messenger-operator/internal/graph"
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+)
+
+// maxDepth bounds the rounds of Outcome follow-ups for one event: the engine should need two or
+// three (resolve owner, then answer, then the error message); more means a loop.
+const maxDepth = 8
+
+// runQueue runs a ready user queue on the calling worker until it is empty or waits for a retry.
+func (s *Server) runQueue(q *userQueue) {
+	s.disp.markRunning(q)
+	for {
+		if len(q.agenda) > 0 {
+			if !s.runStep(q) {
+				return // waiting for a retry; q now belongs to its timer
+			}
+			continue
+		}
+		if q.busy {
+			q.busy = false
+			s.disp.release(1, q.size)
+		}
+		w, ok := s.disp.next(q)
+		if !ok {
+			return
+		}
+		q.busy, q.size = true, w.size
+		s.handle(q, &w)
+	}
+}
+
+// handle asks the engine about one event or tick and plans its actions.
+func (s *Server) handle(q *userQueue, w *work) {
+	live := s.live.Load()
+	p := live.cfg.Page
+	if p == nil {
+		s.ignore(ignoreNoPolicy)
+		return
+	}
+	now := s.clock.Now()
+	th := s.store.Thread(live.cfg.PageID, q.psid)
+	var d handover.Decision
+	kind := "tick"
+	if w.tick {
+		at := s.engine.NextTick(p, th)
+		if at.IsZero() {
+			return
+		}
+		if now.Before(at) {
+			s.timers.schedule(q.psid, at) // the thread changed since the timer was set
+			return
+		}
+		d = s.engine.Tick(p, th, now)
+	} else {
+		kind = kindName(w.ev.Kind)
+		d = s.engine.Decide(p, w.ev, th, now)
+	}
+	s.setThread(live, p, q.psid, d.Thread)
+	if len(d.Actions) == 0 {
+		if d.Ignored != "" {
+			s.ignore(d.Ignored, slog.String("kind", kind))
+		}
+		return
+	}
+	q.agenda = q.agenda[:0]
+	for _, a := range d.Actions {
+		q.agenda = append(q.agenda, step{act: a, kind: kind})
+	}
+}
+
+func (s *Server) setThread(live *liveConfig, p *handover.Page, psid string, th handover.Thread) {
+	s.store.SetThread(live.cfg.PageID, psid, th)
+	s.timers.schedule(psid, s.engine.NextTick(p, th))
+}
+
+// runStep runs the first action of q's agenda once. It returns false when the action will be
+// retried after a backoff (the queue then waits); otherwise the action is done, its outcome fed
+// to the engine and the follow-ups put first on the agenda.
+func (s *Server) runStep(q *userQueue) bool {
+	st := q.agenda[0]
+	live := s.live.Load()
+	p := live.cfg.Page
+	if st.act.PSID == "" {
+		st.act.PSID = q.psid
+	}
+	res, err := s.execute(live, p, &st.act)
+	class := graph.Classify(err)
+	var internal *internalError
+	isInternal := errors.As(err, &internal)
+	if err != nil && !isInternal && graph.Retryable(err) {
+		now := s.clock.Now()
+		if st.first.IsZero() {
+			st.first = now
+		}
+		if s.ctx.Err() == nil && now.Sub(st.first) < s.opts.RetryWindow {
+			st.attempt++
+			q.agenda[0] = st
+			s.metrics.inc(s.metrics.retries, endpointOf(st.act.Kind))
+			delay := s.backoff(st.attempt)
+			s.log.Debug("graph call will be retried", "page", live.cfg.PageID, "psid", q.psid,
+				"endpoint", endpointOf(st.act.Kind), "class", string(class), "attempt", st.attempt, "delay", delay)
+			s.disp.wait(q)
+			s.clock.AfterFunc(delay, func() { s.disp.wake(q) })
+			return false
+		}
+		s.metrics.inc(s.metrics.deadLetters, endpointOf(st.act.Kind))
+		s.log.Error("graph call given up (dead letter)", "page", live.cfg.PageID, "psid", q.psid,
+			"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
+			"attempts", st.attempt+1, "class", string(class), "error", err.Error(), "shuttingDown", s.ctx.Err() != nil)
+		res.Failed = true
+	} else if err != nil {
+		s.logFailure(live, q.psid, &st, class, err)
+	}
+	s.metrics.inc(s.metrics.actions, actionName(st.act.Kind), st.act.Reason, resultLabel(res, class, isInternal))
+	q.agenda = q.agenda[1:]
+	if p == nil {
+		q.agenda = nil
+		return true
+	}
+
+	if st.act.Kind == handover.ActTake {
+		s.noteTake(res, err)
+	}
+	th := s.store.Thread(live.cfg.PageID, q.psid)
+	od := s.engine.Outcome(p, th, res, s.clock.Now())
+	s.setThread(live, p, q.psid, od.Thread)
+
+	var next []step
+	if res.OK {
+		for _, a := range st.act.Then {
+			next = append(next, step{act: a, depth: st.depth, kind: st.kind})
+		}
+	}
+	for _, a := range od.Actions {
+		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind})
+	}
+	if len(next) > 0 && st.depth+1 > maxDepth {
+		s.log.Error("engine follow-ups dropped: too many rounds for one event", "page", live.cfg.PageID, "psid", q.psid)
+		next = nil
+	}
+	if len(next) > 0 {
+		q.agenda = append(next, q.agenda...)
+	}
+	return true
+}
+
+// internalError is a failure inside the process (no Graph client, a malformed action): never
+// retried, reported to the engine as Failed.
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string { return e.msg }
+
+// execute makes the Graph call of one action and describes its outcome for the engine.
+func (s *Server) execute(live *liveConfig, p *handover.Page, a *handover.Action) (handover.Result, error) {
+	res := handover.Result{Action: *a}
+	g := live.graph
+	var err error
+	switch {
+	case p == nil:
+		err = &internalError{"no compiled page"}
+	case g == nil:
+		err = &internalError{"no Graph client (invalid Graph configuration)"}
+	default:
+		ctx := s.ctx
+		switch a.Kind {
+		case handover.ActSend:
+			if a.Message == nil {
+				err = &internalError{"send action without a message"}
+				break
+			}
+			first := a.Message.FirstNameFallback
+			if a.Message.NeedsFirstName {
+				prof, perr := g.UserProfile(ctx, a.PSID)
+				s.noteGraph(perr)
+				if perr == nil {
+					first = prof.FirstName
+				}
+			}
+			msg := s.engine.Render(a.Message, first, p.BusinessName)
+			_, err = g.Send(ctx, a.PSID, msg, "")
+			if templateRejected(a.Message, err) {
+				// Templates do not render everywhere; the message's text is its fallback.
+				s.log.Info("template rejected, sending its text instead", "page", live.cfg.PageID, "psid", a.PSID, "reason", a.Reason)
+				_, err = g.Send(ctx, a.PSID, s.engine.RenderFallback(a.Message, first, p.BusinessName), "")
+			}
+		case handover.ActPass:
+			err = g.PassThreadControl(ctx, a.PSID, a.TargetAppID, a.Metadata)
+		case handover.ActTake:
+			err = g.TakeThreadControl(ctx, a.PSID, a.Metadata)
+		case handover.ActResolveOwner:
+			var o graph.ThreadOwner
+			o, err = g.ThreadOwner(ctx, a.PSID)
+			if err == nil {
+				switch {
+				case o.Idle:
+					res.Owner = handover.OwnerIdle
+				case o.AppID != "" && o.AppID == live.cfg.AppID:
+					res.Owner = handover.OwnerUs
+				default: // another app, possibly hidden by Conversation Routing
+					res.Owner, res.OwnerAppID = handover.OwnerOther, o.AppID
+				}
+			}
+		default:
+			err = &internalError{"unknown action kind"}
+		}
+	}
+	res.OK = err == nil
+	if ge, ok := graph.AsError(err); ok {
+		res.Code, res.Subcode, res.Message = ge.Code, ge.Subcode, ge.Message
+	} else if graph.Ambiguous(err) {
+		res.Message = "no answer: the call may have taken effect"
+	}
+	var internal *internalError
+	if errors.As(err, &internal) {
+		res.Failed = true
+		res.Message = internal.msg
+	}
+	s.noteGraph(err)
+	return res, err
+}
+
+// templateRejected: the Send API refused a button or generic template as an invalid parameter
+// (code 100), not for the user or the thread (2018001: no such user).
+func templateRejected(m *handover.OutMessage, err error) bool {
+	if m.Buttons == nil && len(m.Cards) == 0 {
+		return false
+	}
+	ge, ok := graph.AsError(err)
+	return ok && ge.Code == 100 && ge.Subcode != 2018001
+}
+
+// backoff is capped exponential with jitter (half fixed, half random) so that retries of many
+// users after an outage do not arrive together.
+func (s *Server) backoff(attempt int) time.Duration {
+	d := s.opts.RetryBase
+	for i := 1; i < attempt && d < s.opts.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, s.opts.RetryMax)
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// noteGraph turns Graph answers into the GraphAuthorized condition.
+func (s *Server) noteGraph(err error) {
+	switch {
+	case err == nil:
+		s.status.auth(true, "Graph API calls with the page access token succeed")
+	case graph.TokenInvalid(err):
+		ge, _ := graph.AsError(err)
+		s.status.auth(false, "the Graph API rejects the page access token (code 190"+subcodeText(ge.Subcode)+
+			"): it is invalid, expired or revoked; put a new page access token in the page's Secret")
+	}
+}
+
+// noteTake turns take results into the HandoverPermitted condition.
+func (s *Server) noteTake(res handover.Result, err error) {
+	switch {
+	case res.OK:
+		s.status.permit(true, "take_thread_control succeeds")
+	case s.engine.TakeRefused(res):
+		s.metrics.takeRefused.Inc()
+		s.log.Warn("Conversation Routing refused take_thread_control", "code", res.Code, "subcode", res.Subcode)
+		s.status.permit(false, "Conversation Routing refuses take_thread_control (code "+itoa(res.Code)+subcodeText(res.Subcode)+
+			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
+	}
+	_ = err
+}
+
+func (s *Server) logFailure(live *liveConfig, psid string, st *step, class graph.Class, err error) {
+	level := slog.LevelInfo
+	if class == graph.ClassAmbiguous || class == graph.ClassTokenInvalid {
+		level = slog.LevelWarn
+	}
+	var internal *internalError
+	if errors.As(err, &internal) {
+		level = slog.LevelError
+	}
+	s.log.Log(context.Background(), level, "graph call failed", "page", live.cfg.PageID, "psid", psid,
+		"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
+		"class", string(class), "error", err.Error())
+}
+
+func resultLabel(res handover.Result, class graph.Class, internal bool) string {
+	switch {
+	case internal:
+		return "internal_error"
+	case res.Failed:
+		return "dead_letter"
+	}
+	return string(class)
+}
+
+func endpointOf(k handover.ActionKind) string {
+	switch k {
+	case handover.ActSend:
+		return string(graph.EndpointSend)
+	case handover.ActPass:
+		return string(graph.EndpointPass)
+	case handover.ActTake:
+		return string(graph.EndpointTake)
+	case handover.ActResolveOwner:
+		return string(graph.EndpointThreadOwner)
+	}
+	return "unknown"
+}
+
+func actionName(k handover.ActionKind) string {
+	switch k {
+	case handover.ActSend:
+		return "send"
+	case handover.ActPass:
+		return "pass"
+	case handover.ActTake:
+		return "take"
+	case handover.ActResolveOwner:
+		return "resolve_owner"
+	}
+	return "unknown"
+}
