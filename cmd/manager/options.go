@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+)
+
+// options are the manager's settings, kubebuilder's flags plus the operator's own.
+type options struct {
+	metricsAddr   string
+	metricsSecure bool
+	enableHTTP2   bool
+	probeAddr     string
+	leaderElect   bool
+	// webhookImage runs every page's webhook pods unless the page sets spec.webhook.image.
+	webhookImage            string
+	maxConcurrentReconciles int
+	// namespaces limits the operator to these namespaces (WATCH_NAMESPACE, comma-separated);
+	// empty means the whole cluster.
+	namespaces []string
+	zap        zap.Options
+}
+
+// leaderElectionID names the Lease the managers' replicas compete for.
+const leaderElectionID = "messenger-operator.messenger.handover.dev"
+
+// parseOptions reads the command line and the environment (WEBHOOK_IMAGE, WATCH_NAMESPACE).
+func parseOptions(args []string, getenv func(string) string, output io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", "0",
+		`address of the metrics endpoint: ":8443" for HTTPS (":8080" with --metrics-secure=false), "0" for none`)
+	fs.BoolVar(&o.metricsSecure, "metrics-secure", true,
+		"serve metrics over HTTPS, to callers authenticated and authorized by the API server")
+	fs.BoolVar(&o.enableHTTP2, "enable-http2", false,
+		"allow HTTP/2 on the metrics server (off: HTTP/2 Rapid Reset and Stream Cancellation CVEs)")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among the manager's replicas (Lease "+leaderElectionID+")")
+	fs.StringVar(&o.webhookImage, "webhook-image", getenv("WEBHOOK_IMAGE"),
+		"image of the webhook pods (it runs /webhook), usually the operator's own; env WEBHOOK_IMAGE")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "pages reconciled in parallel")
+	o.zap.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	o.webhookImage = strings.TrimSpace(o.webhookImage)
+	switch {
+	case o.webhookImage == "":
+		return options{}, errors.New("--webhook-image (or WEBHOOK_IMAGE) is required: the image with /webhook that each page's pods run, usually the operator's own image")
+	case strings.ContainsAny(o.webhookImage, " \t\n"):
+		return options{}, fmt.Errorf("--webhook-image %q: an image reference has no spaces", o.webhookImage)
+	case o.maxConcurrentReconciles < 1:
+		return options{}, fmt.Errorf("--max-concurrent-reconciles must be at least 1, not %d", o.maxConcurrentReconciles)
+	}
+	for _, ns := range strings.Split(getenv("WATCH_NAMESPACE"), ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			o.namespaces = append(o.namespaces, ns)
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseOptionsDefaults(t *testing.T) {
+	o, err := parseOptions(nil, env(map[string]string{"WEBHOOK_IMAGE": "img:1"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.metricsAddr != "0" || !o.metricsSecure || o.probeAddr != ":8081" || o.leaderElect ||
+		o.webhookImage != "img:1" || o.maxConcurrentReconciles != 4 || o.namespaces != nil || o.enableHTTP2 {
+		t.Fatalf("defaults: %+v", o)
+	}
+}
+
+func TestParseOptionsFlagsWinOverEnv(t *testing.T) {
+	o, err := parseOptions([]string{
+		"--metrics-bind-address=:8443", "--health-probe-bind-address=:9000", "--leader-elect",
+		"--webhook-image=flag:2", "--max-concurrent-reconciles=8",
+	}, env(map[string]string{"WEBHOOK_IMAGE": "env:1", "WATCH_NAMESPACE": " shop, ,support "}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.metricsAddr != ":8443" || o.probeAddr != ":9000" || !o.leaderElect || o.webhookImage != "flag:2" ||
+		o.maxConcurrentReconciles != 8 || !slices.Equal(o.namespaces, []string{"shop", "support"}) {
+		t.Fatalf("options: %+v", o)
+	}
+}
+
+func TestParseOptionsRejects(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{nil, nil, "--webhook-image (or WEBHOOK_IMAGE) is required"},
+		{[]string{"--webhook-image= "}, nil, "--webhook-image (or WEBHOOK_IMAGE) is required"},
+		{[]string{"--webhook-image=a b"}, nil, "has no spaces"},
+		{[]string{"--webhook-image=a", "--max-concurrent-reconciles=0"}, nil, "at least 1"},
+		{[]string{"--webhook-image=a", "extra"}, nil, "unexpected arguments: extra"},
+		{[]string{"--no-such-flag"}, nil, "not defined"},
+	} {
+		_, err := parseOptions(tc.args, env(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

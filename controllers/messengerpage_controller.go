@@ -1,0 +1,131 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/specs"
+)
+
+// FieldManager owns, through server-side apply, every field the operator writes: the owned
+// objects and the page status fields and conditions of the operator (the webhook writes
+// GraphAuthorized and HandoverPermitted under its own manager).
+const FieldManager = "messenger-operator"
+
+// clashRetry is how often a page blocked by an object it does not own looks again.
+const clashRetry = time.Minute
+
+// MessengerPageReconciler runs one webhook per MessengerPage: it owns the webhook's
+// ServiceAccount, Role, RoleBinding, Deployment, Service, Ingress and, when the user's Secret has
+// no verify token, a Secret with a generated one. It reads the user's Secret and the
+// HandoverPolicy but runs no handover logic: the webhook reads both live.
+type MessengerPageReconciler struct {
+	client.Client
+	Scheme *runtime.Scheme
+	// APIReader reads what the cache does not hold: the data of the user's Secrets (only the
+	// operator's own Secrets are cached) and an owned object missing from the cache, before
+	// taking its name.
+	APIReader client.Reader
+	// Recorder emits events on status transitions; nil emits none.
+	Recorder events.EventRecorder
+	// WebhookImage is the image of the webhook pods unless a page sets spec.webhook.image.
+	WebhookImage string
+	// MaxConcurrentReconciles, default 1.
+	MaxConcurrentReconciles int
+	// Namespaces limits the watch of Secret metadata to the namespaces of the manager's cache
+	// (WATCH_NAMESPACE); empty means every namespace.
+	Namespaces []string
+	// Now is the clock of condition transitions; time.Now when nil.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/finalizers,verbs=update
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets;serviceaccounts;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one page's objects and status to what its spec, Secret and policy say. A
+// missing or bad reference is recorded in the status and waited for (the watches bring the page
+// back); only API errors are returned, for a retry with backoff.
+func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	page := &messengerv1alpha1.MessengerPage{}
+	if err := r.Get(ctx, req.NamespacedName, page); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !page.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // owner references: the garbage collector removes the rest
+	}
+	obs := &observation{}
+	var err error
+	if obs.conflict, obs.sharedWith, err = r.peers(ctx, page); err != nil {
+		return ctrl.Result{}, err
+	}
+	if obs.conflict == "" {
+		if err := r.resolve(ctx, page, obs); err != nil {
+			return ctrl.Result{}, err
+		}
+		if err := r.reconcileOwned(ctx, page, obs); err != nil {
+			var clash *nameClash
+			if !errors.As(err, &clash) {
+				return ctrl.Result{}, err
+			}
+			obs.clash = clash.Error()
+		}
+	}
+	if err := r.writeStatus(ctx, page, obs); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil // deleted meanwhile
+		}
+		return ctrl.Result{}, err
+	}
+	logf.FromContext(ctx).V(1).Info("reconciled", "generation", page.Generation)
+	if obs.clash != "" {
+		// The object in the way is not the operator's, so no watch sees it go: look again later.
+		return ctrl.Result{RequeueAfter: clashRetry}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileOwned applies every owned object in dependency order: identity and permissions
+// before the pods that use them, the Service before the Ingress that points at it.
+func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
+	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage}
+	if err := r.ensureServiceAccount(ctx, page, w); err != nil {
+		return err
+	}
+	if err := r.reconcileVerifyToken(ctx, page, w, obs); err != nil {
+		return err
+	}
+	if err := r.ensureRBAC(ctx, page, w, obs); err != nil {
+		return err
+	}
+	if err := r.ensureDeployment(ctx, page, w, obs); err != nil {
+		return err
+	}
+	if err := r.ensureService(ctx, page, w); err != nil {
+		return err
+	}
+	return r.reconcileIngress(ctx, page, w)
+}
+
+func (r *MessengerPageReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,75 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// secretState is what the operator knows of the user's Secret: which keys are there, never
+// their values.
+type secretState struct {
+	found          bool
+	missing        []string // one actionable sentence per missing key
+	hasVerifyToken bool
+}
+
+// resolve reads the references: the user's Secret through the API server (its data is never
+// cached) and the HandoverPolicy from the cache.
+func (r *MessengerPageReconciler) resolve(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
+	var err error
+	if obs.secret, err = r.readSecret(ctx, page); err != nil {
+		return err
+	}
+	policy := &messengerv1alpha1.HandoverPolicy{}
+	err = r.Get(ctx, types.NamespacedName{Namespace: page.Namespace, Name: page.Spec.PolicyRef.Name}, policy)
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return err
+	default:
+		obs.policy = policy
+	}
+	return nil
+}
+
+func (r *MessengerPageReconciler) readSecret(ctx context.Context, page *messengerv1alpha1.MessengerPage) (secretState, error) {
+	ref := page.Spec.SecretRef
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: page.Namespace, Name: ref.Name}, secret)
+	if apierrors.IsNotFound(err) {
+		return secretState{}, nil
+	}
+	if err != nil {
+		return secretState{}, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+	}
+	st := secretState{found: true}
+	has := func(key string) bool { return len(secret.Data[key]) > 0 }
+	for _, k := range []struct{ key, field string }{
+		{orDefault(ref.PageAccessTokenKey, "pageAccessToken"), "pageAccessTokenKey"},
+		{orDefault(ref.AppSecretKey, "appSecret"), "appSecretKey"},
+	} {
+		if !has(k.key) {
+			st.missing = append(st.missing, fmt.Sprintf("Secret %q has no key %q; add it or set spec.secretRef.%s", ref.Name, k.key, k.field))
+		}
+	}
+	st.hasVerifyToken = has(orDefault(ref.VerifyTokenKey, "verifyToken"))
+	return st, nil
+}
+
+func (s secretState) missingMessage() string {
+	return strings.Join(s.missing, "; ")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

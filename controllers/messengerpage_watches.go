@@ -1,0 +1,195 @@
+package controllers
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// SetupWithManager watches pages, everything they own (an edited or deleted object comes back),
+// the Secrets and HandoverPolicies they reference (through the field indexes of SetupIndexes,
+// which must be registered first), and the other pages of the same pageID or appID (conflicts
+// and shared apps). The cache must come from CacheOptions.
+func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	secrets, err := r.secretMetadataSource(mgr)
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&messengerv1alpha1.MessengerPage{}, builder.WithPredicates(pageChanged)).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Owns(&corev1.Secret{}).
+		Watches(&messengerv1alpha1.HandoverPolicy{},
+			handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexPolicyRef)),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&messengerv1alpha1.MessengerPage{}, peerHandler{r.Client}).
+		WatchesRawSource(secrets).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		Named("messengerpage").
+		Complete(r)
+}
+
+// pageChanged passes a page's creation and deletion, and updates that need a reconcile: a new
+// generation, or a change of a webhook condition the Ready condition summarizes. The operator's
+// own status writes (and the webhook's HandoverPermitted) do not come back as work.
+var pageChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*messengerv1alpha1.MessengerPage)
+		n, ok2 := e.ObjectNew.(*messengerv1alpha1.MessengerPage)
+		if !ok1 || !ok2 {
+			return true
+		}
+		if o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
+			return true
+		}
+		if !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized) {
+			return true
+		}
+		// Someone wiped the status: write it again.
+		return apimeta.FindStatusCondition(n.Status.Conditions, messengerv1alpha1.ConditionReady) == nil
+	},
+}
+
+func sameCondition(a, b []metav1.Condition, typ string) bool {
+	x, y := apimeta.FindStatusCondition(a, typ), apimeta.FindStatusCondition(b, typ)
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.Status == y.Status && x.Reason == y.Reason && x.Message == y.Message
+}
+
+// pagesUsing maps a referenced object to the pages of its namespace whose index field names it.
+func (r *MessengerPageReconciler) pagesUsing(index string) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var pages messengerv1alpha1.MessengerPageList
+		if err := r.List(ctx, &pages, client.InNamespace(obj.GetNamespace()), client.MatchingFields{index: obj.GetName()}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing the pages that use an object", "index", index, "name", obj.GetName())
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(pages.Items))
+		for _, p := range pages.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
+		}
+		return reqs
+	}
+}
+
+// secretMetadataSource watches Secret metadata (a second cache: the manager's caches only the
+// operator's own Secrets) and maps a change of a user's Secret to the pages that reference it.
+// Only names are kept in that cache: no data, no annotations (a client-side kubectl apply
+// copies the data into one), no labels.
+func (r *MessengerPageReconciler) secretMetadataSource(mgr ctrl.Manager) (source.Source, error) {
+	opts := cache.Options{
+		HTTPClient:       mgr.GetHTTPClient(),
+		Scheme:           mgr.GetScheme(),
+		Mapper:           mgr.GetRESTMapper(),
+		DefaultTransform: keepIdentityOnly,
+	}
+	if len(r.Namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range r.Namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	c, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(secretMetadataCache{c}); err != nil {
+		return nil, err
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return source.Kind[client.Object](c, meta,
+		handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexSecretRef)),
+		predicate.ResourceVersionChangedPredicate{}), nil
+}
+
+// secretMetadataCache makes the manager start the cache with its own caches, before the
+// controllers.
+type secretMetadataCache struct{ cache.Cache }
+
+func (c secretMetadataCache) GetCache() cache.Cache { return c.Cache }
+
+func keepIdentityOnly(obj any) (any, error) {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		m.ObjectMeta = metav1.ObjectMeta{
+			Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		}
+	}
+	return obj, nil
+}
+
+// peerHandler enqueues the other pages of a page's pageID and appID when it appears, goes, or
+// changes spec (old and new values), so a conflict resolves when the older page goes and
+// SharedApp follows the app's pages.
+type peerHandler struct{ c client.Client }
+
+type pageQueue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+var _ handler.EventHandler = peerHandler{}
+
+func (h peerHandler) enqueue(ctx context.Context, q pageQueue, o client.Object) {
+	p, ok := o.(*messengerv1alpha1.MessengerPage)
+	if !ok {
+		return
+	}
+	for field, value := range map[string]string{IndexPageID: p.Spec.PageID, IndexAppID: p.Spec.AppID} {
+		var pages messengerv1alpha1.MessengerPageList
+		if err := h.c.List(ctx, &pages, client.MatchingFields{field: value}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing peer pages", "index", field)
+			continue
+		}
+		for _, peer := range pages.Items {
+			if peer.Namespace != p.Namespace || peer.Name != p.Name {
+				q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: peer.Namespace, Name: peer.Name}})
+			}
+		}
+	}
+}
+
+func (h peerHandler) Create(ctx context.Context, e event.CreateEvent, q pageQueue) {
+	h.enqueue(ctx, q, e.Object)
+}
+
+func (h peerHandler) Update(ctx context.Context, e event.UpdateEvent, q pageQueue) {
+	if e.ObjectOld.GetGeneration() == e.ObjectNew.GetGeneration() &&
+		e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp()) {
+		return
+	}
+	h.enqueue(ctx, q, e.ObjectOld)
+	h.enqueue(ctx, q, e.ObjectNew)
+}
+
+func (h peerHandler) Delete(ctx context.Context, e event.DeleteEvent, q pageQueue) {
+	h.enqueue(ctx, q, e.Object)
+}
+
+func (h peerHandler) Generic(context.Context, event.GenericEvent, pageQueue) {}

@@ -1,0 +1,165 @@
+package specs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// Default resources of the webhook container when spec.webhook.resources is empty.
+var (
+	defaultCPURequest    = resource.MustParse("50m")
+	defaultMemoryRequest = resource.MustParse("64Mi")
+	defaultMemoryLimit   = resource.MustParse("256Mi")
+)
+
+// Deployment is the page's webhook: restricted pod security, probes on the probe port, a rolling
+// update that never drops below the desired replicas, and the spec hash on the pod template.
+func Deployment(w Webhook) *appsv1ac.DeploymentApplyConfiguration {
+	page := w.Page
+	d := appsv1ac.Deployment(WebhookName(page.Name), page.Namespace)
+	objectMeta(d.ObjectMetaApplyConfiguration, page)
+	d.WithSpec(appsv1ac.DeploymentSpec().
+		WithReplicas(w.Replicas()).
+		WithRevisionHistoryLimit(3).
+		WithSelector(metav1ac.LabelSelector().WithMatchLabels(SelectorLabels(page))).
+		WithStrategy(appsv1ac.DeploymentStrategy().
+			WithType(appsv1.RollingUpdateDeploymentStrategyType).
+			WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
+				WithMaxUnavailable(intstr.FromInt32(0)).
+				WithMaxSurge(intstr.FromInt32(1)))).
+		WithTemplate(podTemplate(w)))
+	stamp(d, d.ObjectMetaApplyConfiguration)
+	return d
+}
+
+func podTemplate(w Webhook) *corev1ac.PodTemplateSpecApplyConfiguration {
+	page := w.Page
+	spec := page.Spec.Webhook
+	annotations := maps.Clone(spec.PodAnnotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[SpecHashAnnotation] = PodSpecHash(w)
+
+	pod := corev1ac.PodSpec().
+		WithServiceAccountName(WebhookName(page.Name)).
+		WithAutomountServiceAccountToken(true).
+		WithEnableServiceLinks(false).
+		WithTerminationGracePeriodSeconds(TerminationGracePeriodSeconds).
+		WithSecurityContext(corev1ac.PodSecurityContext().
+			WithRunAsNonRoot(true).
+			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
+		WithContainers(container(w))
+	if len(spec.NodeSelector) > 0 {
+		pod.WithNodeSelector(spec.NodeSelector)
+	}
+	for i := range spec.Tolerations {
+		pod.WithTolerations(toleration(spec.Tolerations[i]))
+	}
+	return corev1ac.PodTemplateSpec().
+		WithLabels(podLabels(page)).
+		WithAnnotations(annotations).
+		WithSpec(pod)
+}
+
+func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
+	probe := func(path string) *corev1ac.ProbeApplyConfiguration {
+		return corev1ac.Probe().WithHTTPGet(corev1ac.HTTPGetAction().
+			WithPath(path).WithPort(intstr.FromString(probePortName)))
+	}
+	return corev1ac.Container().
+		WithName(containerName).
+		WithImage(w.Image()).
+		WithCommand("/webhook").
+		WithArgs(w.Args()...).
+		WithEnv(corev1ac.EnvVar().WithName(podNamespaceEnv).WithValueFrom(
+			corev1ac.EnvVarSource().WithFieldRef(corev1ac.ObjectFieldSelector().WithFieldPath("metadata.namespace")))).
+		WithPorts(
+			corev1ac.ContainerPort().WithName(httpPortName).WithContainerPort(HTTPPort).WithProtocol(corev1.ProtocolTCP),
+			corev1ac.ContainerPort().WithName(probePortName).WithContainerPort(ProbePort).WithProtocol(corev1.ProtocolTCP)).
+		WithLivenessProbe(probe("/healthz").WithPeriodSeconds(10).WithFailureThreshold(3)).
+		WithReadinessProbe(probe("/readyz").WithPeriodSeconds(5).WithFailureThreshold(2)).
+		WithResources(resources(w.Page.Spec.Webhook.Resources)).
+		WithSecurityContext(corev1ac.SecurityContext().
+			WithRunAsNonRoot(true).
+			WithReadOnlyRootFilesystem(true).
+			WithAllowPrivilegeEscalation(false).
+			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL")).
+			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault)))
+}
+
+// resources are the user's, or small defaults (a memory limit, no CPU limit so bursts of events
+// are not throttled).
+func resources(r corev1.ResourceRequirements) *corev1ac.ResourceRequirementsApplyConfiguration {
+	if len(r.Requests) == 0 && len(r.Limits) == 0 && len(r.Claims) == 0 {
+		return corev1ac.ResourceRequirements().
+			WithRequests(corev1.ResourceList{corev1.ResourceCPU: defaultCPURequest, corev1.ResourceMemory: defaultMemoryRequest}).
+			WithLimits(corev1.ResourceList{corev1.ResourceMemory: defaultMemoryLimit})
+	}
+	ac := corev1ac.ResourceRequirements()
+	if len(r.Requests) > 0 {
+		ac.WithRequests(r.Requests)
+	}
+	if len(r.Limits) > 0 {
+		ac.WithLimits(r.Limits)
+	}
+	for _, c := range r.Claims {
+		claim := corev1ac.ResourceClaim().WithName(c.Name)
+		if c.Request != "" {
+			claim.WithRequest(c.Request)
+		}
+		ac.WithClaims(claim)
+	}
+	return ac
+}
+
+func toleration(t corev1.Toleration) *corev1ac.TolerationApplyConfiguration {
+	ac := corev1ac.Toleration()
+	if t.Key != "" {
+		ac.WithKey(t.Key)
+	}
+	if t.Operator != "" {
+		ac.WithOperator(t.Operator)
+	}
+	if t.Value != "" {
+		ac.WithValue(t.Value)
+	}
+	if t.Effect != "" {
+		ac.WithEffect(t.Effect)
+	}
+	if t.TolerationSeconds != nil {
+		ac.WithTolerationSeconds(*t.TolerationSeconds)
+	}
+	return ac
+}
+
+// PodSpecHash hashes exactly what should roll the webhook's pods: spec.webhook (but replicas:
+// scaling needs no new pods), the image and the flags. The Secrets and the HandoverPolicy are not
+// inputs: the webhook reads them live, so their edits never restart it.
+func PodSpecHash(w Webhook) string {
+	spec := w.Page.Spec.Webhook.DeepCopy()
+	spec.Replicas = nil
+	spec.Image = ""
+	b, err := json.Marshal(struct {
+		Webhook *v1alpha1.WebhookSpec `json:"webhook"`
+		Image   string                `json:"image"`
+		Args    []string              `json:"args"`
+	}{spec, w.Image(), w.Args()})
+	if err != nil {
+		panic(err) // plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}

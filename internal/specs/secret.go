@@ -1,0 +1,36 @@
+package specs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+
+	corev1 "k8s.io/api/core/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+)
+
+// VerifyTokenKey is the key of the verify token in the generated Secret (the webhook reads it
+// from there when status.verifyTokenSecret names that Secret).
+const VerifyTokenKey = "verifyToken"
+
+// verifyTokenBytes of randomness: 256 bits, above the 128 asked for.
+const verifyTokenBytes = 32
+
+// NewVerifyToken returns a fresh verify token: 256 random bits from crypto/rand, hex encoded.
+func NewVerifyToken() ([]byte, error) {
+	b := make([]byte, verifyTokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return []byte(hex.EncodeToString(b)), nil
+}
+
+// VerifyTokenSecret holds the verify token the operator generated for a page whose Secret has
+// none. token is the one to keep: the existing value, or a new one from NewVerifyToken.
+func VerifyTokenSecret(w Webhook, token []byte) *corev1ac.SecretApplyConfiguration {
+	page := w.Page
+	s := corev1ac.Secret(VerifyTokenSecretName(page.Name), page.Namespace)
+	objectMeta(s.ObjectMetaApplyConfiguration, page)
+	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{VerifyTokenKey: token})
+	stamp(s, s.ObjectMetaApplyConfiguration)
+	return s
+}
