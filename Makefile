@@ -49,6 +49,10 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the manager's ClusterRole 
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
+.PHONY: docs
+docs: manifests ## Generate docs/api-reference.md from the CRDs (hack/crddoc).
+	go run ./hack/crddoc -crds config/crd/bases -out docs/api-reference.md
+
 .PHONY: fmt
 fmt: ## go fmt.
 	go fmt ./...
@@ -66,7 +70,7 @@ control-plane: ## Build kube-apiserver, kube-controller-manager, kube-scheduler,
 	@hack/control-plane.sh $(GOBIN_DIR) >/dev/null
 
 .PHONY: test
-test: manifests generate vet control-plane ## Run every test: unit, envtest and the kwok end-to-end tests.
+test: manifests generate vet control-plane $(HELM) ## Run every test: unit, envtest and the kwok end-to-end tests.
 	@GO_TEST_FLAGS="$(GO_TEST_FLAGS)" hack/test.sh
 
 .PHONY: fuzz
@@ -74,8 +78,12 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 	@hack/fuzz.sh $${FUZZTIME:-30s}
 
 .PHONY: bench
-bench: ## Benchmarks: print the performance table.
-	@echo "make bench: not there yet (see the performance issue)"
+bench: $(VEGETA) control-plane ## Benchmarks: print the performance table (BENCH_PAGES, BENCH_STEADY, BENCH_DURATION).
+	@VEGETA=$(VEGETA) hack/bench.sh
+
+.PHONY: soak
+soak: $(VEGETA) ## Soak: signed events at a fixed rate for SOAK_DURATION (default 60s) against the webhook binary; fails on any error or RSS growth over 1.2x.
+	@VEGETA=$(VEGETA) go run ./hack/soak
 
 ##@ Build
 
@@ -92,7 +100,7 @@ docker-build: ## Build the image (needs a Docker engine).
 	docker build -t $(IMG) .
 
 .PHONY: demo
-demo: ## Start a local kwok cluster and show the operator at work, then clean up.
+demo: control-plane ## A local kwok cluster, the operator, the samples, the webhook and the simulator: a scripted conversation, then clean up.
 	@hack/demo.sh
 
 ##@ Deployment

@@ -2,6 +2,9 @@ package testenv
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +46,27 @@ func TestKwokDeploymentBecomesAvailable(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("deployment never became available: %+v", d.Status)
+}
+
+func TestImpersonatingKubeconfigActsAsTheServiceAccount(t *testing.T) {
+	c, err := StartKwok(KwokOptions{Name: "testenv-impersonate", Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	user, groups := ServiceAccountUser("default", "reader")
+	path, err := ImpersonatingKubeconfig(c.Config, t.TempDir(), user, groups...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(filepath.Base(path), ":") {
+		t.Fatalf("kubeconfig %s has a colon in its name, which KUBECONFIG would split", path)
+	}
+	out, err := exec.Command("kubectl", "--kubeconfig", path, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").CombinedOutput()
+	if err != nil || string(out) != user {
+		t.Fatalf("kubectl auth whoami = %q, %v; want %s", out, err, user)
+	}
+	if out, err := exec.Command("kubectl", "--kubeconfig", path, "get", "secrets").CombinedOutput(); err == nil || !strings.Contains(string(out), "forbidden") {
+		t.Fatalf("the ServiceAccount listed Secrets without a Role: %s", out)
+	}
 }

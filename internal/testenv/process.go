@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -29,17 +30,22 @@ func Binary(name string) (string, error) {
 	v, _ := builds.LoadOrStore(name, &build{})
 	b := v.(*build)
 	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "bin-"+name+"-")
-		if err != nil {
-			b.err = err
+		// bin/test/<name>, replaced atomically: test packages running at once may build the same
+		// binary, and nothing is left behind in the system's temporary directory.
+		dir := filepath.Join(RepoRoot(), "bin", "test")
+		if b.err = os.MkdirAll(dir, 0o755); b.err != nil {
 			return
 		}
 		b.path = filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", b.path, "./cmd/"+name)
+		tmp := fmt.Sprintf("%s.%d.tmp", b.path, os.Getpid())
+		cmd := exec.Command("go", "build", "-o", tmp, "./cmd/"+name)
 		cmd.Dir = RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
+			_ = os.Remove(tmp)
 			b.err = fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
+			return
 		}
+		b.err = os.Rename(tmp, b.path)
 	})
 	return b.path, b.err
 }
@@ -101,8 +107,14 @@ func (p *Process) Stop(grace time.Duration) error {
 // that identity.
 func ImpersonatingKubeconfig(admin *rest.Config, dir, user string, groups ...string) (string, error) {
 	cfg := rest.CopyConfig(admin)
+	// A kwok cluster's kubeconfig names its certificate files; the written one carries them inline.
+	if err := rest.LoadTLSFiles(cfg); err != nil {
+		return "", err
+	}
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
-	return writeKubeconfig(cfg, filepath.Join(dir, "kubeconfig-"+filepath.Base(user)))
+	// No colons in the file name: KUBECONFIG splits on them.
+	name := strings.NewReplacer(":", "_", "/", "_").Replace(user)
+	return writeKubeconfig(cfg, filepath.Join(dir, "kubeconfig-"+name))
 }
 
 // ServiceAccountUser returns the user name and groups of a ServiceAccount, for impersonation.
