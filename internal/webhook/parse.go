@@ -77,7 +77,8 @@ type rawControl struct {
 }
 
 // jsonID is an id sent as a string or a number; a number keeps its digits (PSIDs exceed 2^53,
-// which a float64 would round). Anything else is empty: a weird id must not fail the batch.
+// which a float64 would round). Anything else is empty, numbers that are not plain digits (1.5,
+// -1, 1e15) included: a weird id must not fail the batch, nor become a Graph recipient.
 type jsonID string
 
 func (id *jsonID) UnmarshalJSON(b []byte) error {
@@ -93,10 +94,21 @@ func (id *jsonID) UnmarshalJSON(b []byte) error {
 		if json.Unmarshal(b, &s) == nil {
 			*id = jsonID(s)
 		}
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+	case allDigits(b):
 		*id = jsonID(b)
+	default:
+		*id = ""
 	}
 	return nil
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // plainString unquotes a JSON string without escapes, the common case, without a decoder.

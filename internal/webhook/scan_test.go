@@ -33,6 +33,8 @@ var decodeSeeds = []string{
 	`{"\u006fbject":"page","entry":null}`,
 	`{"object":"page","entry":[{"id":true,"time":"x","messaging":[{"sender":{"id":{"x":1}},"timestamp":-5,"message":{"is_echo":"true","app_id":[1]}}]}]}`,
 	`{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},"message":{"text":"bad \xff utf8"}}]}]}`,
+	"{\"object\":\"page\",\"entry\":[{\"id\":\"1\",\"messaging\":[{\"sender\":{\"id\":\"2\"},\"\xff\":1,\"message\":{\"mid\":\"m\xc0\xaf\",\"text\":\"raw \xff\xfe bytes\"}}]}]}",
+	`{"object":"page","entry":[{"id":1.0,"messaging":[{"sender":{"id":-2},"recipient":{"id":3e3},"message":{"mid":"m","app_id":1.5}}]}]}`,
 	// Must fail:
 	`{"object":"page","entry":[`,
 	`{"object":"page","entry":"x"}`,

@@ -1,0 +1,261 @@
+package faults
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/simulator"
+)
+
+// acceptedSenders returns the senders of the events in every delivery the webhook answered 200.
+func acceptedSenders(t *testing.T, s *simulator.Simulator, p *pageSite) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, d := range s.Deliveries(p.appName) {
+		if !d.OK {
+			continue
+		}
+		var body struct {
+			Entry []struct {
+				Messaging []struct {
+					Sender  struct{ ID string } `json:"sender"`
+					Message *struct {
+						IsEcho bool `json:"is_echo"`
+					} `json:"message"`
+				} `json:"messaging"`
+			} `json:"entry"`
+		}
+		must(t, json.Unmarshal(d.Body, &body))
+		for _, e := range body.Entry {
+			for _, ev := range e.Messaging {
+				if ev.Message != nil && !ev.Message.IsEcho {
+					out[ev.Sender.ID] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestSIGTERMInTheMiddleOfAStream: users keep writing while the webhook is told to stop and a
+// new process takes over. Every event a webhook acknowledged with 200 is answered exactly once
+// (the old process drains what it accepted; what it refused with 503 is redelivered by the
+// platform to the new one), and the drain ends within its deadline.
+func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
+	p := newPageSite(t, "faults-sigterm", "1000000000000105", "1517776481860105", "bot")
+	plat := newPlatform(t, p)
+	setupPage(t, p, plat.url)
+	old := startWebhook(t, p, nil, 10*time.Second)
+	p.front.point(old.url)
+	// Slow sends keep replies in flight when SIGTERM comes.
+	plat.graph.delay.Store(int64(150 * time.Millisecond))
+
+	const users = 60
+	psids := make([]string, users)
+	var wg sync.WaitGroup
+	var pendingAtStop int
+	var took time.Duration
+	var stopErr error
+	stopped := make(chan struct{})
+	for i := range users {
+		psids[i] = fmt.Sprintf("2100000000000%03d", 500+i)
+		if i == users/3 {
+			// SIGTERM: count what was accepted and not yet answered, then stop.
+			for psid := range acceptedSenders(t, plat.sim, p) {
+				if botReplies(plat.sim, p, psid) == 0 {
+					pendingAtStop++
+				}
+			}
+			go func() {
+				defer close(stopped)
+				took, stopErr = old.stop()
+			}()
+		}
+		if i == users/2 {
+			<-stopped
+			p.front.unpoint()
+			next := startWebhook(t, p, nil, 10*time.Second)
+			p.front.point(next.url)
+		}
+		wg.Go(func() { _ = plat.sim.Customer(p.pageID, psids[i]).Say("hi") })
+		time.Sleep(10 * time.Millisecond)
+	}
+	wg.Wait()
+
+	if stopErr != nil {
+		t.Fatalf("Run of the stopped webhook: %v", stopErr)
+	}
+	if pendingAtStop == 0 {
+		t.Fatal("no accepted event was waiting for its reply at SIGTERM: the test proves nothing")
+	}
+	if took >= old.drainTimeout {
+		t.Errorf("Run returned %v after SIGTERM, drain timeout %v", took, old.drainTimeout)
+	}
+	if !strings.Contains(old.logs.String(), `"webhook drained"`) || strings.Contains(old.logs.String(), "drain deadline passed") {
+		t.Error("the old webhook did not drain cleanly")
+	}
+
+	accepted := acceptedSenders(t, plat.sim, p)
+	waitFor(t, plat.sim, "a reply to every accepted event", func() bool {
+		for psid := range accepted {
+			if botReplies(plat.sim, p, psid) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	quiet(t, plat.sim)
+	lost := 0
+	for _, psid := range psids {
+		n := botReplies(plat.sim, p, psid)
+		switch {
+		case accepted[psid] && n != 1:
+			t.Errorf("%s: accepted, %d replies (want exactly 1)", psid, n)
+		case !accepted[psid]:
+			lost++ // refused by both (503 while switching) and given up by the platform
+			if n != 0 {
+				t.Errorf("%s: never accepted, yet %d replies", psid, n)
+			}
+		}
+	}
+	t.Logf("%d users; %d accepted; %d replies in flight at SIGTERM; drain took %v of %v; %d never accepted (the platform gave up)",
+		users, len(accepted), pendingAtStop, took, old.drainTimeout, lost)
+	if len(accepted) < users/2 {
+		t.Errorf("only %d of %d events accepted", len(accepted), users)
+	}
+}
+
+// apiProxy forwards TCP to the API server and can cut it off (a partition or an API server
+// restart).
+type apiProxy struct {
+	ln      net.Listener
+	target  string
+	down    atomic.Bool
+	refused atomic.Int32
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+}
+
+func newAPIProxy(t *testing.T, target string) *apiProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	p := &apiProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
+	return p
+}
+
+func (p *apiProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		if p.down.Load() {
+			p.refused.Add(1)
+			_ = c.Close()
+			continue
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+		go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
+	}
+}
+
+func (p *apiProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	clear(p.conns)
+}
+
+// TestAPIServerOutage: while the API server cannot be reached the webhook keeps answering with
+// the last configuration it read; a condition change it saw meanwhile (a revoked token) is
+// written once the API server is back, and so are the changes made during the outage read.
+func TestAPIServerOutage(t *testing.T) {
+	p := newPageSite(t, "faults-outage", "1000000000000106", "1517776481860106", "bot")
+	plat := newPlatform(t, p)
+	setupPage(t, p, plat.url)
+	api, err := url.Parse(p.userCfg.Host)
+	must(t, err)
+	proxy := newAPIProxy(t, api.Host)
+	viaProxy := rest.CopyConfig(p.userCfg)
+	viaProxy.Host = "https://" + proxy.ln.Addr().String()
+	viaProxy.ServerName = api.Hostname()
+	wh := startWebhook(t, p, viaProxy, 10*time.Second)
+	p.front.point(wh.url)
+
+	lastText := func(psid string) string {
+		msgs := plat.sim.Messages(p.pageID, psid)
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if msgs[i].From == p.appName {
+				return msgs[i].Text
+			}
+		}
+		return ""
+	}
+	must(t, plat.sim.Customer(p.pageID, "2100000000000601").Say("hi"))
+	waitFor(t, plat.sim, "the first reply", func() bool { return lastText("2100000000000601") == welcome })
+	waitCondition(t, p.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+
+	// Outage. Meanwhile the policy changes on the API server.
+	proxy.down.Store(true)
+	proxy.cut()
+	update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: p.ns, Name: "support"}, func(h *v1alpha1.HandoverPolicy) {
+		h.Spec.Welcome.Text = "Hello after the outage"
+	})
+	eventually(t, "the webhook to try to reach the API server", func() bool { return proxy.refused.Load() >= 2 })
+	if code, _ := get(wh.probeURL + "/readyz"); code != 200 {
+		t.Fatalf("readyz %d during the outage", code)
+	}
+	must(t, plat.sim.Customer(p.pageID, "2100000000000602").Say("hi"))
+	waitFor(t, plat.sim, "a reply during the outage", func() bool { return lastText("2100000000000602") != "" })
+	if got := lastText("2100000000000602"); got != welcome {
+		t.Fatalf("reply %q during the outage, want the last configuration's %q", got, welcome)
+	}
+
+	// The token is revoked during the outage: the webhook sees it, cannot write it yet.
+	must(t, plat.sim.RevokeToken(p.token))
+	must(t, plat.sim.Customer(p.pageID, "2100000000000603").Say("hi"))
+	eventually(t, "the 190 to be seen", func() bool {
+		return wh.metric(t, "messenger_graph_calls_total", "result", "token_invalid") >= 1
+	})
+
+	// Back: the condition is written, and the policy edited meanwhile is applied.
+	proxy.down.Store(false)
+	waitCondition(t, p.key(), metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
+	fresh, err := plat.sim.IssueToken(p.appName, p.pageID)
+	must(t, err)
+	updateSecret(t, p, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
+	i := 0
+	eventually(t, "the policy edited during the outage", func() bool {
+		i++
+		psid := fmt.Sprintf("21000000000007%02d", i)
+		_ = plat.sim.Customer(p.pageID, psid).Say("hi")
+		return waitReply(plat.sim, p, psid) && lastText(psid) == "Hello after the outage"
+	})
+	waitCondition(t, p.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+}
