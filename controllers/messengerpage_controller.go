@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,18 +45,33 @@ type MessengerPageReconciler struct {
 	// Namespaces limits the watch of Secret metadata to the namespaces of the manager's cache
 	// (WATCH_NAMESPACE); empty means every namespace.
 	Namespaces []string
-	// Now is the clock of condition transitions; time.Now when nil.
+	// Now is the clock of condition transitions and subscription checks; time.Now when nil.
 	Now func() time.Time
+	// SubscriptionRecheck is how often spec.subscription is checked at Meta when the page does
+	// not set recheckInterval; 10m when zero.
+	SubscriptionRecheck time.Duration
+	// GraphHTTPClient makes the subscription calls to the Graph API; a client with a 15s timeout
+	// when nil.
+	GraphHTTPClient *http.Client
+	// GatewayAPIRecheck is how often a page asking for an HTTPRoute looks again for the Gateway
+	// API CRDs; 5m when zero.
+	GatewayAPIRecheck time.Duration
+
+	routes    *gatewayRoutes
+	subChecks subscriptionChecks
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
-// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/status,verbs=get;patch
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/finalizers,verbs=update
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets;serviceaccounts;services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+// Least privilege: server-side apply needs patch, and create for a new object; delete only for
+// what a page can stop needing (the generated Secret, the Ingress); no update.
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -65,6 +81,9 @@ type MessengerPageReconciler struct {
 func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	page := &messengerv1alpha1.MessengerPage{}
 	if err := r.Get(ctx, req.NamespacedName, page); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.subChecks.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !page.DeletionTimestamp.IsZero() {
@@ -87,6 +106,9 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			obs.clash = clash.Error()
 		}
 	}
+	if obs.conflict == "" && obs.clash == "" {
+		r.reconcileSubscription(ctx, page, obs)
+	}
 	if err := r.writeStatus(ctx, page, obs); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil // deleted meanwhile
@@ -96,9 +118,9 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	logf.FromContext(ctx).V(1).Info("reconciled", "generation", page.Generation)
 	if obs.clash != "" {
 		// The object in the way is not the operator's, so no watch sees it go: look again later.
-		return ctrl.Result{RequeueAfter: clashRetry}, nil
+		obs.requeueIn(clashRetry)
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: obs.requeue}, nil
 }
 
 // reconcileOwned applies every owned object in dependency order: identity and permissions
@@ -120,7 +142,10 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.ensureService(ctx, page, w); err != nil {
 		return err
 	}
-	return r.reconcileIngress(ctx, page, w)
+	if err := r.reconcileIngress(ctx, page, w); err != nil {
+		return err
+	}
+	return r.reconcileHTTPRoute(ctx, page, w, obs)
 }
 
 func (r *MessengerPageReconciler) now() time.Time {

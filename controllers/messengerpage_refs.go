@@ -18,6 +18,8 @@ type secretState struct {
 	found          bool
 	missing        []string // one actionable sentence per missing key
 	hasVerifyToken bool
+	// data is the Secret's data, kept in memory for the subscription calls; never logged.
+	data map[string][]byte
 }
 
 // resolve reads the references: the user's Secret through the API server (its data is never
@@ -49,7 +51,7 @@ func (r *MessengerPageReconciler) readSecret(ctx context.Context, page *messenge
 	if err != nil {
 		return secretState{}, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
 	}
-	st := secretState{found: true}
+	st := secretState{found: true, data: secret.Data}
 	has := func(key string) bool { return len(secret.Data[key]) > 0 }
 	for _, k := range []struct{ key, field string }{
 		{orDefault(ref.PageAccessTokenKey, "pageAccessToken"), "pageAccessTokenKey"},

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -25,6 +26,8 @@ var ownedConditions = []string{
 	messengerv1alpha1.ConditionStalled,
 	messengerv1alpha1.ConditionIngressTLS,
 	messengerv1alpha1.ConditionSharedApp,
+	messengerv1alpha1.ConditionHTTPRoute,
+	messengerv1alpha1.ConditionSubscribed,
 }
 
 // observation is what one reconcile learnt, from which the status is computed.
@@ -39,6 +42,19 @@ type observation struct {
 	verifyTokenSecret, verifyTokenStatus string
 	deployment                           *appsv1.Deployment
 	replicas                             int32
+	// verifyToken is the value in use, for registering the callback; never logged.
+	verifyToken  []byte
+	route        routeState
+	subscription *subscriptionResult // nil without spec.subscription or when not attempted
+	// requeue, when > 0, brings the page back that much later (periodic checks).
+	requeue time.Duration
+}
+
+// requeueIn asks for the page to come back within d.
+func (o *observation) requeueIn(d time.Duration) {
+	if d > 0 && (o.requeue == 0 || d < o.requeue) {
+		o.requeue = d
+	}
 }
 
 // desiredStatus computes the operator's part of the status, following kstatus: Ready always,
@@ -98,6 +114,8 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonGraphUnauthorized, msg)
 	case !rolledOut:
 		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonProgressing, rolloutMsg)
+	case obs.subscription != nil && obs.subscription.failed:
+		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, obs.subscription.message)
 	case obs.replicas == 0:
 		ready(metav1.ConditionTrue, messengerv1alpha1.ReasonScaledToZero,
 			"spec.webhook.replicas is 0: no webhook pod serves the page; Meta's calls to "+st.WebhookURL+" fail")
@@ -124,6 +142,14 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	if len(obs.sharedWith) > 0 {
 		add(messengerv1alpha1.ConditionSharedApp, metav1.ConditionTrue, messengerv1alpha1.ReasonAppShared,
 			sharedAppMessage(page.Spec.AppID, obs.sharedWith))
+	}
+	if status, reason, msg, ok := routeCondition(page, obs, r.gatewayAPIRecheck()); ok {
+		add(messengerv1alpha1.ConditionHTTPRoute, status, reason, msg)
+	}
+	if page.Spec.Subscription != nil {
+		sub := subscriptionCondition(page, obs)
+		add(messengerv1alpha1.ConditionSubscribed, sub.status, sub.reason, sub.message)
+		st.Subscription = sub.observed
 	}
 	st.Conditions = r.keepTransitionTimes(page, conds)
 	return st
@@ -173,6 +199,9 @@ func statusUpToDate(have, want *messengerv1alpha1.MessengerPageStatus) bool {
 		return false
 	}
 	if (have.Policy == nil) != (want.Policy == nil) || (have.Policy != nil && *have.Policy != *want.Policy) {
+		return false
+	}
+	if !equality.Semantic.DeepEqual(have.Subscription, want.Subscription) {
 		return false
 	}
 	for _, t := range ownedConditions {
@@ -232,6 +261,12 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionIngressTLS); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+	}
+	if c, ok := changed(messengerv1alpha1.ConditionHTTPRoute); ok && c.Status == metav1.ConditionFalse {
+		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+	}
+	if c, ok := changed(messengerv1alpha1.ConditionSubscribed); ok && c.Status == metav1.ConditionFalse {
+		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Subscribe", "%s", c.Message)
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionSharedApp); ok {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeNormal, c.Reason, "Reconcile", "%s", c.Message)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ type pageSuite struct {
 	c      client.Client // admin, uncached: the test's own reads and writes
 	r      *controllers.MessengerPageReconciler
 	writes *requestLog
+	// ahead moves the reconciler's clock forward (subscription rechecks), in nanoseconds.
+	ahead atomic.Int64
 }
 
 // TestMessengerPage runs the reconciler's tests on one control plane; each subtest works in its
@@ -78,6 +81,8 @@ func TestMessengerPage(t *testing.T) {
 		Recorder:                mgr.GetEventRecorder("messenger-operator"),
 		WebhookImage:            testImage,
 		MaxConcurrentReconciles: 2,
+		Now:                     func() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) },
+		GatewayAPIRecheck:       500 * time.Millisecond,
 	}
 	if err := s.r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -108,6 +113,12 @@ func TestMessengerPage(t *testing.T) {
 		{"ScaledToZero", testScaledToZero},
 		{"WebhookRBAC", testWebhookRBAC},
 		{"ZeroWritesInSteadyState", testZeroWrites},
+		{"GitOpsSamples", testGitOpsSamples},
+		{"SubscriptionValidation", testSubscriptionValidation},
+		{"Subscription", testSubscription},
+		{"SubscriptionSharedApp", testSubscriptionSharedApp},
+		// Last: it installs the Gateway API CRDs into the control plane.
+		{"HTTPRoute", testHTTPRoute},
 	} {
 		if !t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) }) && os.Getenv("TEST_FAILFAST") != "" {
 			return

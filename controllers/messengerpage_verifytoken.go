@@ -25,6 +25,7 @@ func (r *MessengerPageReconciler) reconcileVerifyToken(ctx context.Context, page
 		return nil
 	case obs.secret.hasVerifyToken:
 		obs.verifyTokenStatus = page.Spec.SecretRef.Name
+		obs.verifyToken = obs.secret.data[orDefault(page.Spec.SecretRef.VerifyTokenKey, "verifyToken")]
 		return r.deleteOwned(ctx, page, "Secret", generated, &corev1.Secret{})
 	}
 
@@ -49,5 +50,6 @@ func (r *MessengerPageReconciler) reconcileVerifyToken(ctx context.Context, page
 	}
 	obs.verifyTokenSecret = generated
 	obs.verifyTokenStatus = generated
+	obs.verifyToken = token
 	return nil
 }

@@ -37,7 +37,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&messengerv1alpha1.MessengerPage{}, builder.WithPredicates(pageChanged)).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
@@ -53,7 +53,11 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(secrets).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerpage").
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	return r.setupGatewayRoutes(mgr, c)
 }
 
 // pageChanged passes a page's creation and deletion, and updates that need a reconcile: a new

@@ -17,6 +17,11 @@ const (
 	ConditionIngressTLS = "IngressTLS"
 	// ConditionSharedApp says that other pages use the same Meta app, which keeps one callback URL.
 	ConditionSharedApp = "SharedApp"
+	// ConditionHTTPRoute reports the HTTPRoute of spec.httpRoute: False when the Gateway API is not
+	// installed in the cluster.
+	ConditionHTTPRoute = "HTTPRoute"
+	// ConditionSubscribed reports the Meta-side subscription of spec.subscription.
+	ConditionSubscribed = "Subscribed"
 )
 
 // Reasons used in MessengerPage and HandoverPolicy conditions.
@@ -35,6 +40,13 @@ const (
 	ReasonNoTLS             = "NoTLS"
 	ReasonTLSConfigured     = "TLSConfigured"
 	ReasonAppShared         = "AppShared"
+	ReasonGatewayAPIMissing = "GatewayAPIMissing"
+	ReasonRouteApplied      = "RouteApplied"
+	ReasonSubscribed        = "Subscribed"
+	ReasonResubscribed      = "Resubscribed"
+	ReasonSubscribeFailed   = "SubscribeFailed"
+	ReasonWaitingForWebhook = "WaitingForWebhook"
+	ReasonNoCallback        = "NoCallback"
 
 	ReasonValid           = "Valid"
 	ReasonInvalidPattern  = "InvalidPattern"

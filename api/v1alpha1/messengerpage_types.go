@@ -42,6 +42,132 @@ type MessengerPageSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	Webhook WebhookSpec `json:"webhook,omitzero"`
+
+	// HTTPRoute exposes the webhook through a Gateway API HTTPRoute, besides or instead of the
+	// Ingress. It is made only when the Gateway API CRDs are installed; the HTTPRoute condition
+	// says when they are not.
+	// +optional
+	HTTPRoute *HTTPRouteSpec `json:"httpRoute,omitempty"`
+
+	// Subscription makes the operator subscribe the Page on Meta's side (Conversation Routing
+	// set-up): the app's callback URL and verify token, and the Page's webhook fields. Without it
+	// the subscription is done by hand in the App Dashboard.
+	// +optional
+	Subscription *SubscriptionSpec `json:"subscription,omitempty"`
+}
+
+// HTTPRouteSpec attaches the webhook to Gateways. The route matches the webhook path
+// (spec.ingress.path, else /webhook) and sends it to the webhook's Service.
+type HTTPRouteSpec struct {
+	// ParentRefs are the Gateways (or listeners of them) the route attaches to.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	ParentRefs []ParentReference `json:"parentRefs"`
+
+	// Hostnames the route answers; without an Ingress, the first one without a wildcard is the
+	// host of status.webhookURL.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Hostnames []Hostname `json:"hostnames,omitempty"`
+
+	// Annotations added to the HTTPRoute.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Hostname is a DNS name, as in the Gateway API (a leading "*." wildcard is allowed).
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+type Hostname string
+
+// ParentReference names a Gateway (or another parent) as the Gateway API's ParentReference does.
+type ParentReference struct {
+	// Group of the parent; default gateway.networking.k8s.io.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	Group *string `json:"group,omitempty"`
+
+	// Kind of the parent; default Gateway.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`
+	// +optional
+	Kind *string `json:"kind,omitempty"`
+
+	// Namespace of the parent; default the page's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +optional
+	Namespace *string `json:"namespace,omitempty"`
+
+	// Name of the parent.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// SectionName is the listener of the Gateway to attach to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +optional
+	SectionName *string `json:"sectionName,omitempty"`
+
+	// Port of the Gateway to attach to.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port *int32 `json:"port,omitempty"`
+}
+
+// SubscriptionSpec says how the operator subscribes the Page (reference §7). The app token comes
+// from the Secret's appAccessTokenKey when present, else it is Meta's app access token form
+// "{appID}|{appSecret}" built from spec.appID and the app secret; the page token subscribes the
+// Page. The operator never unsubscribes: removing this field or the page leaves Meta as it is.
+type SubscriptionSpec struct {
+	// RegisterCallback sets the app's callback URL and verify token (POST /{app-id}/subscriptions).
+	// Meta keeps one callback URL per app: among the pages of one app that register, only the
+	// oldest does; status.subscription.callbackPage names the page whose URL is registered. False
+	// leaves the app's callback alone and only subscribes the Page.
+	// +kubebuilder:default=true
+	// +optional
+	RegisterCallback *bool `json:"registerCallback,omitempty"`
+
+	// CallbackURL is the URL registered instead of status.webhookURL, for a webhook reached
+	// through a proxy the operator does not manage. Meta only calls HTTPS URLs with a valid
+	// certificate.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s#]*)?$`
+	// +optional
+	CallbackURL string `json:"callbackURL,omitempty"`
+
+	// Fields are the webhook fields subscribed at app and Page level; an event is delivered only
+	// for a field subscribed at both. The default is what the handover needs.
+	// +kubebuilder:default={messages,messaging_postbacks,messaging_handovers,standby,message_echoes,messaging_referrals}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:Enum=messages;message_echoes;message_deliveries;message_reads;message_edits;message_reactions;messaging_postbacks;messaging_referrals;messaging_optins;messaging_handovers;standby;messaging_policy_enforcement;messaging_account_linking;response_feedback;messaging_feedback;send_cart;messenger_template_status_update
+	// +listType=set
+	// +optional
+	Fields []string `json:"fields,omitempty"`
+
+	// AppAccessTokenKey is the Secret key of an app access token. When the Secret lacks it, the
+	// operator uses "{appID}|{appSecret}".
+	// +kubebuilder:default=appAccessToken
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +optional
+	AppAccessTokenKey string `json:"appAccessTokenKey,omitempty"`
+
+	// RecheckInterval is how often the operator checks that Meta still has the Page subscribed
+	// (Meta unsubscribes a Page whose deliveries failed for an hour). Default 10m; at least 1m.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="recheckInterval must be at least 1m: each check is two Graph API calls"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Format=duration
+	// +optional
+	RecheckInterval *metav1.Duration `json:"recheckInterval,omitempty"`
 }
 
 // SecretReference names a Secret and the keys to read from it.
@@ -199,7 +325,7 @@ type WebhookSpec struct {
 // MessengerPageStatus tells what the operator and the webhook know of the page.
 type MessengerPageStatus struct {
 	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, IngressTLS,
-	// SharedApp.
+	// SharedApp, HTTPRoute, Subscribed.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -225,6 +351,36 @@ type MessengerPageStatus struct {
 	// ReadyReplicas of the webhook Deployment.
 	// +optional
 	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+
+	// Subscription is what Meta said at the last check of spec.subscription.
+	// +optional
+	Subscription *SubscriptionStatus `json:"subscription,omitempty"`
+}
+
+// SubscriptionStatus is the Page's subscription as Meta reported it.
+type SubscriptionStatus struct {
+	// CallbackURL is the app's callback URL at Meta (one per app).
+	// +optional
+	CallbackURL string `json:"callbackURL,omitempty"`
+
+	// CallbackPage is the MessengerPage (namespace/name) whose webhook URL is the app's callback
+	// URL; empty when it is no page of this cluster.
+	// +optional
+	CallbackPage string `json:"callbackPage,omitempty"`
+
+	// PageSubscribed says whether the app is subscribed to the Page.
+	// +optional
+	PageSubscribed bool `json:"pageSubscribed,omitempty"`
+
+	// Fields subscribed at Page level for the app.
+	// +listType=set
+	// +optional
+	Fields []string `json:"fields,omitempty"`
+
+	// LastUnsubscribedTime is when a check last found that Meta had unsubscribed the app from the
+	// Page (after an hour of failed deliveries, or by hand); the operator subscribed it again.
+	// +optional
+	LastUnsubscribedTime *metav1.Time `json:"lastUnsubscribedTime,omitempty"`
 }
 
 // ResolvedPolicy names the HandoverPolicy in use and the generation seen.

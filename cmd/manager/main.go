@@ -75,6 +75,7 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 		HealthProbeBindAddress:        opts.probeAddr,
 		LeaderElection:                opts.leaderElect,
 		LeaderElectionID:              leaderElectionID,
+		LeaderElectionNamespace:       opts.leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		// managedFields stripped; owned kinds (Secrets first) cached only when the operator's.
 		Cache: controllers.CacheOptions(opts.namespaces),

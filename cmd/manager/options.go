@@ -17,6 +17,9 @@ type options struct {
 	enableHTTP2   bool
 	probeAddr     string
 	leaderElect   bool
+	// leaderElectionNamespace holds the Lease; empty means the pod's namespace (read from the
+	// ServiceAccount mount), which a process outside a pod does not have.
+	leaderElectionNamespace string
 	// webhookImage runs every page's webhook pods unless the page sets spec.webhook.image.
 	webhookImage            string
 	maxConcurrentReconciles int
@@ -29,7 +32,8 @@ type options struct {
 // leaderElectionID names the Lease the managers' replicas compete for.
 const leaderElectionID = "messenger-operator.messenger.handover.dev"
 
-// parseOptions reads the command line and the environment (WEBHOOK_IMAGE, WATCH_NAMESPACE).
+// parseOptions reads the command line and the environment (WEBHOOK_IMAGE, WATCH_NAMESPACE,
+// POD_NAMESPACE).
 func parseOptions(args []string, getenv func(string) string, output io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
@@ -42,6 +46,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		"allow HTTP/2 on the metrics server (off: HTTP/2 Rapid Reset and Stream Cancellation CVEs)")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among the manager's replicas (Lease "+leaderElectionID+")")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", getenv("POD_NAMESPACE"),
+		"namespace of the leader election Lease; env POD_NAMESPACE; default: the pod's own namespace (in a cluster only)")
 	fs.StringVar(&o.webhookImage, "webhook-image", getenv("WEBHOOK_IMAGE"),
 		"image of the webhook pods (it runs /webhook), usually the operator's own; env WEBHOOK_IMAGE")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "pages reconciled in parallel")

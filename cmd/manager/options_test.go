@@ -15,7 +15,8 @@ func TestParseOptionsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.metricsAddr != "0" || !o.metricsSecure || o.probeAddr != ":8081" || o.leaderElect ||
-		o.webhookImage != "img:1" || o.maxConcurrentReconciles != 4 || o.namespaces != nil || o.enableHTTP2 {
+		o.webhookImage != "img:1" || o.maxConcurrentReconciles != 4 || o.namespaces != nil || o.enableHTTP2 ||
+		o.leaderElectionNamespace != "" {
 		t.Fatalf("defaults: %+v", o)
 	}
 }
@@ -51,5 +52,18 @@ func TestParseOptionsRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// A manager outside a pod (make run, the kwok tests) has no ServiceAccount mount to tell its
+// namespace: the Lease's comes from POD_NAMESPACE (the manifests set it from the downward API).
+func TestParseOptionsLeaderElectionNamespace(t *testing.T) {
+	o, err := parseOptions([]string{"--leader-elect"}, env(map[string]string{"WEBHOOK_IMAGE": "i", "POD_NAMESPACE": "ops"}), io.Discard)
+	if err != nil || o.leaderElectionNamespace != "ops" {
+		t.Fatalf("from POD_NAMESPACE: %+v, %v", o, err)
+	}
+	o, err = parseOptions([]string{"--leader-election-namespace=other"}, env(map[string]string{"WEBHOOK_IMAGE": "i", "POD_NAMESPACE": "ops"}), io.Discard)
+	if err != nil || o.leaderElectionNamespace != "other" {
+		t.Fatalf("flag over env: %+v, %v", o, err)
 	}
 }

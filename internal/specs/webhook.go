@@ -72,11 +72,14 @@ func Path(page *v1alpha1.MessengerPage) string {
 	return DefaultPath
 }
 
-// WebhookURL is where Meta should call the page: https on the Ingress host, else the Service's
-// in-cluster URL.
+// WebhookURL is where Meta should call the page: https on the Ingress host, else on the first
+// single-host name of spec.httpRoute, else the Service's in-cluster URL.
 func WebhookURL(page *v1alpha1.MessengerPage) string {
 	if in := page.Spec.Ingress; in != nil {
 		return "https://" + in.Host + Path(page)
+	}
+	if h := routeHost(page); h != "" {
+		return "https://" + h + Path(page)
 	}
 	return "http://" + ServiceHost(page) + ":" + strconv.Itoa(ServicePort) + Path(page)
 }

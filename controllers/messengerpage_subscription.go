@@ -1,0 +1,418 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/specs"
+	"github.com/messenger-operator/messenger-operator/internal/subscription"
+)
+
+const (
+	// defaultSubscriptionRecheck is how often Meta's side is checked when neither the page nor
+	// the manager says.
+	defaultSubscriptionRecheck = 10 * time.Minute
+	// subscriptionRetry bounds the wait after a failed check.
+	subscriptionRetry = time.Minute
+	// subscriptionTimeout bounds one check (up to four Graph calls and Meta's verification GET).
+	subscriptionTimeout = 30 * time.Second
+
+	defaultGraphBaseURL = "https://graph.facebook.com"
+	defaultGraphVersion = "v25.0"
+)
+
+// DefaultSubscriptionFields are the webhook fields the handover needs (reference §7.2 and the
+// Conversation Routing set-up); the CRD defaults spec.subscription.fields to them.
+var DefaultSubscriptionFields = []string{
+	"messages", "messaging_postbacks", "messaging_handovers", "standby", "message_echoes", "messaging_referrals",
+}
+
+// subscriptionResult is the outcome of one look at Meta's side.
+type subscriptionResult struct {
+	status   metav1.ConditionStatus
+	reason   string
+	message  string
+	failed   bool // a Graph call failed: Ready says so too
+	observed *messengerv1alpha1.SubscriptionStatus
+}
+
+// subscriptionChecks remembers, per page, when Meta was last checked and with which inputs, so
+// that reconciles woken by other changes make no Graph calls. A restarted manager checks again;
+// a deleted page is forgotten.
+type subscriptionChecks struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]subscriptionCheck
+}
+
+type subscriptionCheck struct {
+	at     time.Time
+	inputs [32]byte
+	result subscriptionResult
+}
+
+func (c *subscriptionChecks) get(key types.NamespacedName) (subscriptionCheck, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *subscriptionChecks) put(key types.NamespacedName, v subscriptionCheck) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[types.NamespacedName]subscriptionCheck{}
+	}
+	c.m[key] = v
+}
+
+func (c *subscriptionChecks) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
+// subscriptionPlan is what a check needs: credentials, URLs and who registers the callback.
+type subscriptionPlan struct {
+	client    subscription.Client
+	appCred   subscription.Credentials
+	pageCred  subscription.Credentials
+	callback  string
+	fields    []string
+	registers bool
+	owner     string            // the page (namespace/name) that registers the app's callback
+	byURL     map[string]string // callback URL -> page (namespace/name) of the same app
+	secrets   [][]byte          // scrubbed from every message
+}
+
+func (r *MessengerPageReconciler) subscriptionRecheck(page *messengerv1alpha1.MessengerPage) time.Duration {
+	if d := page.Spec.Subscription.RecheckInterval; d != nil && d.Duration > 0 {
+		return d.Duration
+	}
+	if r.SubscriptionRecheck > 0 {
+		return r.SubscriptionRecheck
+	}
+	return defaultSubscriptionRecheck
+}
+
+// reconcileSubscription makes Meta's side match spec.subscription once the webhook is available
+// (registering the callback makes Meta call it at once): the app's callback URL and fields, and
+// the Page's subscription, subscribed again when Meta dropped it. It checks again every
+// recheck interval, and whenever its inputs change; other reconciles reuse the last result.
+func (r *MessengerPageReconciler) reconcileSubscription(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) {
+	spec := page.Spec.Subscription
+	if spec == nil {
+		r.subChecks.forget(client.ObjectKeyFromObject(page))
+		return
+	}
+	wait := func(msg string) {
+		obs.subscription = &subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonWaitingForWebhook,
+			message: msg, observed: page.Status.Subscription}
+	}
+	switch {
+	case !obs.secret.found || len(obs.secret.missing) > 0 || obs.policy == nil:
+		wait("waiting for the page's Secret and HandoverPolicy before subscribing at Meta")
+		return
+	case obs.deployment == nil || obs.replicas == 0:
+		wait("waiting for a webhook replica before subscribing at Meta: Meta verifies the callback URL at once")
+		return
+	}
+	if ok, msg := rollout(obs.deployment, obs.replicas); !ok {
+		wait("waiting for the webhook before subscribing at Meta (it verifies the callback URL at once): " + msg)
+		return
+	}
+	plan, err := r.planSubscription(ctx, page, obs)
+	if err != nil {
+		obs.subscription = &subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonWaitingForWebhook,
+			message: "could not list the pages of the app: " + err.Error(), observed: page.Status.Subscription, failed: false}
+		obs.requeueIn(subscriptionRetry)
+		return
+	}
+	interval := r.subscriptionRecheck(page)
+	retry := min(interval, subscriptionRetry)
+	inputs := plan.inputs(page)
+	now := r.now()
+	if last, ok := r.subChecks.get(client.ObjectKeyFromObject(page)); ok && last.inputs == inputs && !last.result.failed && now.Sub(last.at) < interval {
+		res := last.result
+		obs.subscription = &res
+		obs.requeueIn(last.at.Add(interval).Sub(now))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, subscriptionTimeout)
+	defer cancel()
+	res := r.checkSubscription(ctx, page, plan)
+	r.subChecks.put(client.ObjectKeyFromObject(page), subscriptionCheck{at: now, inputs: inputs, result: res})
+	obs.subscription = &res
+	if res.failed {
+		obs.requeueIn(retry)
+		logf.FromContext(ctx).Info("subscription check failed", "reason", res.reason, "message", res.message)
+	} else {
+		obs.requeueIn(interval)
+	}
+}
+
+// planSubscription gathers the credentials (from the user's Secret, never logged) and decides
+// which page of the app registers the callback: the oldest that asks to. Meta keeps one callback
+// URL per app, so pages taking turns would keep replacing each other's.
+func (r *MessengerPageReconciler) planSubscription(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) (*subscriptionPlan, error) {
+	spec := page.Spec.Subscription
+	ref := page.Spec.SecretRef
+	data := obs.secret.data
+	appSecret := data[orDefault(ref.AppSecretKey, "appSecret")]
+	pageToken := data[orDefault(ref.PageAccessTokenKey, "pageAccessToken")]
+	appToken := data[orDefault(spec.AppAccessTokenKey, "appAccessToken")]
+	if len(appToken) == 0 {
+		appToken = subscription.AppToken(page.Spec.AppID, appSecret)
+	}
+	p := &subscriptionPlan{
+		client: subscription.Client{
+			BaseURL: orDefault(page.Spec.GraphAPI.BaseURL, defaultGraphBaseURL),
+			Version: orDefault(page.Spec.GraphAPI.Version, defaultGraphVersion),
+			HTTP:    r.GraphHTTPClient,
+		},
+		appCred:  subscription.Credentials{Token: appToken, AppSecret: appSecret},
+		pageCred: subscription.Credentials{Token: pageToken, AppSecret: appSecret},
+		callback: callbackURL(page),
+		fields:   spec.Fields,
+		byURL:    map[string]string{},
+		secrets:  [][]byte{appSecret, pageToken, appToken, obs.verifyToken},
+	}
+	if len(p.fields) == 0 {
+		p.fields = DefaultSubscriptionFields
+	}
+	var app messengerv1alpha1.MessengerPageList
+	if err := r.List(ctx, &app, client.MatchingFields{IndexAppID: page.Spec.AppID}); err != nil {
+		return nil, err
+	}
+	var owner *messengerv1alpha1.MessengerPage
+	for i := range app.Items {
+		q := &app.Items[i]
+		if isSelf(q, page) {
+			q = page // the cache may lag behind the page being reconciled
+		}
+		if !q.DeletionTimestamp.IsZero() {
+			continue
+		}
+		id := q.Namespace + "/" + q.Name
+		if _, taken := p.byURL[callbackURL(q)]; !taken {
+			p.byURL[callbackURL(q)] = id
+		}
+		if registersCallback(q) && (owner == nil || older(q, owner)) {
+			owner = q
+		}
+	}
+	if owner != nil {
+		p.owner = owner.Namespace + "/" + owner.Name
+		p.registers = isSelf(owner, page)
+	}
+	return p, nil
+}
+
+func registersCallback(p *messengerv1alpha1.MessengerPage) bool {
+	s := p.Spec.Subscription
+	return s != nil && (s.RegisterCallback == nil || *s.RegisterCallback)
+}
+
+// callbackURL is the URL a page registers: spec.subscription.callbackURL, else its webhook URL.
+func callbackURL(p *messengerv1alpha1.MessengerPage) string {
+	if s := p.Spec.Subscription; s != nil && s.CallbackURL != "" {
+		return s.CallbackURL
+	}
+	return specs.WebhookURL(p)
+}
+
+// inputs hashes everything a check depends on, secrets included (the hash stays in memory), so
+// a rotated token or a new callback owner is checked at once.
+func (p *subscriptionPlan) inputs(page *messengerv1alpha1.MessengerPage) [32]byte {
+	b, _ := json.Marshal([]any{page.UID, page.Spec.Subscription, page.Spec.AppID, page.Spec.PageID, p.client.BaseURL, p.client.Version,
+		p.callback, p.fields, p.registers, p.owner, p.byURL, p.secrets})
+	return sha256.Sum256(b)
+}
+
+// checkSubscription looks at Meta's side and fixes what differs from the plan.
+func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *messengerv1alpha1.MessengerPage, p *subscriptionPlan) subscriptionResult {
+	appID, pageID := page.Spec.AppID, page.Spec.PageID
+	prev := page.Status.Subscription
+	observed := &messengerv1alpha1.SubscriptionStatus{}
+	if prev != nil {
+		observed = prev.DeepCopy()
+	}
+	fail := func(step string, err error) subscriptionResult {
+		return subscriptionResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonSubscribeFailed, failed: true,
+			message: p.scrub(step + " failed: " + err.Error() + hint(err, page)), observed: observed}
+	}
+
+	app, err := p.client.AppSubscription(ctx, appID, p.appCred)
+	if err != nil {
+		return fail(fmt.Sprintf("reading the subscriptions of app %s (GET /%s/subscriptions, app token)", appID, appID), err)
+	}
+	if p.registers && (app == nil || app.CallbackURL != p.callback || !app.Active || !containsAll(app.Fields, p.fields)) {
+		if len(p.secrets[3]) == 0 {
+			return fail("registering the callback URL", errors.New("no verify token in use yet"))
+		}
+		if err := p.client.RegisterCallback(ctx, appID, p.appCred, p.callback, p.secrets[3], p.fields); err != nil {
+			return fail(fmt.Sprintf("registering %s as the callback URL of app %s (POST /%s/subscriptions)", p.callback, appID, appID), err)
+		}
+		var had []string
+		if app != nil {
+			had = app.Fields
+		}
+		app = &subscription.AppSubscription{CallbackURL: p.callback, Active: true, Fields: union(had, p.fields)}
+		r.event(page, corev1.EventTypeNormal, "CallbackRegistered", "registered %s as the callback URL of app %s", p.callback, appID)
+	}
+	if app != nil {
+		observed.CallbackURL = app.CallbackURL
+		observed.CallbackPage = p.byURL[app.CallbackURL]
+	} else {
+		observed.CallbackURL, observed.CallbackPage = "", ""
+	}
+
+	fields, subscribed, err := p.client.PageSubscription(ctx, pageID, appID, p.pageCred)
+	if err != nil {
+		return fail(fmt.Sprintf("reading the apps subscribed to Page %s (GET /%s/subscribed_apps, page token)", pageID, pageID), err)
+	}
+	if !subscribed && prev != nil && prev.PageSubscribed {
+		// Meta dropped the subscription: after an hour of failed deliveries it disables the
+		// webhook for the Page (reference §2.3), or someone removed the app.
+		t := metav1.NewTime(r.now().Truncate(time.Second))
+		observed.LastUnsubscribedTime = &t
+		observed.PageSubscribed = false
+		r.event(page, corev1.EventTypeWarning, "PageUnsubscribed",
+			"Meta no longer had app %s subscribed to Page %s (webhooks are disabled after an hour of failed deliveries); subscribing it again", appID, pageID)
+	}
+	if !subscribed || !containsAll(fields, p.fields) {
+		want := union(fields, p.fields)
+		if err := p.client.SubscribePage(ctx, pageID, p.pageCred, want); err != nil {
+			return fail(fmt.Sprintf("subscribing app %s to Page %s (POST /%s/subscribed_apps)", appID, pageID, pageID), err)
+		}
+		fields, subscribed = want, true
+	}
+	observed.PageSubscribed = subscribed
+	observed.Fields = slices.Sorted(slices.Values(fields))
+	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
+		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+}
+
+func subscribedStatus(app *subscription.AppSubscription) metav1.ConditionStatus {
+	if app == nil || app.CallbackURL == "" {
+		return metav1.ConditionFalse
+	}
+	return metav1.ConditionTrue
+}
+
+func subscribedReason(app *subscription.AppSubscription, st *messengerv1alpha1.SubscriptionStatus) string {
+	switch {
+	case app == nil || app.CallbackURL == "":
+		return messengerv1alpha1.ReasonNoCallback
+	case st.LastUnsubscribedTime != nil:
+		return messengerv1alpha1.ReasonResubscribed
+	}
+	return messengerv1alpha1.ReasonSubscribed
+}
+
+func subscribedMessage(page *messengerv1alpha1.MessengerPage, p *subscriptionPlan, app *subscription.AppSubscription, st *messengerv1alpha1.SubscriptionStatus) string {
+	appID, pageID := page.Spec.AppID, page.Spec.PageID
+	if app == nil || app.CallbackURL == "" {
+		who := "set spec.subscription.registerCallback on one page of the app, or register it in the App Dashboard"
+		if p.owner != "" {
+			who = fmt.Sprintf("MessengerPage %s registers it once its webhook is available", p.owner)
+		}
+		return fmt.Sprintf("app %s has no callback URL for Pages: Meta delivers no events; %s", appID, who)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "app %s is subscribed to Page %s for %s; the app's callback URL is %s, ", appID, pageID, strings.Join(st.Fields, ","), app.CallbackURL)
+	self := page.Namespace + "/" + page.Name
+	switch st.CallbackPage {
+	case self:
+		b.WriteString("this page's webhook")
+	case "":
+		b.WriteString("not the URL of any MessengerPage of this app")
+	default:
+		fmt.Fprintf(&b, "the webhook of MessengerPage %s (Meta keeps one callback URL per app and sends this Page's events there)", st.CallbackPage)
+	}
+	if missing := without(p.fields, app.Fields); len(missing) > 0 {
+		fmt.Fprintf(&b, "; the app is not subscribed to %s at app level, so those events are not delivered", strings.Join(missing, ","))
+	}
+	if t := st.LastUnsubscribedTime; t != nil {
+		fmt.Fprintf(&b, "; Meta had unsubscribed the app from the Page (found %s; Meta does so after an hour of failed deliveries): the operator subscribed it again, check the webhook's delivery errors",
+			t.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// hint adds what to do for the Graph errors a user can fix.
+func hint(err error, page *messengerv1alpha1.MessengerPage) string {
+	var g *subscription.Error
+	if !errors.As(err, &g) {
+		return ""
+	}
+	switch {
+	case g.Unauthorized():
+		return fmt.Sprintf(" (a token from Secret %q was refused: put a fresh page access token, or an app access token under spec.subscription.appAccessTokenKey)", page.Spec.SecretRef.Name)
+	case g.Code == 2200:
+		return " (Meta could not verify the callback URL: it must be reachable from the internet over HTTPS with a valid certificate)"
+	case g.Code == 10 || g.Code == 200 || g.Code == 210:
+		return " (missing permission: subscribing a Page needs pages_manage_metadata and a token of someone who can manage the Page)"
+	}
+	return ""
+}
+
+// scrub removes secret values from a message, should Meta ever echo one.
+func (p *subscriptionPlan) scrub(msg string) string {
+	for _, s := range p.secrets {
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, string(s), "[redacted]")
+		}
+	}
+	return msg
+}
+
+func (r *MessengerPageReconciler) event(page *messengerv1alpha1.MessengerPage, typ, reason, format string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(page, nil, typ, reason, "Subscribe", format, args...)
+	}
+}
+
+// subscriptionCondition is the Subscribed condition and status.subscription of the pass: the
+// result of the check, or, when the pass stopped before it, the last status kept as is.
+func subscriptionCondition(page *messengerv1alpha1.MessengerPage, obs *observation) subscriptionResult {
+	if obs.subscription != nil {
+		return *obs.subscription
+	}
+	return subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonWaitingForWebhook,
+		message: "waiting for the page's objects before subscribing at Meta", observed: page.Status.Subscription}
+}
+
+func containsAll(have, want []string) bool {
+	return len(without(want, have)) == 0
+}
+
+// without is want minus have.
+func without(want, have []string) []string {
+	var out []string
+	for _, f := range want {
+		if !slices.Contains(have, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// union keeps have's order and appends the missing wanted fields.
+func union(have, want []string) []string {
+	return append(slices.Clone(have), without(want, have)...)
+}

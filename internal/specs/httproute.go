@@ -1,0 +1,101 @@
+package specs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// HTTPRouteGVK is the Gateway API HTTPRoute. It is built as unstructured: the operator must run
+// in clusters without the Gateway API, so its types are not in the manager's scheme.
+var HTTPRouteGVK = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
+
+// HTTPRoute routes the webhook path of spec.httpRoute's hostnames, from its parent Gateways, to
+// the webhook's Service; nil when the page has no spec.httpRoute.
+func HTTPRoute(w Webhook) *unstructured.Unstructured {
+	page := w.Page
+	hr := page.Spec.HTTPRoute
+	if hr == nil {
+		return nil
+	}
+	parents := make([]any, 0, len(hr.ParentRefs))
+	for _, p := range hr.ParentRefs {
+		ref := map[string]any{"name": p.Name}
+		setIf(ref, "group", p.Group)
+		setIf(ref, "kind", p.Kind)
+		setIf(ref, "namespace", p.Namespace)
+		setIf(ref, "sectionName", p.SectionName)
+		if p.Port != nil {
+			ref["port"] = int64(*p.Port)
+		}
+		parents = append(parents, ref)
+	}
+	spec := map[string]any{
+		"parentRefs": parents,
+		"rules": []any{map[string]any{
+			"matches": []any{map[string]any{
+				"path": map[string]any{"type": "PathPrefix", "value": Path(page)},
+			}},
+			"backendRefs": []any{map[string]any{
+				"name": WebhookName(page.Name),
+				"port": int64(ServicePort),
+			}},
+		}},
+	}
+	if len(hr.Hostnames) > 0 {
+		hosts := make([]any, 0, len(hr.Hostnames))
+		for _, h := range hr.Hostnames {
+			hosts = append(hosts, string(h))
+		}
+		spec["hostnames"] = hosts
+	}
+
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	u.SetGroupVersionKind(HTTPRouteGVK)
+	u.SetName(WebhookName(page.Name))
+	u.SetNamespace(page.Namespace)
+	u.SetLabels(Labels(page))
+	ref := ownerReference(page)
+	u.Object["metadata"].(map[string]any)["ownerReferences"] = []any{map[string]any{
+		"apiVersion": *ref.APIVersion, "kind": *ref.Kind, "name": *ref.Name, "uid": string(*ref.UID),
+		"controller": true, "blockOwnerDeletion": true,
+	}}
+	annotations := maps.Clone(hr.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	delete(annotations, AppliedHashAnnotation)
+	b, err := json.Marshal(map[string]any{"spec": spec, "labels": u.GetLabels(), "annotations": annotations})
+	if err != nil {
+		panic(err) // plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	annotations[AppliedHashAnnotation] = hex.EncodeToString(sum[:8])
+	u.SetAnnotations(annotations)
+	return u
+}
+
+func setIf(m map[string]any, key string, v *string) {
+	if v != nil && *v != "" {
+		m[key] = *v
+	}
+}
+
+// routeHost is the first hostname of spec.httpRoute that names one host (no wildcard).
+func routeHost(page *v1alpha1.MessengerPage) string {
+	if hr := page.Spec.HTTPRoute; hr != nil {
+		for _, h := range hr.Hostnames {
+			if !strings.HasPrefix(string(h), "*") {
+				return string(h)
+			}
+		}
+	}
+	return ""
+}
