@@ -66,3 +66,31 @@ func TestPageNode(t *testing.T) {
 	// Another page's id with this page's token.
 	e.wantErr(e.call("POST", "/v25.0/999/messages", e.token(botName), map[string]any{}), 100, 33)
 }
+
+func TestSetAppSecretSignsLaterWebhooksWithTheNewSecret(t *testing.T) {
+	e := newEnv(t, nil)
+	e.say("before")
+	if err := e.sim.SetAppSecret(botName, "rotated-secret"); err != nil {
+		t.Fatal(err)
+	}
+	e.say("after")
+	posts := e.bot.allPosts()
+	signed := func(secret string, body []byte) string {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	}
+	last := posts[len(posts)-1]
+	if posts[0].sig256 != signed(botSec, posts[0].body) || last.sig256 != signed("rotated-secret", last.body) {
+		t.Fatalf("want the first POST signed with the old secret and the later ones with the new one")
+	}
+	// App tokens follow the secret.
+	e.wantErr(e.call("GET", "/v25.0/"+botID+"/subscriptions", botID+"|"+botSec, nil), 190, 0)
+	e.wantOK(e.call("GET", "/v25.0/"+botID+"/subscriptions", botID+"|rotated-secret", nil))
+	if err := e.sim.SetAppSecret("nobody", "x"); err == nil {
+		t.Fatal("SetAppSecret of an unknown app succeeded")
+	}
+	if err := e.sim.SetAppSecret(botName, ""); err == nil {
+		t.Fatal("an empty secret was accepted")
+	}
+}

@@ -96,6 +96,23 @@ func (s *Simulator) RevokeTokens(appRef, pageID string) (int, error) {
 	return n, nil
 }
 
+// SetAppSecret replaces an app's secret, as resetting it in the App Dashboard does: webhooks
+// queued from now on are signed with the new secret and app tokens must use it.
+func (s *Simulator) SetAppSecret(appRef, secret string) error {
+	if secret == "" {
+		return fmt.Errorf("simulator: empty app secret")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.appByRef(appRef)
+	if a == nil || a.builtin {
+		return fmt.Errorf("simulator: unknown app %q", appRef)
+	}
+	a.secret = secret
+	s.logf("secret of %s replaced", a.name)
+	return nil
+}
+
 // AppToken returns the app access token "{app-id}|{app-secret}".
 func (s *Simulator) AppToken(appRef string) (string, error) {
 	s.mu.Lock()

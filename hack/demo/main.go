@@ -1,0 +1,249 @@
+// Command demo is `make demo`: a local kwok cluster, the operator, the samples of config/samples
+// pointed at the Messenger Platform simulator, the page's webhook running as the page's
+// ServiceAccount, and a scripted conversation printed as a transcript. It removes everything it
+// started, also when interrupted (SIGINT, SIGTERM), and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	"github.com/messenger-operator/messenger-operator/test/e2e/harness"
+)
+
+const (
+	namespace = "demo"
+	ada       = "27458394012345678"
+)
+
+func main() {
+	manager := flag.String("manager", "bin/manager", "the operator's binary")
+	webhook := flag.String("webhook", "bin/webhook", "the webhook's binary")
+	samples := flag.String("samples", "config/samples", "directory of the sample Secret, HandoverPolicy and MessengerPage")
+	flag.Parse()
+
+	// An interrupt stops the script at the next step; the cleanup always runs. Processes started
+	// from a terminal get the terminal's SIGINT too and stop on their own.
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		fmt.Printf("\n%s: stopping and cleaning up...\n", s)
+		cancel()
+	}()
+
+	d := &demo{ctx: ctx}
+	err := d.run(*manager, *webhook, *samples)
+	d.cleanup()
+	switch {
+	case ctx.Err() != nil:
+		fmt.Println("Interrupted; everything the demo started was removed.")
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	default:
+		fmt.Println("Done; everything the demo started was removed.")
+	}
+}
+
+type demo struct {
+	ctx     context.Context
+	env     *harness.Env
+	page    *harness.Page
+	printed int // transcript steps already printed
+}
+
+// bold is on when the output is a terminal.
+var bold = func() bool {
+	fi, err := os.Stdout.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}()
+
+func section(format string, args ...any) {
+	title := "== " + fmt.Sprintf(format, args...)
+	if bold {
+		title = "\033[1m" + title + "\033[0m"
+	}
+	fmt.Printf("\n%s\n", title)
+}
+
+func note(format string, args ...any) {
+	fmt.Printf("   %s\n", fmt.Sprintf(format, args...))
+}
+
+func (d *demo) interrupted() error {
+	if d.ctx.Err() != nil {
+		return errors.New("interrupted")
+	}
+	return nil
+}
+
+func (d *demo) run(manager, webhook, samples string) error {
+	objs, err := loadSamples(samples)
+	if err != nil {
+		return err
+	}
+	section("Starting a local cluster (kwok: a real API server, simulated nodes), installing the CRDs, running the operator")
+	d.env, err = harness.Start(harness.Options{
+		Name: fmt.Sprintf("messenger-demo-%d", os.Getpid()), ManagerBinary: manager, WebhookBinary: webhook,
+		Logf: func(format string, args ...any) { note(format, args...) },
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.interrupted(); err != nil {
+		return err
+	}
+
+	section("Applying the samples (config/samples) in namespace %q, pointed at the Messenger Platform simulator", namespace)
+	note("the Secret gets the simulator's page token and app secret; it has no verifyToken, so the operator generates one")
+	if bh := objs.policy.Spec.BusinessHours; bh != nil {
+		note("outside the policy's business hours the demo passes anyway (PassAnyway), so that it hands over at any hour")
+		bh.OutsideHours.Action = v1alpha1.OutsidePassAnyway
+	}
+	d.page, err = d.env.StartPage(d.ctx, harness.PageOptions{
+		Namespace: namespace, Page: objs.page, Policy: objs.policy, Secret: objs.secret,
+		Users: []simulator.UserConfig{{PSID: ada, FirstName: "Ada", LastName: "Lovelace"}},
+	})
+	if err != nil {
+		return err
+	}
+	note("the webhook has the rights of the Role the operator wrote for that ServiceAccount, no more")
+	if err := d.interrupted(); err != nil {
+		return err
+	}
+
+	section("kubectl get messengerpages -n %s", namespace)
+	if _, err := d.page.WaitCondition(d.ctx, v1alpha1.ConditionReady, "True", ""); err != nil {
+		return err
+	}
+	if err := d.get("messengerpages"); err != nil {
+		return err
+	}
+
+	section("A conversation (the simulator's transcript: who spoke, and who owns the thread after each step)")
+	if err := d.conversation(); err != nil {
+		return err
+	}
+
+	section("kubectl get messengerpages,handoverpolicies -n %s", namespace)
+	if err := d.get("messengerpages"); err != nil {
+		return err
+	}
+	fmt.Println()
+	return d.get("handoverpolicies")
+}
+
+// conversation plays the script, printing the transcript as it grows.
+func (d *demo) conversation() error {
+	p := d.page
+	customer, in := p.Customer(ada), p.Inbox()
+	steps := []struct {
+		title string
+		act   func() error
+		// wait is what the step leads to: the owner of the thread and the bot's message count.
+		owner string
+		bot   int
+	}{
+		{"Ada writes; the bot welcomes her", func() error { return customer.Say("Hello!") }, harness.BotName, 1},
+		{"Ada taps \"Pass to Inbox\"; the bot passes the conversation to the Page Inbox",
+			func() error { return customer.Tap(v1alpha1.PassToInboxTitle) }, simulator.InboxName, 2},
+		{"An agent answers in the Page Inbox; the bot stays quiet",
+			func() error { return in.Reply(ada, "Hi Ada, I'm Anna from ACME. How can I help?") }, simulator.InboxName, 2},
+		{"Ada answers the agent (the bot only gets it on standby)",
+			func() error { return customer.Say("My parcel has not arrived yet.") }, simulator.InboxName, 2},
+		{"The agent marks the conversation Done; the bot greets Ada again",
+			func() error { return in.Done(ada) }, harness.BotName, 3},
+		{"Ada types a keyword of the policy (\"real person\"): a handoff",
+			func() error { return customer.Say("Can I talk to a real person?") }, simulator.InboxName, 4},
+		{"Ada taps \"Take From Inbox\"; the bot takes the conversation back",
+			func() error { return customer.Tap(v1alpha1.TakeFromInboxTitle) }, harness.BotName, 5},
+	}
+	for i, s := range steps {
+		if err := d.interrupted(); err != nil {
+			return err
+		}
+		fmt.Printf("\n-- %d. %s\n", i+1, s.title)
+		if err := s.act(); err != nil {
+			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
+		err := p.Sim.WaitOwner(ctx, p.PageID, ada, s.owner)
+		if err == nil {
+			err = p.Sim.WaitMessages(ctx, p.PageID, ada, harness.BotName, s.bot)
+		}
+		if err == nil {
+			// Let the webhook finish what the step caused (or show that it stays quiet).
+			err = p.Sim.WaitQuiet(ctx, 500*time.Millisecond)
+		}
+		cancel()
+		d.printTranscript()
+		if err != nil {
+			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+		fmt.Printf("   => the thread is owned by %s\n", p.Owner(ada))
+	}
+	return nil
+}
+
+func (d *demo) printTranscript() {
+	steps := d.page.Transcript(ada)
+	for _, st := range steps[d.printed:] {
+		fmt.Println("   " + st.Line())
+	}
+	d.printed = len(steps)
+}
+
+func (d *demo) get(resource string) error {
+	out, err := d.env.Get(d.ctx, "/apis/"+v1alpha1.GroupVersion.String()+"/namespaces/"+namespace+"/"+resource)
+	if err != nil {
+		return err
+	}
+	fmt.Print(out)
+	return nil
+}
+
+func (d *demo) cleanup() {
+	section("Cleaning up: the webhook, the simulator, the operator, the cluster and their files")
+	if d.env != nil {
+		d.env.Stop()
+	}
+}
+
+type sampleObjects struct {
+	secret *corev1.Secret
+	policy *v1alpha1.HandoverPolicy
+	page   *v1alpha1.MessengerPage
+}
+
+func loadSamples(dir string) (*sampleObjects, error) {
+	var s sampleObjects
+	s.secret, s.policy, s.page = &corev1.Secret{}, &v1alpha1.HandoverPolicy{}, &v1alpha1.MessengerPage{}
+	for file, obj := range map[string]any{
+		"messenger_v1alpha1_secret.yaml":         s.secret,
+		"messenger_v1alpha1_handoverpolicy.yaml": s.policy,
+		"messenger_v1alpha1_messengerpage.yaml":  s.page,
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return nil, err
+		}
+		if err := yaml.UnmarshalStrict(data, obj); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	return &s, nil
+}
