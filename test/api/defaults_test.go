@@ -23,7 +23,7 @@ func TestEmptyPolicyDefaultsToTheTutorial(t *testing.T) {
 	pass := []messengerv1alpha1.QuickReply{{Title: "Pass to Inbox", Payload: "pass_to_inbox"}}
 	take := []messengerv1alpha1.QuickReply{{Title: "Take From Inbox", Payload: "take_from_inbox"}}
 	checks := []struct {
-		name     string
+		name      string
 		got, want string
 	}{
 		{"welcome.text", s.Welcome.Text, messengerv1alpha1.DefaultWelcomeText},
