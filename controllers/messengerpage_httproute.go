@@ -28,7 +28,7 @@ import (
 // Gateway API CRDs.
 const defaultGatewayAPIRecheck = 5 * time.Minute
 
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;patch;delete
 
 // routeState is what a reconcile learnt of the page's HTTPRoute.
 type routeState struct {
