@@ -35,7 +35,12 @@ type h1Pool struct {
 
 type h1Conn struct {
 	nc     net.Conn
-	raw    syscall.Conn // the TCP connection under TLS, to probe an idle connection
+	// rc is the TCP connection under TLS, to probe an idle connection; probe and its results are
+	// made once per connection (a closure per probe would be an allocation per request).
+	rc      syscall.RawConn
+	probe   func(fd uintptr) bool
+	probeOK bool
+	peek    [1]byte
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	usedAt time.Time
@@ -140,7 +145,12 @@ func (p *h1Pool) get(ctx context.Context) (*h1Conn, bool, error) {
 		return nil, false, err
 	}
 	c := &h1Conn{nc: nc}
-	c.raw, _ = nc.(syscall.Conn)
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			c.rc = rc
+			c.probe = c.probeFD
+		}
+	}
 	if p.tls != nil {
 		tc := tls.Client(nc, p.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -197,27 +207,25 @@ func (c *h1Conn) alive() bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
-	if c.raw == nil {
+	if c.rc == nil {
 		return true
 	}
-	rc, err := c.raw.SyscallConn()
-	if err != nil {
-		return true
+	c.probeOK = true
+	c.rc.Read(c.probe)
+	return c.probeOK
+}
+
+// probeFD peeks at the socket without blocking; it runs inside RawConn.Read.
+func (c *h1Conn) probeFD(fd uintptr) bool {
+	n, _, err := syscall.Recvfrom(int(fd), c.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	switch {
+	case n > 0, n == 0 && err == nil:
+		c.probeOK = false // data, or end of stream
+	case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
+	default:
+		c.probeOK = false
 	}
-	ok := true
-	var b [1]byte
-	rc.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		switch {
-		case n > 0, n == 0 && err == nil:
-			ok = false // data, or end of stream
-		case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
-		default:
-			ok = false
-		}
-		return true // never wait
-	})
-	return ok
+	return true // never wait
 }
 
 func (p *h1Pool) exchange(ctx context.Context, c *h1Conn, method string, u *url.URL, body []byte, out *bytes.Buffer) (status int, keep, sent bool, err error) {

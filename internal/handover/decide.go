@@ -94,6 +94,17 @@ func ours(th Thread) Thread {
 	return th
 }
 
+// ownershipExpiry is how long the platform keeps a thread with an app that stays inactive.
+const ownershipExpiry = 24 * time.Hour
+
+// agentOnIdleThread: a person wrote to this user without any handover (no pass, no take: on a
+// zero-config Page everyone may write on an idle thread), recently enough that they may still be
+// talking. The owner check cannot tell this from an agent's Done, which releases the thread
+// without a webhook; only a thread we passed can have been released by a Done.
+func agentOnIdleThread(th Thread, now time.Time) bool {
+	return th.AgentActive && th.PassedAt.IsZero() && now.Sub(th.LastAgentAt) < ownershipExpiry
+}
+
 // otherOwner records that another app (appID, "" when not known) owns th.
 func otherOwner(th Thread, appID string) Thread {
 	if th.Owner != OwnerOther || appID != "" {
@@ -124,6 +135,9 @@ func (p *Page) messagingInput(ev *Event, th Thread, now time.Time, resolved bool
 				return Decision{Thread: th, Ignored: IgnoredAgentActive}
 			}
 			return Decision{Thread: th, Ignored: IgnoredNotOwner}
+		}
+		if agentOnIdleThread(th, now) && !takeBack {
+			return Decision{Thread: th, Ignored: IgnoredAgentActive}
 		}
 	}
 	th = ours(th)

@@ -559,3 +559,27 @@ func TestHandoffTriggers(t *testing.T) {
 		}
 	}
 }
+
+// An agent who writes on an idle thread without any handover (zero-config Page): the owner check
+// says idle, yet the bot must not talk over the person; a day later the thread is the bot's again.
+func TestAgentOnIdleThreadKeepsTheBotQuiet(t *testing.T) {
+	p := page(t, nil)
+	now := t0
+	d := Decide(p, echo(inbox), Thread{}, now)
+	if !d.Thread.AgentActive {
+		t.Fatalf("an echo from the inbox did not mark the agent active: %+v", d.Thread)
+	}
+	th := d.Thread
+
+	d = Decide(p, text(Messaging, "are you a person?"), th, now.Add(time.Minute))
+	wantActions(t, d, "resolve[owner_check]")
+	o := Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), now.Add(time.Minute))
+	if len(o.Actions) != 0 || o.Ignored != IgnoredAgentActive {
+		t.Fatalf("bot answered while an agent talks on an idle thread: %+v", o)
+	}
+
+	later := now.Add(25 * time.Hour)
+	d = Decide(p, text(Messaging, "hello?"), th, later)
+	wantActions(t, d, "resolve[owner_check]")
+	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), later), welcomeMsg)
+}
