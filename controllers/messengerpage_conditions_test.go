@@ -85,7 +85,7 @@ func testGraphUnauthorized(t *testing.T, s *pageSuite) {
 	permitted := metav1.Condition{Type: messengerv1alpha1.ConditionHandoverPermitted, Status: metav1.ConditionTrue, Reason: messengerv1alpha1.ReasonTakeAllowed, Message: "ok"}
 	s.applyWebhookConditions(t, p, permitted)
 	s.applyWebhookConditions(t, p, permitted, metav1.Condition{Type: messengerv1alpha1.ConditionGraphAuthorized, Status: metav1.ConditionFalse, Reason: messengerv1alpha1.ReasonGraphUnauthorized, Message: msg})
-	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonGraphUnauthorized, msg, status.InProgressStatus})
+	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonGraphUnauthorized, msg, status.FailedStatus})
 	s.waitEvent(t, p, corev1.EventTypeWarning, messengerv1alpha1.ReasonGraphUnauthorized)
 
 	// The operator writes its status again (a new generation) and the webhook's conditions stay.

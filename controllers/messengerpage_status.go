@@ -111,7 +111,9 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		if msg == "" {
 			msg = "the Graph API refused the page access token; put a fresh one in the Secret"
 		}
-		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonGraphUnauthorized, msg)
+		// Stalled: waiting does not help, a person must put a fresh token in the Secret (kstatus
+		// then reports Failed rather than InProgress forever).
+		stalled(messengerv1alpha1.ReasonGraphUnauthorized, msg)
 	case !rolledOut:
 		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonProgressing, rolloutMsg)
 	case obs.subscription != nil && obs.subscription.failed:
