@@ -42,7 +42,8 @@ func (r *HandoverPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 
-	before := policy.Status.DeepCopy()
+	base := policy.DeepCopy()
+	before := &base.Status
 	policy.Status.ObservedGeneration = policy.Generation
 	policy.Status.Pages = int32(len(pages.Items))
 	ready := metav1.Condition{
@@ -75,7 +76,9 @@ func (r *HandoverPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if statusEqual(before, &policy.Status) {
 		return ctrl.Result{}, nil
 	}
-	patch := client.MergeFrom(&messengerv1alpha1.HandoverPolicy{Status: *before})
+	// The patch holds only the status fields that changed: no resourceVersion, so no conflict
+	// with a newer object in the cache.
+	patch := client.MergeFrom(base)
 	return ctrl.Result{}, r.Status().Patch(ctx, &policy, patch)
 }
 
