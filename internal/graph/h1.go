@@ -34,16 +34,16 @@ type h1Pool struct {
 }
 
 type h1Conn struct {
-	nc     net.Conn
+	nc net.Conn
 	// rc is the TCP connection under TLS, to probe an idle connection; probe and its results are
 	// made once per connection (a closure per probe would be an allocation per request).
 	rc      syscall.RawConn
 	probe   func(fd uintptr) bool
 	probeOK bool
 	peek    [1]byte
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	usedAt time.Time
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	usedAt  time.Time
 }
 
 const (
