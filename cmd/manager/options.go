@@ -50,7 +50,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		"namespace of the leader election Lease; env POD_NAMESPACE; default: the pod's own namespace (in a cluster only)")
 	fs.StringVar(&o.webhookImage, "webhook-image", getenv("WEBHOOK_IMAGE"),
 		"image of the webhook pods (it runs /webhook), usually the operator's own; env WEBHOOK_IMAGE")
-	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "pages reconciled in parallel")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "pages reconciled in parallel (each mostly waits on the API server)")
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err

@@ -15,7 +15,7 @@ func TestParseOptionsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.metricsAddr != "0" || !o.metricsSecure || o.probeAddr != ":8081" || o.leaderElect ||
-		o.webhookImage != "img:1" || o.maxConcurrentReconciles != 4 || o.namespaces != nil || o.enableHTTP2 ||
+		o.webhookImage != "img:1" || o.maxConcurrentReconciles != 16 || o.namespaces != nil || o.enableHTTP2 ||
 		o.leaderElectionNamespace != "" {
 		t.Fatalf("defaults: %+v", o)
 	}
