@@ -56,6 +56,19 @@ func (a *apiTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return a.next.RoundTrip(r)
 }
 
+// watchedClient is an admin client whose requests go through an apiTransport.
+func watchedClient(t *testing.T) (*dynamic.DynamicClient, *apiTransport) {
+	t.Helper()
+	tr := &apiTransport{}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { tr.next = rt; return tr }
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dyn, tr
+}
+
 // newPage creates a MessengerPage in a fresh namespace and a Reporter for it.
 func newPage(t *testing.T, name string) (*Reporter, *apiTransport, types.NamespacedName) {
 	t.Helper()
@@ -75,13 +88,7 @@ func newPage(t *testing.T, name string) (*Reporter, *apiTransport, types.Namespa
 	if err := env.Client.Create(ctx, page); err != nil {
 		t.Fatal(err)
 	}
-	tr := &apiTransport{}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { tr.next = rt; return tr }
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn, tr := watchedClient(t)
 	key := types.NamespacedName{Namespace: name, Name: "acme"}
 	r := New(Options{Client: dyn, Page: key, RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
 	rctx, cancel := context.WithCancel(ctx)
@@ -209,13 +216,7 @@ func TestReporterTakesOverTheConditionsOfAPreviousProcess(t *testing.T) {
 	before := waitCondition(t, key, v1alpha1.ConditionHandoverPermitted, metav1.ConditionFalse, v1alpha1.ReasonTakeRefused)
 
 	// A new process: same field manager, no memory but the page's status.
-	tr := &apiTransport{}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { tr.next = rt; return tr }
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn, tr := watchedClient(t)
 	second := New(Options{Client: dyn, Page: key, RetryBase: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
 // An empty HandoverPolicy gives the tutorial's conversation: texts, quick replies and payloads.
@@ -16,7 +17,7 @@ func TestEmptyPolicyDefaultsToTheTutorial(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p messengerv1alpha1.HandoverPolicy
-	if err := env.Client.Get(ctx, types.NamespacedName{Namespace: "default", Name: "empty"}, &p); err != nil {
+	if err := rig.Env.Client.Get(ctx, types.NamespacedName{Namespace: "default", Name: "empty"}, &p); err != nil {
 		t.Fatal(err)
 	}
 	s := p.Spec
@@ -80,7 +81,7 @@ spec:
 		t.Fatal(err)
 	}
 	var p messengerv1alpha1.MessengerPage
-	if err := env.Client.Get(ctx, types.NamespacedName{Namespace: "default", Name: "defaults"}, &p); err != nil {
+	if err := rig.Env.Client.Get(ctx, types.NamespacedName{Namespace: "default", Name: "defaults"}, &p); err != nil {
 		t.Fatal(err)
 	}
 	s := p.Spec

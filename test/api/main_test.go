@@ -14,21 +14,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { rig.Main(m) }
 
 // apply sends a YAML object the way `kubectl apply --server-side` does.
 func apply(ctx context.Context, doc string) (*unstructured.Unstructured, error) {
@@ -39,7 +28,7 @@ func apply(ctx context.Context, doc string) (*unstructured.Unstructured, error) 
 	if u.GetNamespace() == "" {
 		u.SetNamespace("default")
 	}
-	err := env.Client.Patch(ctx, u, client.Apply, client.FieldOwner("kubectl"), client.ForceOwnership)
+	err := rig.Env.Client.Patch(ctx, u, client.Apply, client.FieldOwner("kubectl"), client.ForceOwnership)
 	return u, err
 }
 

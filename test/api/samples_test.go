@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
 // The samples apply cleanly and refer to each other.
@@ -53,7 +54,7 @@ func TestPrinterColumns(t *testing.T) {
 	if _, err := apply(ctx, readSample(t, "messenger_v1alpha1_messengerpage.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	kc, err := testenv.KubeconfigFor(env.Config, t.TempDir())
+	kc, err := testenv.KubeconfigFor(rig.Env.Config, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

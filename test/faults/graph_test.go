@@ -12,17 +12,14 @@ import (
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
 // TestGraphErrorsDeliverEveryReplyOnce: 5xx bursts, transient codes and every rate-limit code
 // (4, 17, 32, 613) on the Send API; every event the webhook accepted gets
 // its reply exactly once (the simulator keeps each accepted message once).
 func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
-	p := newPageSite(t, "faults-burst", "1000000000000101", "1517776481860101", "bot")
-	plat := newPlatform(t, p)
-	setupPage(t, p, plat.url)
-	wh := startWebhook(t, p, nil, 10*time.Second)
-	p.front.point(wh.url)
+	p, plat, wh := newServedSite(t, "faults-burst", "1000000000000101", "1517776481860101")
 
 	faults := []simulator.Fault{
 		{Endpoint: simulator.EndpointMessages, Status: 502, Times: 4},
@@ -35,7 +32,7 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 	}
 	armed := 0
 	for _, f := range faults {
-		must(t, plat.sim.InjectFault(f))
+		rig.Must(t, plat.sim.InjectFault(f))
 		armed += f.Times
 	}
 
@@ -46,7 +43,7 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 	for i := range users {
 		psids[i] = fmt.Sprintf("2100000000000%03d", i)
 		wg.Go(func() {
-			if err := plat.sim.Customer(p.pageID, psids[i]).Say("hi"); err != nil {
+			if err := plat.sim.Customer(p.PageID, psids[i]).Say("hi"); err != nil {
 				t.Errorf("customer %s: %v", psids[i], err)
 			}
 		})
@@ -56,7 +53,7 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 
 	waitFor(t, plat.sim, "a reply to every user", func() bool {
 		for _, psid := range psids {
-			if botReplies(plat.sim, p, psid) < 1 {
+			if rig.Replies(plat.sim, p.Page, psid) < 1 {
 				return false
 			}
 		}
@@ -64,7 +61,7 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 	})
 	quiet(t, plat.sim)
 	for _, psid := range psids {
-		if n := botReplies(plat.sim, p, psid); n != 1 {
+		if n := rig.Replies(plat.sim, p.Page, psid); n != 1 {
 			t.Errorf("%s got %d replies, want exactly 1\n%s", psid, n, plat.sim.Transcript())
 		}
 	}
@@ -77,14 +74,14 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 	if faulted != armed {
 		t.Errorf("%d calls answered by a fault, %d armed: the test did not exercise them all", faulted, armed)
 	}
-	if got := wh.metric(t, "messenger_webhook_retries_total"); got < float64(armed) {
+	if got := wh.Metric(t, "messenger_webhook_retries_total"); got < float64(armed) {
 		t.Errorf("retries_total = %v, want at least %d", got, armed)
 	}
-	if got := wh.metric(t, "messenger_webhook_dead_letters_total"); got != 0 {
+	if got := wh.Metric(t, "messenger_webhook_dead_letters_total"); got != 0 {
 		t.Errorf("dead letters: %v", got)
 	}
 	for _, class := range []string{"server_error", "throttled"} {
-		if wh.metric(t, "messenger_graph_calls_total", "result", class) == 0 {
+		if wh.Metric(t, "messenger_graph_calls_total", "result", class) == 0 {
 			t.Errorf("no Graph call counted as %s", class)
 		}
 	}
@@ -95,7 +92,7 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 func assertAccepted(t *testing.T, s *simulator.Simulator, p *pageSite, n int) {
 	t.Helper()
 	events := 0
-	for _, d := range s.Deliveries(p.appName) {
+	for _, d := range s.Deliveries(p.AppName) {
 		if !d.OK {
 			t.Errorf("delivery answered %d (%s)", d.Status, d.Err)
 		}
@@ -112,35 +109,31 @@ func assertAccepted(t *testing.T, s *simulator.Simulator, p *pageSite, n int) {
 // came is not repeated (at most once: the webhook cannot know whether it was sent, and a
 // duplicate is worse than a loss for a chat message). The user's next message is answered.
 func TestTimeoutAfterSendingIsNotRepeated(t *testing.T) {
-	p := newPageSite(t, "faults-timeout", "1000000000000102", "1517776481860102", "bot")
-	plat := newPlatform(t, p)
-	setupPage(t, p, plat.url)
-	wh := startWebhook(t, p, nil, 10*time.Second)
-	p.front.point(wh.url)
+	p, plat, wh := newServedSite(t, "faults-timeout", "1000000000000102", "1517776481860102")
 
 	const psid = "2100000000000201"
-	must(t, plat.sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, AfterEffect: true}))
-	must(t, plat.sim.Customer(p.pageID, psid).Say("hi"))
-	eventually(t, "the held call to be cut", func() bool { return plat.graph.cut.Load() == 1 })
+	rig.Must(t, plat.sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, AfterEffect: true}))
+	rig.Must(t, plat.sim.Customer(p.PageID, psid).Say("hi"))
+	rig.Eventually(t, "the held call to be cut", func() bool { return plat.graph.cut.Load() == 1 })
 	quiet(t, plat.sim)
-	if n := botReplies(plat.sim, p, psid); n != 1 {
+	if n := rig.Replies(plat.sim, p.Page, psid); n != 1 {
 		t.Fatalf("%d replies after a timeout after sending, want exactly 1 (sent once, never repeated)\n%s", n, plat.sim.Transcript())
 	}
 	if n := plat.sim.Calls(simulator.EndpointMessages); n != 1 {
 		t.Errorf("%d Send API calls, want 1", n)
 	}
-	if got := wh.metric(t, "messenger_graph_calls_total", "endpoint", "messages", "result", "ambiguous"); got != 1 {
+	if got := wh.Metric(t, "messenger_graph_calls_total", "endpoint", "messages", "result", "ambiguous"); got != 1 {
 		t.Errorf("ambiguous sends counted: %v", got)
 	}
-	if got := wh.metric(t, "messenger_webhook_retries_total"); got != 0 {
+	if got := wh.Metric(t, "messenger_webhook_retries_total"); got != 0 {
 		t.Errorf("retries after an ambiguous send: %v", got)
 	}
 
 	// The user's queue is not stuck: the next message is answered, once.
-	must(t, plat.sim.Customer(p.pageID, psid).Say("still there?"))
-	waitFor(t, plat.sim, "the second reply", func() bool { return botReplies(plat.sim, p, psid) == 2 })
+	rig.Must(t, plat.sim.Customer(p.PageID, psid).Say("still there?"))
+	waitFor(t, plat.sim, "the second reply", func() bool { return rig.Replies(plat.sim, p.Page, psid) == 2 })
 	quiet(t, plat.sim)
-	if n := botReplies(plat.sim, p, psid); n != 2 {
+	if n := rig.Replies(plat.sim, p.Page, psid); n != 2 {
 		t.Errorf("%d replies, want 2", n)
 	}
 }
@@ -155,64 +148,64 @@ func TestRevokedToken(t *testing.T) {
 	setupPage(t, a, plat.url)
 	setupPage(t, b, plat.url)
 	wa := startWebhook(t, a, nil, 10*time.Second)
-	a.front.point(wa.url)
+	a.front.point(wa.URL)
 	wb := startWebhook(t, b, nil, 10*time.Second)
-	b.front.point(wb.url)
+	b.front.point(wb.URL)
 
 	say := func(p *pageSite, psid string) {
 		t.Helper()
-		must(t, plat.sim.Customer(p.pageID, psid).Say("hi"))
+		rig.Must(t, plat.sim.Customer(p.PageID, psid).Say("hi"))
 	}
 	say(a, "2100000000000301")
 	say(b, "2100000000000401")
 	waitFor(t, plat.sim, "both pages to answer", func() bool {
-		return botReplies(plat.sim, a, "2100000000000301") == 1 && botReplies(plat.sim, b, "2100000000000401") == 1
+		return rig.Replies(plat.sim, a.Page, "2100000000000301") == 1 && rig.Replies(plat.sim, b.Page, "2100000000000401") == 1
 	})
-	waitCondition(t, a.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+	rig.WaitCondition(t, a.Key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
 
-	must(t, plat.sim.RevokeToken(a.token))
+	rig.Must(t, plat.sim.RevokeToken(a.Token))
 	say(a, "2100000000000302")
-	cond := waitCondition(t, a.key(), metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
+	cond := rig.WaitCondition(t, a.Key(), metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
 	for _, want := range []string{"190", "page access token", "Secret"} {
 		if !strings.Contains(cond.Message, want) {
 			t.Errorf("condition message %q does not say %q", cond.Message, want)
 		}
 	}
-	if strings.Contains(cond.Message, a.token) {
+	if strings.Contains(cond.Message, a.Token) {
 		t.Error("the token is in the condition")
 	}
-	if got := wa.metric(t, "messenger_graph_calls_total", "result", "token_invalid"); got < 1 {
+	if got := wa.Metric(t, "messenger_graph_calls_total", "result", "token_invalid"); got < 1 {
 		t.Errorf("token_invalid calls counted: %v", got)
 	}
-	if got := wa.metric(t, "messenger_webhook_retries_total"); got != 0 {
+	if got := wa.Metric(t, "messenger_webhook_retries_total"); got != 0 {
 		t.Errorf("a 190 was retried (%v times)", got)
 	}
-	if n := botReplies(plat.sim, a, "2100000000000302"); n != 0 {
+	if n := rig.Replies(plat.sim, a.Page, "2100000000000302"); n != 0 {
 		t.Errorf("a reply with a revoked token: %d", n)
 	}
 
 	// The other page is unaffected.
 	say(b, "2100000000000402")
-	waitFor(t, plat.sim, "page B's reply", func() bool { return botReplies(plat.sim, b, "2100000000000402") == 1 })
-	if c := waitCondition(t, b.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized); c.Status != metav1.ConditionTrue {
+	waitFor(t, plat.sim, "page B's reply", func() bool { return rig.Replies(plat.sim, b.Page, "2100000000000402") == 1 })
+	if c := rig.WaitCondition(t, b.Key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized); c.Status != metav1.ConditionTrue {
 		t.Errorf("page B: %+v", c)
 	}
 
 	// A good token in the Secret: page A answers again and is authorized.
-	fresh, err := plat.sim.IssueToken(a.appName, a.pageID)
-	must(t, err)
-	updateSecret(t, a, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
+	fresh, err := plat.sim.IssueToken(a.AppName, a.PageID)
+	rig.Must(t, err)
+	rig.UpdateSecret(t, a.NS, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
 	psid := "2100000000000303"
 	i := 0
-	eventually(t, "page A to answer with the new token", func() bool {
+	rig.Eventually(t, "page A to answer with the new token", func() bool {
 		i++
 		p := fmt.Sprintf("%s%d", psid, i) // a new user each time: the Secret is applied asynchronously
-		_ = plat.sim.Customer(a.pageID, p).Say("hi")
+		_ = plat.sim.Customer(a.PageID, p).Say("hi")
 		return waitReply(plat.sim, a, p)
 	})
-	waitCondition(t, a.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
-	for _, s := range []string{a.token, fresh, a.secret, a.verify} {
-		if strings.Contains(wa.logs.String(), s) {
+	rig.WaitCondition(t, a.Key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+	for _, s := range []string{a.Token, fresh, a.AppSecret, a.VerifyToken} {
+		if strings.Contains(wa.Logs.String(), s) {
 			t.Errorf("a secret reached page A's logs")
 		}
 	}
@@ -221,10 +214,10 @@ func TestRevokedToken(t *testing.T) {
 // waitReply gives one reply a moment to arrive (the webhook answers after acknowledging).
 func waitReply(s *simulator.Simulator, p *pageSite, psid string) bool {
 	for range 50 {
-		if botReplies(s, p, psid) > 0 {
+		if rig.Replies(s, p.Page, psid) > 0 {
 			return true
 		}
-		if n := len(s.Messages(p.pageID, psid)); n == 0 {
+		if n := len(s.Messages(p.PageID, psid)); n == 0 {
 			return false
 		}
 		time.Sleep(20 * time.Millisecond)

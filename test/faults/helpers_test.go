@@ -6,65 +6,31 @@ package faults
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
-	"github.com/messenger-operator/messenger-operator/internal/specs"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { rig.Main(m) }
 
 const welcome = "Hello from the bot"
 
-// pageSite is one page: its namespace, app, credentials and the front door the simulator
-// delivers to (a switchable proxy, so that a second webhook process can take over the address).
+// pageSite is one page and the front door the simulator delivers to (a switchable proxy, so
+// that a second webhook process can take over the address).
 type pageSite struct {
-	ns, pageID, appID, appName string
-	secret, token, verify      string
-	front                      *front
-	userCfg                    *rest.Config
-}
-
-func (p *pageSite) key() types.NamespacedName {
-	return types.NamespacedName{Namespace: p.ns, Name: "acme"}
+	*rig.Page
+	front   *front
+	userCfg *rest.Config // the webhook's user, once setupPage ran
 }
 
 // front forwards the simulator's deliveries to the current webhook; 503 while there is none.
@@ -100,13 +66,10 @@ func newFront(t *testing.T) *front {
 func (f *front) point(url string) { f.target.Store(&url) }
 func (f *front) unpoint()         { f.target.Store(nil) }
 
-// runs makes namespaces unique across repeated runs (-count) on the same API server.
-var runs atomic.Int32
-
 func newPageSite(t *testing.T, ns, pageID, appID, appName string) *pageSite {
-	ns = fmt.Sprintf("%s-%d", ns, runs.Add(1))
-	return &pageSite{ns: ns, pageID: pageID, appID: appID, appName: appName,
-		secret: "app-secret-" + ns, token: "EAA-page-token-" + ns, verify: "verify-token-" + ns, front: newFront(t)}
+	ns = rig.UniqueNS(ns)
+	return &pageSite{Page: &rig.Page{NS: ns, PageID: pageID, AppID: appID, AppName: appName, Welcome: welcome,
+		AppSecret: "app-secret-" + ns, Token: "EAA-page-token-" + ns, VerifyToken: "verify-token-" + ns}, front: newFront(t)}
 }
 
 // graphFront sits between the webhooks and the simulator's Graph API: it can delay calls and
@@ -179,17 +142,13 @@ type platform struct {
 
 func newPlatform(t *testing.T, pages ...*pageSite) *platform {
 	t.Helper()
-	var opts simulator.Options
+	fronts := map[*rig.Page]*front{}
+	var rp []*rig.Page
 	for _, p := range pages {
-		opts.Pages = append(opts.Pages, simulator.PageConfig{ID: p.pageID, Name: "Shop " + p.ns, DefaultApp: p.appName, Apps: []string{p.appName}})
-		opts.Apps = append(opts.Apps, simulator.AppConfig{ID: p.appID, Name: p.appName, Secret: p.secret,
-			CallbackURL: p.front.srv.URL + "/hooks/acme", CanTake: true})
-		opts.Tokens = append(opts.Tokens, simulator.TokenConfig{App: p.appName, Page: p.pageID, Token: p.token})
+		fronts[p.Page] = p.front
+		rp = append(rp, p.Page)
 	}
-	opts.Logf = func(string, ...any) {}
-	sim, err := simulator.New(opts)
-	must(t, err)
-	t.Cleanup(sim.Close)
+	sim := rig.NewSimulator(t, func(p *rig.Page) string { return fronts[p].srv.URL + rig.HookPath }, rp...)
 	g := &graphFront{sim: sim, h: sim.GraphHandler()}
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.CloseClientConnections)
@@ -197,159 +156,35 @@ func newPlatform(t *testing.T, pages ...*pageSite) *platform {
 	return &platform{sim: sim, graph: g, url: srv.URL}
 }
 
-// setupPage creates the page's namespace, policy, page (Graph = the platform), Secret, and the
-// Role and RoleBinding the operator writes for the webhook; it returns the webhook's user.
+// setupPage creates the page's namespace, policy, page (Graph = graphURL) and Secret, and the
+// Role and RoleBinding the operator writes for the webhook, whose user it keeps in p.userCfg.
 func setupPage(t *testing.T, p *pageSite, graphURL string) {
 	t.Helper()
-	ctx := context.Background()
-	c := env.Client
-	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.ns}}))
-	must(t, c.Create(ctx, &v1alpha1.HandoverPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: "support", Namespace: p.ns},
-		Spec:       v1alpha1.HandoverPolicySpec{Welcome: v1alpha1.Message{Text: welcome}},
-	}))
-	must(t, c.Create(ctx, &v1alpha1.MessengerPage{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: p.ns},
-		Spec: v1alpha1.MessengerPageSpec{
-			PageID: p.pageID, AppID: p.appID,
-			SecretRef: v1alpha1.SecretReference{Name: "creds"},
-			PolicyRef: v1alpha1.LocalReference{Name: "support"},
-			GraphAPI:  v1alpha1.GraphAPISpec{BaseURL: graphURL, MaxSendsPerSecond: ptr.To[int32](0)},
-			Ingress:   &v1alpha1.IngressSpec{Host: p.ns + ".example", Path: "/hooks/acme"},
-		},
-	}))
-	must(t, c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: p.ns},
-		StringData: map[string]string{"pageAccessToken": p.token, "appSecret": p.secret, "verifyToken": p.verify},
-	}))
-	page := getPage(t, p.key())
-	kube := kubernetes.NewForConfigOrDie(env.Config)
-	_, err := kube.RbacV1().Roles(p.ns).Apply(ctx, specs.Role(specs.Webhook{Page: page}, "creds", specs.VerifyTokenSecretName(page.Name)), applyOpts)
-	must(t, err)
-	_, err = kube.RbacV1().RoleBindings(p.ns).Apply(ctx, specs.RoleBinding(specs.Webhook{Page: page}), applyOpts)
-	must(t, err)
-	sa := "system:serviceaccount:" + p.ns + ":" + specs.WebhookName("acme")
-	p.userCfg, err = env.AddUser(sa, "system:serviceaccounts", "system:serviceaccounts:"+p.ns)
-	must(t, err)
+	p.GraphURL = graphURL
+	rig.CreatePage(t, p.Page)
+	rig.CreateSecret(t, p.Page)
+	p.userCfg = rig.WebhookUser(t, p.Key())
 }
 
-var applyOpts = metav1.ApplyOptions{FieldManager: "messenger-operator", Force: true}
-
-func getPage(t *testing.T, key types.NamespacedName) *v1alpha1.MessengerPage {
+// startWebhook runs the page's webhook as its user (or on restCfg) and waits until it is ready.
+func startWebhook(t *testing.T, p *pageSite, restCfg *rest.Config, drain time.Duration) *rig.Webhook {
 	t.Helper()
-	var p v1alpha1.MessengerPage
-	must(t, env.Client.Get(context.Background(), key, &p))
-	return &p
-}
-
-// webhook is one webhook process (app.Run in-process).
-type webhook struct {
-	url, probeURL string
-	logs          *logBuffer
-	drainTimeout  time.Duration
-	stop          func() (time.Duration, error) // cancels Run (SIGTERM) and returns how long it took to return
-}
-
-func startWebhook(t *testing.T, p *pageSite, restCfg *rest.Config, drain time.Duration) *webhook {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	pln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
 	if restCfg == nil {
 		restCfg = p.userCfg
 	}
-	logs := &logBuffer{}
-	o := app.Options{
-		Page: p.key(), RESTConfig: restCfg, Listener: ln, ProbeListener: pln, DrainTimeout: drain,
-		Logger:          slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		StatusRetryBase: 50 * time.Millisecond,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, o) }()
-	var once sync.Once
-	var took time.Duration
-	var runErr error
-	stop := func() (time.Duration, error) {
-		once.Do(func() {
-			start := time.Now()
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(2*drain + 30*time.Second):
-				runErr = fmt.Errorf("Run did not return after cancel")
-			}
-			took = time.Since(start)
-		})
-		return took, runErr
-	}
-	t.Cleanup(func() {
-		if _, err := stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() || os.Getenv("WEBHOOK_TEST_LOGS") != "" {
-			t.Logf("webhook logs (%s):\n%s", p.ns, logs)
-		}
-	})
-	w := &webhook{url: "http://" + ln.Addr().String(), probeURL: "http://" + pln.Addr().String(), logs: logs, drainTimeout: drain, stop: stop}
-	eventually(t, "the webhook of "+p.ns+" to be ready", func() bool {
-		code, _ := get(w.probeURL + "/readyz")
-		return code == http.StatusOK
-	})
-	return w
+	return rig.StartReady(t, app.Options{Page: p.Key(), RESTConfig: restCfg, DrainTimeout: drain, StatusRetryBase: 50 * time.Millisecond})
 }
 
-// metric returns the sum of the samples of name whose labels include every given pair.
-func (w *webhook) metric(t *testing.T, name string, labels ...string) float64 {
+// newServedSite is a page with the app "bot" on its own platform, its webhook (10 s drain)
+// started and behind the page's front door.
+func newServedSite(t *testing.T, ns, pageID, appID string) (*pageSite, *platform, *rig.Webhook) {
 	t.Helper()
-	_, body := get(w.probeURL + "/metrics")
-	return sumMetric(body, name, labels...)
-}
-
-var sampleRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$`)
-
-func sumMetric(text, name string, labels ...string) float64 {
-	total := 0.0
-	for _, line := range strings.Split(text, "\n") {
-		m := sampleRE.FindStringSubmatch(line)
-		if m == nil || m[1] != name {
-			continue
-		}
-		ok := true
-		for i := 0; i+1 < len(labels); i += 2 {
-			if !strings.Contains(m[2], labels[i]+`="`+labels[i+1]+`"`) {
-				ok = false
-			}
-		}
-		if ok {
-			v, _ := strconv.ParseFloat(m[3], 64)
-			total += v
-		}
-	}
-	return total
-}
-
-func get(url string) (int, string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// botReplies counts the messages the page's app sent to psid (the simulator keeps every
-// accepted message exactly once).
-func botReplies(s *simulator.Simulator, p *pageSite, psid string) int {
-	n := 0
-	for _, m := range s.Messages(p.pageID, psid) {
-		if m.From == p.appName {
-			n++
-		}
-	}
-	return n
+	p := newPageSite(t, ns, pageID, appID, "bot")
+	plat := newPlatform(t, p)
+	setupPage(t, p, plat.url)
+	wh := startWebhook(t, p, nil, 10*time.Second)
+	p.front.point(wh.URL)
+	return p, plat, wh
 }
 
 func waitFor(t *testing.T, s *simulator.Simulator, what string, cond func() bool) {
@@ -367,70 +202,5 @@ func quiet(t *testing.T, s *simulator.Simulator) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	must(t, s.WaitQuiet(ctx, 1500*time.Millisecond))
-}
-
-func waitCondition(t *testing.T, key types.NamespacedName, want metav1.ConditionStatus, reason string) metav1.Condition {
-	t.Helper()
-	var cond *metav1.Condition
-	eventually(t, fmt.Sprintf("GraphAuthorized=%s (%s) on %s", want, reason, key), func() bool {
-		p := getPage(t, key)
-		cond = meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionGraphAuthorized)
-		return cond != nil && cond.Status == want && cond.Reason == reason
-	})
-	return *cond
-}
-
-func updateSecret(t *testing.T, p *pageSite, edit func(*corev1.Secret)) {
-	t.Helper()
-	update(t, &corev1.Secret{}, types.NamespacedName{Namespace: p.ns, Name: "creds"}, edit)
-}
-
-func update[T client.Object](t *testing.T, obj T, key types.NamespacedName, edit func(T)) {
-	t.Helper()
-	ctx := context.Background()
-	eventually(t, "an update of "+key.String(), func() bool {
-		must(t, env.Client.Get(ctx, key, obj))
-		edit(obj)
-		err := env.Client.Update(ctx, obj)
-		if err != nil && !apierrors.IsConflict(err) {
-			t.Fatal(err)
-		}
-		return err == nil
-	})
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	rig.Must(t, s.WaitQuiet(ctx, 1500*time.Millisecond))
 }

@@ -19,13 +19,14 @@ import (
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
 // acceptedSenders returns the senders of the events in every delivery the webhook answered 200.
 func acceptedSenders(t *testing.T, s *simulator.Simulator, p *pageSite) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	for _, d := range s.Deliveries(p.appName) {
+	for _, d := range s.Deliveries(p.AppName) {
 		if !d.OK {
 			continue
 		}
@@ -39,7 +40,7 @@ func acceptedSenders(t *testing.T, s *simulator.Simulator, p *pageSite) map[stri
 				} `json:"messaging"`
 			} `json:"entry"`
 		}
-		must(t, json.Unmarshal(d.Body, &body))
+		rig.Must(t, json.Unmarshal(d.Body, &body))
 		for _, e := range body.Entry {
 			for _, ev := range e.Messaging {
 				if ev.Message != nil && !ev.Message.IsEcho {
@@ -56,11 +57,7 @@ func acceptedSenders(t *testing.T, s *simulator.Simulator, p *pageSite) map[stri
 // (the old process drains what it accepted; what it refused with 503 is redelivered by the
 // platform to the new one), and the drain ends within its deadline.
 func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
-	p := newPageSite(t, "faults-sigterm", "1000000000000105", "1517776481860105", "bot")
-	plat := newPlatform(t, p)
-	setupPage(t, p, plat.url)
-	old := startWebhook(t, p, nil, 10*time.Second)
-	p.front.point(old.url)
+	p, plat, old := newServedSite(t, "faults-sigterm", "1000000000000105", "1517776481860105")
 	// Slow sends keep replies in flight when SIGTERM comes.
 	plat.graph.delay.Store(int64(150 * time.Millisecond))
 
@@ -76,22 +73,22 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 		if i == users/3 {
 			// SIGTERM: count what was accepted and not yet answered, then stop.
 			for psid := range acceptedSenders(t, plat.sim, p) {
-				if botReplies(plat.sim, p, psid) == 0 {
+				if rig.Replies(plat.sim, p.Page, psid) == 0 {
 					pendingAtStop++
 				}
 			}
 			go func() {
 				defer close(stopped)
-				took, stopErr = old.stop()
+				took, stopErr = old.Stop()
 			}()
 		}
 		if i == users/2 {
 			<-stopped
 			p.front.unpoint()
 			next := startWebhook(t, p, nil, 10*time.Second)
-			p.front.point(next.url)
+			p.front.point(next.URL)
 		}
-		wg.Go(func() { _ = plat.sim.Customer(p.pageID, psids[i]).Say("hi") })
+		wg.Go(func() { _ = plat.sim.Customer(p.PageID, psids[i]).Say("hi") })
 		time.Sleep(10 * time.Millisecond)
 	}
 	wg.Wait()
@@ -102,17 +99,17 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 	if pendingAtStop == 0 {
 		t.Fatal("no accepted event was waiting for its reply at SIGTERM: the test proves nothing")
 	}
-	if took >= old.drainTimeout {
-		t.Errorf("Run returned %v after SIGTERM, drain timeout %v", took, old.drainTimeout)
+	if took >= old.DrainTimeout {
+		t.Errorf("Run returned %v after SIGTERM, drain timeout %v", took, old.DrainTimeout)
 	}
-	if !strings.Contains(old.logs.String(), `"webhook drained"`) || strings.Contains(old.logs.String(), "drain deadline passed") {
+	if !strings.Contains(old.Logs.String(), `"webhook drained"`) || strings.Contains(old.Logs.String(), "drain deadline passed") {
 		t.Error("the old webhook did not drain cleanly")
 	}
 
 	accepted := acceptedSenders(t, plat.sim, p)
 	waitFor(t, plat.sim, "a reply to every accepted event", func() bool {
 		for psid := range accepted {
-			if botReplies(plat.sim, p, psid) == 0 {
+			if rig.Replies(plat.sim, p.Page, psid) == 0 {
 				return false
 			}
 		}
@@ -121,7 +118,7 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 	quiet(t, plat.sim)
 	lost := 0
 	for _, psid := range psids {
-		n := botReplies(plat.sim, p, psid)
+		n := rig.Replies(plat.sim, p.Page, psid)
 		switch {
 		case accepted[psid] && n != 1:
 			t.Errorf("%s: accepted, %d replies (want exactly 1)", psid, n)
@@ -133,7 +130,7 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 		}
 	}
 	t.Logf("%d users; %d accepted; %d replies in flight at SIGTERM; drain took %v of %v; %d never accepted (the platform gave up)",
-		users, len(accepted), pendingAtStop, took, old.drainTimeout, lost)
+		users, len(accepted), pendingAtStop, took, old.DrainTimeout, lost)
 	if len(accepted) < users/2 {
 		t.Errorf("only %d of %d events accepted", len(accepted), users)
 	}
@@ -152,7 +149,7 @@ type apiProxy struct {
 
 func newAPIProxy(t *testing.T, target string) *apiProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	rig.Must(t, err)
 	p := &apiProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	go p.serve()
 	t.Cleanup(func() { _ = ln.Close(); p.cut() })
@@ -192,70 +189,71 @@ func (p *apiProxy) cut() {
 	clear(p.conns)
 }
 
-// TestAPIServerOutage: while the API server cannot be reached the webhook keeps answering with
-// the last configuration it read; a condition change it saw meanwhile (a revoked token) is
+// TestAPIServerOutage: while the API server cannot be reached the webhook stays ready and keeps
+// answering with the last configuration it read; a condition change it saw meanwhile (a revoked token) is
 // written once the API server is back, and so are the changes made during the outage read.
 func TestAPIServerOutage(t *testing.T) {
 	p := newPageSite(t, "faults-outage", "1000000000000106", "1517776481860106", "bot")
 	plat := newPlatform(t, p)
 	setupPage(t, p, plat.url)
 	api, err := url.Parse(p.userCfg.Host)
-	must(t, err)
+	rig.Must(t, err)
 	proxy := newAPIProxy(t, api.Host)
 	viaProxy := rest.CopyConfig(p.userCfg)
 	viaProxy.Host = "https://" + proxy.ln.Addr().String()
 	viaProxy.ServerName = api.Hostname()
 	wh := startWebhook(t, p, viaProxy, 10*time.Second)
-	p.front.point(wh.url)
+	p.front.point(wh.URL)
 
 	lastText := func(psid string) string {
-		msgs := plat.sim.Messages(p.pageID, psid)
+		msgs := plat.sim.Messages(p.PageID, psid)
 		for i := len(msgs) - 1; i >= 0; i-- {
-			if msgs[i].From == p.appName {
+			if msgs[i].From == p.AppName {
 				return msgs[i].Text
 			}
 		}
 		return ""
 	}
-	must(t, plat.sim.Customer(p.pageID, "2100000000000601").Say("hi"))
+	rig.Must(t, plat.sim.Customer(p.PageID, "2100000000000601").Say("hi"))
 	waitFor(t, plat.sim, "the first reply", func() bool { return lastText("2100000000000601") == welcome })
-	waitCondition(t, p.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+	rig.WaitCondition(t, p.Key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
 
 	// Outage. Meanwhile the policy changes on the API server.
 	proxy.down.Store(true)
 	proxy.cut()
-	update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: p.ns, Name: "support"}, func(h *v1alpha1.HandoverPolicy) {
+	rig.Update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: p.NS, Name: "support"}, func(h *v1alpha1.HandoverPolicy) {
 		h.Spec.Welcome.Text = "Hello after the outage"
 	})
-	eventually(t, "the webhook to try to reach the API server", func() bool { return proxy.refused.Load() >= 2 })
-	if code, _ := get(wh.probeURL + "/readyz"); code != 200 {
+	rig.Eventually(t, "the webhook to try to reach the API server", func() bool { return proxy.refused.Load() >= 2 })
+	if code, _ := rig.Get(t, wh.ProbeURL+"/readyz"); code != 200 {
 		t.Fatalf("readyz %d during the outage", code)
 	}
-	must(t, plat.sim.Customer(p.pageID, "2100000000000602").Say("hi"))
+	rig.Must(t, plat.sim.Customer(p.PageID, "2100000000000602").Say("hi"))
 	waitFor(t, plat.sim, "a reply during the outage", func() bool { return lastText("2100000000000602") != "" })
 	if got := lastText("2100000000000602"); got != welcome {
 		t.Fatalf("reply %q during the outage, want the last configuration's %q", got, welcome)
 	}
 
 	// The token is revoked during the outage: the webhook sees it, cannot write it yet.
-	must(t, plat.sim.RevokeToken(p.token))
-	must(t, plat.sim.Customer(p.pageID, "2100000000000603").Say("hi"))
-	eventually(t, "the 190 to be seen", func() bool {
-		return wh.metric(t, "messenger_graph_calls_total", "result", "token_invalid") >= 1
+	rig.Must(t, plat.sim.RevokeToken(p.Token))
+	rig.Must(t, plat.sim.Customer(p.PageID, "2100000000000603").Say("hi"))
+	rig.Eventually(t, "the 190 to be seen", func() bool {
+		return wh.Metric(t, "messenger_graph_calls_total", "result", "token_invalid") >= 1
 	})
 
 	// Back: the condition is written, and the policy edited meanwhile is applied.
 	proxy.down.Store(false)
-	waitCondition(t, p.key(), metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
-	fresh, err := plat.sim.IssueToken(p.appName, p.pageID)
-	must(t, err)
-	updateSecret(t, p, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
+	rig.WaitCondition(t, p.Key(), metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
+	fresh, err := plat.sim.IssueToken(p.AppName, p.PageID)
+	rig.Must(t, err)
+	rig.UpdateSecret(t, p.NS, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
 	i := 0
-	eventually(t, "the policy edited during the outage", func() bool {
+	// The informers' reconnect backoff may have grown during the outage: a longer deadline.
+	rig.EventuallyWithin(t, 90*time.Second, "the policy edited during the outage", func() bool {
 		i++
 		psid := fmt.Sprintf("21000000000007%02d", i)
-		_ = plat.sim.Customer(p.pageID, psid).Say("hi")
+		_ = plat.sim.Customer(p.PageID, psid).Say("hi")
 		return waitReply(plat.sim, p, psid) && lastText(psid) == "Hello after the outage"
 	})
-	waitCondition(t, p.key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+	rig.WaitCondition(t, p.Key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
 }

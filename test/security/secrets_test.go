@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -20,22 +19,17 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
@@ -43,27 +37,13 @@ import (
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
 	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
-var env *testenv.Env
-
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { rig.Main(m) }
 
 // ns is the test's namespace, unique across repeated runs (-count) on the same API server.
-var (
-	ns   = "security"
-	runs atomic.Int32
-)
+var ns string
 
 const (
 	pageID = "1000000000000301"
@@ -129,9 +109,9 @@ func (o *out) leaks(secrets map[string]string) []string {
 
 func TestSecretsNeverInOutput(t *testing.T) {
 	ctx := context.Background()
-	c := env.Client
+	c := rig.Env.Client
 	var o out
-	ns = fmt.Sprintf("security-%d", runs.Add(1))
+	ns = rig.UniqueNS("security")
 
 	// client-go's own logs too.
 	klog.LogToStderr(false)
@@ -139,62 +119,30 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	defer klog.LogToStderr(true)
 
 	// The platform: our app signs with appSecret and delivers to the webhook's address.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	pln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	webURL := "http://" + ln.Addr().String() + "/hooks/acme"
-	sim, err := simulator.New(simulator.Options{
-		Pages:  []simulator.PageConfig{{ID: pageID, Name: "Shop", DefaultApp: "bot"}},
-		Apps:   []simulator.AppConfig{{ID: appID, Name: "bot", Secret: appSecret, CallbackURL: webURL, CanTake: true}},
-		Tokens: []simulator.TokenConfig{{App: "bot", Page: pageID, Token: pageToken}},
-		Logf:   func(string, ...any) {},
-	})
-	must(t, err)
-	defer sim.Close()
+	ln := rig.Listen(t)
+	webURL := "http://" + ln.Addr().String() + rig.HookPath
+	p := &rig.Page{NS: ns, PageID: pageID, AppID: appID, AppName: "bot", Welcome: "Hello",
+		Token: pageToken, AppSecret: appSecret, VerifyToken: verifyToken}
+	sim := rig.NewSimulator(t, func(*rig.Page) string { return webURL }, p)
 	simSrv, err := sim.Start("127.0.0.1:0")
-	must(t, err)
-	defer simSrv.Close()
+	rig.Must(t, err)
+	defer func() { _ = simSrv.Close() }()
+	p.GraphURL = simSrv.URL
 
 	// The page, its policy and Secret, and the operator running next to the webhook.
-	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	must(t, c.Create(ctx, &v1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "support", Namespace: ns},
-		Spec: v1alpha1.HandoverPolicySpec{Welcome: v1alpha1.Message{Text: "Hello"}}}))
-	must(t, c.Create(ctx, &v1alpha1.MessengerPage{
-		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: ns},
-		Spec: v1alpha1.MessengerPageSpec{
-			PageID: pageID, AppID: appID,
-			SecretRef: v1alpha1.SecretReference{Name: "creds"},
-			PolicyRef: v1alpha1.LocalReference{Name: "support"},
-			GraphAPI:  v1alpha1.GraphAPISpec{BaseURL: simSrv.URL, MaxSendsPerSecond: ptr.To[int32](0)},
-			Ingress:   &v1alpha1.IngressSpec{Host: "acme.example", Path: "/hooks/acme"},
-		},
-	}))
-	must(t, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: ns},
-		StringData: map[string]string{"pageAccessToken": pageToken, "appSecret": appSecret, "verifyToken": verifyToken}}))
+	rig.CreatePage(t, p)
+	rig.CreateSecret(t, p)
 	stopManager := startManager(t, &o)
 	defer stopManager()
-	key := types.NamespacedName{Namespace: ns, Name: "acme"}
-	page := getPage(t, key)
-	kube := kubernetes.NewForConfigOrDie(env.Config)
-	applyOpts := metav1.ApplyOptions{FieldManager: "security-test", Force: true}
-	_, err = kube.RbacV1().Roles(ns).Apply(ctx, specs.Role(specs.Webhook{Page: page}, "creds", specs.VerifyTokenSecretName("acme")), applyOpts)
-	must(t, err)
-	_, err = kube.RbacV1().RoleBindings(ns).Apply(ctx, specs.RoleBinding(specs.Webhook{Page: page}), applyOpts)
-	must(t, err)
-	userCfg, err := env.AddUser("system:serviceaccount:"+ns+":"+specs.WebhookName("acme"), "system:serviceaccounts", "system:serviceaccounts:"+ns)
-	must(t, err)
+	key := p.Key()
+	userCfg := rig.WebhookUser(t, key)
 
 	// The webhook, logging at debug level.
-	runCtx, cancel := context.WithCancel(ctx)
-	runErr := make(chan error, 1)
-	go func() {
-		runErr <- app.Run(runCtx, app.Options{Page: key, RESTConfig: userCfg, Listener: ln, ProbeListener: pln,
-			DrainTimeout: 10 * time.Second, StatusRetryBase: 50 * time.Millisecond,
-			Logger: slog.New(slog.NewJSONHandler(o.writer("webhook logs"), &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	}()
-	probe := "http://" + pln.Addr().String()
-	eventually(t, "readiness", func() bool { code, _ := httpDo(&o, "GET", probe+"/readyz", "", nil); return code == 200 })
+	wh := rig.Start(t, app.Options{Page: key, RESTConfig: userCfg, Listener: ln,
+		DrainTimeout: 10 * time.Second, StatusRetryBase: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewJSONHandler(o.writer("webhook logs"), &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	probe := wh.ProbeURL
+	rig.Eventually(t, "readiness", func() bool { code, _ := httpDo(&o, "GET", probe+"/readyz", "", nil); return code == 200 })
 
 	// Meta's verification: right, wrong, partial tokens.
 	if code, body := httpDo(&o, "GET", webURL+"?hub.mode=subscribe&hub.verify_token="+verifyToken+"&hub.challenge=77", "", nil); code != 200 || body != "77" {
@@ -209,73 +157,65 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	// Signed events, and every wrong signature (some carrying secret values as the header).
 	say := func(text string) {
 		t.Helper()
-		must(t, sim.Customer(pageID, psid).Say(text))
+		rig.Must(t, sim.Customer(pageID, psid).Say(text))
 	}
-	replies := func() int {
-		n := 0
-		for _, m := range sim.Messages(pageID, psid) {
-			if m.From == "bot" {
-				n++
-			}
-		}
-		return n
-	}
+	replies := func() int { return rig.Replies(sim, p, psid) }
 	say("hi")
-	eventually(t, "the first reply", func() bool { return replies() == 1 })
+	rig.Eventually(t, "the first reply", func() bool { return replies() == 1 })
 	body := `{"object":"page","entry":[{"id":"` + pageID + `","messaging":[{"sender":{"id":"` + psid + `"},"message":{"mid":"m_sec_1","text":"x"}}]}]}`
 	for name, h := range map[string]map[string]string{
 		"none":          {},
-		"wrong secret":  {"X-Hub-Signature-256": sig256(body, "not-"+appSecret)},
+		"wrong secret":  {"X-Hub-Signature-256": rig.Sign([]byte(body), "not-"+appSecret)},
 		"sha1 only":     {"X-Hub-Signature": sig1(body, appSecret)},
 		"secret as sig": {"X-Hub-Signature-256": "sha256=" + appSecret},
 		"token as sig":  {"X-Hub-Signature-256": pageToken},
-		"token in auth": {"X-Hub-Signature-256": sig256(body, pageToken), "Authorization": "Bearer " + pageToken},
+		"token in auth": {"X-Hub-Signature-256": rig.Sign([]byte(body), pageToken), "Authorization": "Bearer " + pageToken},
 	} {
 		if code, _ := httpDo(&o, "POST", webURL, body, h); code != 403 {
 			t.Errorf("signature %s: %d", name, code)
 		}
 	}
-	if code, _ := httpDo(&o, "POST", webURL, `{"object":"page","entry":[`, map[string]string{"X-Hub-Signature-256": sig256(`{"object":"page","entry":[`, appSecret)}); code != 400 {
+	if code, _ := httpDo(&o, "POST", webURL, `{"object":"page","entry":[`, map[string]string{"X-Hub-Signature-256": rig.Sign([]byte(`{"object":"page","entry":[`), appSecret)}); code != 400 {
 		t.Errorf("malformed JSON: %d", code)
 	}
 
 	// Graph 5xx and a refusal.
-	must(t, sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, Status: 500, Times: 2}))
+	rig.Must(t, sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, Status: 500, Times: 2}))
 	say("again")
-	eventually(t, "the reply after 5xx", func() bool { return replies() == 2 })
-	must(t, sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, Code: 100, Message: "(#100) Invalid parameter"}))
+	rig.Eventually(t, "the reply after 5xx", func() bool { return replies() == 2 })
+	rig.Must(t, sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, Code: 100, Message: "(#100) Invalid parameter"}))
 	say("refused")
-	eventually(t, "the refused call", func() bool {
+	rig.Eventually(t, "the refused call", func() bool {
 		return strings.Contains(o.String("webhook logs"), `"class":"refused"`)
 	})
 
 	// A revoked token (190): the condition is written.
-	must(t, sim.RevokeToken(pageToken))
+	rig.Must(t, sim.RevokeToken(pageToken))
 	say("revoked")
-	waitCondition(t, key, metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
+	rig.WaitCondition(t, key, metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
 	fresh, err := sim.IssueToken("bot", pageID)
-	must(t, err)
-	updateSecret(t, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
+	rig.Must(t, err)
+	rig.UpdateSecret(t, ns, func(s *corev1.Secret) { s.Data["pageAccessToken"] = []byte(fresh) })
 	waitConditionAfter(t, key, say, v1alpha1.ReasonGraphAuthorized)
 
 	// A Secret without a key, a Secret that is gone, a bad policy: rejected, logged, reported.
-	updateSecret(t, func(s *corev1.Secret) { delete(s.Data, "appSecret") })
-	eventually(t, "the missing key to be logged", func() bool { return strings.Contains(o.String("webhook logs"), "appSecret") })
-	updateSecret(t, func(s *corev1.Secret) { s.Data["appSecret"] = []byte(appSecret) })
-	update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: ns, Name: "support"}, func(p *v1alpha1.HandoverPolicy) {
+	rig.UpdateSecret(t, ns, func(s *corev1.Secret) { delete(s.Data, "appSecret") })
+	rig.Eventually(t, "the missing key to be logged", func() bool { return strings.Contains(o.String("webhook logs"), "appSecret") })
+	rig.UpdateSecret(t, ns, func(s *corev1.Secret) { s.Data["appSecret"] = []byte(appSecret) })
+	rig.Update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: ns, Name: "support"}, func(p *v1alpha1.HandoverPolicy) {
 		p.Spec.Handoff.Triggers.Patterns = []string{"(unclosed"}
 	})
-	eventually(t, "the bad policy to be logged", func() bool {
+	rig.Eventually(t, "the bad policy to be logged", func() bool {
 		return strings.Contains(o.String("webhook logs"), "spec.handoff.triggers.patterns[0]")
 	})
-	update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: ns, Name: "support"}, func(p *v1alpha1.HandoverPolicy) {
+	rig.Update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: ns, Name: "support"}, func(p *v1alpha1.HandoverPolicy) {
 		p.Spec.Handoff.Triggers.Patterns = nil
 	})
 
 	// The verify token generated by the operator when the Secret has none.
-	updateSecret(t, func(s *corev1.Secret) { delete(s.Data, "verifyToken") })
+	rig.UpdateSecret(t, ns, func(s *corev1.Secret) { delete(s.Data, "verifyToken") })
 	var generated string
-	eventually(t, "the generated verify token", func() bool {
+	rig.Eventually(t, "the generated verify token", func() bool {
 		var s corev1.Secret
 		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: specs.VerifyTokenSecretName("acme")}, &s); err != nil {
 			return false
@@ -283,7 +223,7 @@ func TestSecretsNeverInOutput(t *testing.T) {
 		generated = string(s.Data[specs.VerifyTokenKey])
 		return generated != ""
 	})
-	eventually(t, "the webhook to accept the generated verify token", func() bool {
+	rig.Eventually(t, "the webhook to accept the generated verify token", func() bool {
 		code, _ := httpDo(&o, "GET", webURL+"?hub.mode=subscribe&hub.verify_token="+generated+"&hub.challenge=5", "", nil)
 		return code == 200
 	})
@@ -294,17 +234,16 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	// Collect: metrics, the page (status included), the namespace's Events, the returned error.
 	_, metrics := httpDo(&o, "GET", probe+"/metrics", "", nil)
 	o.add("metrics", metrics)
-	pj, _ := json.Marshal(getPage(t, key))
+	pj, _ := json.Marshal(rig.GetPage(t, key))
 	o.add("page", string(pj))
 	var events corev1.EventList
-	must(t, c.List(ctx, &events, client.InNamespace(ns)))
+	rig.Must(t, c.List(ctx, &events, client.InNamespace(ns)))
 	if len(events.Items) == 0 {
 		t.Error("no Events in the namespace: the operator did not run")
 	}
 	ej, _ := json.Marshal(events)
 	o.add("events", string(ej))
-	cancel()
-	if err := <-runErr; err != nil {
+	if _, err := wh.Stop(); err != nil {
 		o.add("returned error", err.Error())
 	}
 	stopManager()
@@ -318,7 +257,7 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	var probeOut out
 	for _, name := range []string{"creds", specs.VerifyTokenSecretName("acme")} {
 		var s corev1.Secret
-		must(t, c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &s))
+		rig.Must(t, c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &s))
 		sj, _ := json.Marshal(s)
 		probeOut.add(name, string(sj))
 	}
@@ -348,16 +287,16 @@ func (o *out) String(where string) string {
 func startManager(t *testing.T, o *out) func() {
 	t.Helper()
 	bin, err := testenv.Binary("manager")
-	must(t, err)
-	kc, err := testenv.KubeconfigFor(env.Config, t.TempDir())
-	must(t, err)
+	rig.Must(t, err)
+	kc, err := testenv.KubeconfigFor(rig.Env.Config, t.TempDir())
+	rig.Must(t, err)
 	pln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	rig.Must(t, err)
 	addr := pln.Addr().String()
 	_ = pln.Close()
 	p, err := testenv.StartProcess(bin, []string{"--webhook-image=example.com/webhook:dev", "--metrics-bind-address=0",
 		"--health-probe-bind-address=" + addr, "--zap-log-level=debug"}, "KUBECONFIG="+kc, "WATCH_NAMESPACE="+ns)
-	must(t, err)
+	rig.Must(t, err)
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -368,7 +307,7 @@ func startManager(t *testing.T, o *out) func() {
 		})
 	}
 	t.Cleanup(stop)
-	eventually(t, "the operator's readyz", func() bool {
+	rig.Eventually(t, "the operator's readyz", func() bool {
 		select {
 		case <-p.Exited():
 			t.Fatalf("the manager exited:\n%s", p.Output())
@@ -407,41 +346,20 @@ func httpDo(o *out, method, u, body string, headers map[string]string) (int, str
 	return resp.StatusCode, string(b)
 }
 
-func sig256(body, secret string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(body))
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
 func sig1(body, secret string) string {
 	m := hmac.New(sha1.New, []byte(secret))
 	m.Write([]byte(body))
 	return "sha1=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func getPage(t *testing.T, key types.NamespacedName) *v1alpha1.MessengerPage {
-	t.Helper()
-	var p v1alpha1.MessengerPage
-	must(t, env.Client.Get(context.Background(), key, &p))
-	return &p
-}
-
-func waitCondition(t *testing.T, key types.NamespacedName, want metav1.ConditionStatus, reason string) {
-	t.Helper()
-	eventually(t, "GraphAuthorized "+reason, func() bool {
-		c := meta.FindStatusCondition(getPage(t, key).Status.Conditions, v1alpha1.ConditionGraphAuthorized)
-		return c != nil && c.Status == want && c.Reason == reason
-	})
-}
-
 // waitConditionAfter writes again until the condition has the reason (the new Secret is
 // applied asynchronously).
 func waitConditionAfter(t *testing.T, key types.NamespacedName, say func(string), reason string) {
 	t.Helper()
-	eventually(t, "GraphAuthorized "+reason, func() bool {
+	rig.Eventually(t, "GraphAuthorized "+reason, func() bool {
 		say("ping")
 		for range 25 {
-			c := meta.FindStatusCondition(getPage(t, key).Status.Conditions, v1alpha1.ConditionGraphAuthorized)
+			c := meta.FindStatusCondition(rig.GetPage(t, key).Status.Conditions, v1alpha1.ConditionGraphAuthorized)
 			if c != nil && c.Reason == reason {
 				return true
 			}
@@ -449,41 +367,4 @@ func waitConditionAfter(t *testing.T, key types.NamespacedName, say func(string)
 		}
 		return false
 	})
-}
-
-func updateSecret(t *testing.T, edit func(*corev1.Secret)) {
-	t.Helper()
-	update(t, &corev1.Secret{}, types.NamespacedName{Namespace: ns, Name: "creds"}, edit)
-}
-
-func update[T client.Object](t *testing.T, obj T, key types.NamespacedName, edit func(T)) {
-	t.Helper()
-	ctx := context.Background()
-	eventually(t, "an update of "+key.String(), func() bool {
-		must(t, env.Client.Get(ctx, key, obj))
-		edit(obj)
-		err := env.Client.Update(ctx, obj)
-		if err != nil && !apierrors.IsConflict(err) {
-			t.Fatal(err)
-		}
-		return err == nil
-	})
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -3,26 +3,18 @@
 package webhook
 
 import (
-	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
 const (
@@ -117,19 +109,7 @@ func (m *messenger) body(psid, text string) []byte {
 // post sends a message event from psid signed with secret and returns the status code.
 func (m *messenger) post(t *testing.T, secret, psid, text string) int {
 	t.Helper()
-	body := m.body(psid, text)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	req, _ := http.NewRequest(http.MethodPost, m.url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", m.url, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	return rig.PostSigned(t, m.url, secret, m.body(psid, text))
 }
 
 // ask sends a message and waits for the webhook's reply to it, returning the reply's text.
@@ -140,7 +120,7 @@ func (m *messenger) ask(t *testing.T, g *fakeGraph, secret, psid string) string 
 		t.Fatalf("POST answered %d", code)
 	}
 	var got []string
-	eventually(t, "a reply to "+psid, func() bool {
+	rig.Eventually(t, "a reply to "+psid, func() bool {
 		got = g.replies(psid)
 		return len(got) > before
 	})
@@ -152,113 +132,8 @@ func (m *messenger) ask(t *testing.T, g *fakeGraph, secret, psid string) string 
 func (m *messenger) askUntil(t *testing.T, g *fakeGraph, secret, psid, want string) {
 	t.Helper()
 	var got string
-	eventually(t, fmt.Sprintf("the reply %q", want), func() bool {
+	rig.Eventually(t, fmt.Sprintf("the reply %q", want), func() bool {
 		got = m.ask(t, g, secret, psid)
 		return got == want
 	})
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// eventually polls cond until it holds, failing the test after a deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	eventuallyWithin(t, 30*time.Second, what, cond)
-}
-
-func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// logBuffer collects the webhook's logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) count(s string) int { return strings.Count(b.String(), s) }
-
-// running is a webhook started with app.Run.
-type running struct {
-	webURL, probeURL string
-	logs             *logBuffer
-	stop             func() error
-}
-
-// start runs the webhook in-process on free ports until the test ends.
-func start(t *testing.T, o app.Options) *running {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &logBuffer{}
-	o.Listener, o.ProbeListener = ln, pln
-	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if o.DrainTimeout == 0 {
-		o.DrainTimeout = 5 * time.Second
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, o) }()
-	var once sync.Once
-	var runErr error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(60 * time.Second):
-				runErr = fmt.Errorf("Run did not return after cancel")
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		// WEBHOOK_TEST_LOGS=1 shows the webhook's logs of passing tests too.
-		if t.Failed() || os.Getenv("WEBHOOK_TEST_LOGS") != "" {
-			t.Logf("webhook logs:\n%s", logs)
-		}
-	})
-	return &running{webURL: "http://" + ln.Addr().String(), probeURL: "http://" + pln.Addr().String(), logs: logs, stop: stop}
-}
-
-func (r *running) ready(t *testing.T) bool {
-	code, _ := get(t, r.probeURL+"/readyz")
-	return code == http.StatusOK
 }

@@ -11,13 +11,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
+	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
 func writeManifest(t *testing.T, dir, name, content string) {
 	t.Helper()
 	tmp := filepath.Join(dir, "."+name+".tmp")
-	must(t, os.WriteFile(tmp, []byte(content), 0o600))
-	must(t, os.Rename(tmp, filepath.Join(dir, name)))
+	rig.Must(t, os.WriteFile(tmp, []byte(content), 0o600))
+	rig.Must(t, os.Rename(tmp, filepath.Join(dir, name)))
 }
 
 func TestStandaloneModeReloadsTheManifests(t *testing.T) {
@@ -60,18 +61,18 @@ stringData:
 	writeManifest(t, dir, "page.yaml", pageYAML)
 	writeManifest(t, dir, "policy.yaml", policyYAML)
 
-	wh := start(t, app.Options{
+	wh := rig.Start(t, app.Options{
 		Page: types.NamespacedName{Namespace: "shop", Name: "acme"}, ManifestsDir: dir, ReloadInterval: 20 * time.Millisecond,
 	})
-	fb := &messenger{url: wh.webURL + "/webhook"}
-	eventually(t, "the missing Secret to be reported", func() bool {
-		return wh.logs.count(`Secret \"creds\" not found`) > 0
+	fb := &messenger{url: wh.URL + "/webhook"}
+	rig.Eventually(t, "the missing Secret to be reported", func() bool {
+		return wh.Logs.Count(`Secret \"creds\" not found`) > 0
 	})
-	if wh.ready(t) {
+	if wh.Ready(t) {
 		t.Fatal("ready without the Secret")
 	}
 	writeManifest(t, dir, "secret.yaml", secretYAML)
-	eventually(t, "readiness", func() bool { return wh.ready(t) })
+	rig.Eventually(t, "readiness", func() bool { return wh.Ready(t) })
 
 	const psid = "2000000000000002"
 	if got := fb.ask(t, graph, "secret-one", psid); got != "Hello v1" {
@@ -86,35 +87,35 @@ stringData:
 
 	// A broken file: logged, the last good configuration keeps serving.
 	writeManifest(t, dir, "policy.yaml", strings.Replace(policyYAML, "welcome:", "welcom:", 1))
-	eventually(t, "the broken file to be logged", func() bool { return wh.logs.count("invalid manifests") > 0 })
+	rig.Eventually(t, "the broken file to be logged", func() bool { return wh.Logs.Count("invalid manifests") > 0 })
 	if got := fb.ask(t, graph, "secret-one", psid); got != "Hello v2" {
 		t.Fatalf("reply %q after a broken edit", got)
 	}
-	if _, body := get(t, wh.probeURL+"/metrics"); !strings.Contains(body, "messenger_webhook_config_valid 0") {
+	if _, body := rig.Get(t, wh.ProbeURL+"/metrics"); !strings.Contains(body, "messenger_webhook_config_valid 0") {
 		t.Error("/metrics does not show that the latest manifests are invalid")
 	}
 
 	// A new app secret: the old signature is refused.
 	writeManifest(t, dir, "policy.yaml", policyYAML)
 	writeManifest(t, dir, "secret.yaml", strings.Replace(secretYAML, "secret-one", "secret-two", 1))
-	eventually(t, "the new app secret", func() bool { return fb.post(t, "secret-two", psid, "hi") == http.StatusOK })
+	rig.Eventually(t, "the new app secret", func() bool { return fb.post(t, "secret-two", psid, "hi") == http.StatusOK })
 	if code := fb.post(t, "secret-one", psid, "hi"); code != http.StatusForbidden {
 		t.Fatalf("old signature: %d", code)
 	}
 	fb.askUntil(t, graph, "secret-two", psid, "Hello v1")
 
-	if code, body := get(t, wh.probeURL+"/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") ||
+	if code, body := rig.Get(t, wh.ProbeURL+"/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") ||
 		!strings.Contains(body, "messenger_webhook_config_valid 1") || !strings.Contains(body, "messenger_webhook_config_applied_total 3") {
 		t.Fatalf("/metrics: %d\n%s", code, body)
 	}
-	if code, _ := get(t, wh.probeURL+"/healthz"); code != 200 {
+	if code, _ := rig.Get(t, wh.ProbeURL+"/healthz"); code != 200 {
 		t.Fatalf("/healthz: %d", code)
 	}
-	if err := wh.stop(); err != nil {
+	if _, err := wh.Stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	for _, s := range []string{"token-one", "secret-one", "secret-two", "verify-one"} {
-		if strings.Contains(wh.logs.String(), s) {
+		if strings.Contains(wh.Logs.String(), s) {
 			t.Errorf("a secret (%s) reached the logs", s)
 		}
 	}

@@ -1,0 +1,36 @@
+package webhookrig
+
+import (
+	"testing"
+
+	"github.com/messenger-operator/messenger-operator/internal/simulator"
+)
+
+// NewSimulator returns the Messenger Platform simulator with each page, its app (connected to
+// that page alone, delivering to callback(page)) and its token; the test's end closes it.
+func NewSimulator(t *testing.T, callback func(*Page) string, pages ...*Page) *simulator.Simulator {
+	t.Helper()
+	opts := simulator.Options{Logf: func(string, ...any) {}}
+	for _, p := range pages {
+		opts.Pages = append(opts.Pages, simulator.PageConfig{ID: p.PageID, Name: "Shop " + p.NS, DefaultApp: p.AppName, Apps: []string{p.AppName}})
+		opts.Apps = append(opts.Apps, simulator.AppConfig{ID: p.AppID, Name: p.AppName, Secret: p.AppSecret,
+			CallbackURL: callback(p), CanTake: true})
+		opts.Tokens = append(opts.Tokens, simulator.TokenConfig{App: p.AppName, Page: p.PageID, Token: p.Token})
+	}
+	sim, err := simulator.New(opts)
+	Must(t, err)
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+// Replies counts the messages the page's app sent to psid (the simulator keeps every accepted
+// message exactly once).
+func Replies(s *simulator.Simulator, p *Page, psid string) int {
+	n := 0
+	for _, m := range s.Messages(p.PageID, psid) {
+		if m.From == p.AppName {
+			n++
+		}
+	}
+	return n
+}
