@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"k8s.io/klog/v2"
@@ -21,15 +20,7 @@ import (
 	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
 )
 
-// defaultMemoryLimit is the soft heap limit when GOMEMLIMIT is not set: the live heap stays
-// near 15 MiB under load (most of it the dedup set), and Go's default GC pacing would let the
-// heap grow to twice that and more before collecting.
-const defaultMemoryLimit = 48 << 20
-
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
 	opts, err := app.ParseFlags(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
