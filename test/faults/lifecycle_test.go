@@ -3,12 +3,9 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	"github.com/messenger-operator/messenger-operator/internal/testenv"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
@@ -136,59 +134,6 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 	}
 }
 
-// apiProxy forwards TCP to the API server and can cut it off (a partition or an API server
-// restart).
-type apiProxy struct {
-	ln      net.Listener
-	target  string
-	down    atomic.Bool
-	refused atomic.Int32
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-}
-
-func newAPIProxy(t *testing.T, target string) *apiProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	rig.Must(t, err)
-	p := &apiProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	go p.serve()
-	t.Cleanup(func() { _ = ln.Close(); p.cut() })
-	return p
-}
-
-func (p *apiProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		if p.down.Load() {
-			p.refused.Add(1)
-			_ = c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-		go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
-	}
-}
-
-func (p *apiProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	clear(p.conns)
-}
-
 // TestAPIServerOutage: while the API server cannot be reached the webhook stays ready and keeps
 // answering with the last configuration it read; a condition change it saw meanwhile (a revoked token) is
 // written once the API server is back, and so are the changes made during the outage read.
@@ -198,9 +143,11 @@ func TestAPIServerOutage(t *testing.T) {
 	setupPage(t, p, plat.url)
 	api, err := url.Parse(p.userCfg.Host)
 	rig.Must(t, err)
-	proxy := newAPIProxy(t, api.Host)
+	proxy, err := testenv.NewTCPProxy(api.Host)
+	rig.Must(t, err)
+	t.Cleanup(proxy.Close)
 	viaProxy := rest.CopyConfig(p.userCfg)
-	viaProxy.Host = "https://" + proxy.ln.Addr().String()
+	viaProxy.Host = "https://" + proxy.Addr()
 	viaProxy.ServerName = api.Hostname()
 	wh := startWebhook(t, p, viaProxy, 10*time.Second)
 	p.front.point(wh.URL)
@@ -219,12 +166,11 @@ func TestAPIServerOutage(t *testing.T) {
 	rig.WaitCondition(t, p.Key(), metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
 
 	// Outage. Meanwhile the policy changes on the API server.
-	proxy.down.Store(true)
-	proxy.cut()
+	proxy.SetDown(true)
 	rig.Update(t, &v1alpha1.HandoverPolicy{}, types.NamespacedName{Namespace: p.NS, Name: "support"}, func(h *v1alpha1.HandoverPolicy) {
 		h.Spec.Welcome.Text = "Hello after the outage"
 	})
-	rig.Eventually(t, "the webhook to try to reach the API server", func() bool { return proxy.refused.Load() >= 2 })
+	rig.Eventually(t, "the webhook to try to reach the API server", func() bool { return proxy.Refused() >= 2 })
 	if code, _ := rig.Get(t, wh.ProbeURL+"/readyz"); code != 200 {
 		t.Fatalf("readyz %d during the outage", code)
 	}
@@ -242,7 +188,7 @@ func TestAPIServerOutage(t *testing.T) {
 	})
 
 	// Back: the condition is written, and the policy edited meanwhile is applied.
-	proxy.down.Store(false)
+	proxy.SetDown(false)
 	rig.WaitCondition(t, p.Key(), metav1.ConditionFalse, v1alpha1.ReasonGraphUnauthorized)
 	fresh, err := plat.sim.IssueToken(p.AppName, p.PageID)
 	rig.Must(t, err)
