@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,7 +19,7 @@ import (
 
 // A kwok cluster makes Deployments Available: the end-to-end tests rely on it.
 func TestKwokDeploymentBecomesAvailable(t *testing.T) {
-	c, err := StartKwok(KwokOptions{Name: "testenv-smoke"})
+	c, err := StartKwok(KwokOptions{Name: fmt.Sprintf("testenv-smoke-%d", os.Getpid())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestKwokDeploymentBecomesAvailable(t *testing.T) {
 }
 
 func TestImpersonatingKubeconfigActsAsTheServiceAccount(t *testing.T) {
-	c, err := StartKwok(KwokOptions{Name: "testenv-impersonate", Nodes: 1})
+	c, err := StartKwok(KwokOptions{Name: fmt.Sprintf("testenv-impersonate-%d", os.Getpid()), Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
