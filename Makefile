@@ -46,8 +46,8 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the manager's ClusterRole 
 	@hack/chart-sync.sh
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
-	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods and the apply configurations of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" applyconfiguration:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: docs
 docs: manifests ## Generate docs/api-reference.md from the CRDs (hack/crddoc).

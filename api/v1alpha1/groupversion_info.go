@@ -2,6 +2,7 @@
 // served by one webhook, and HandoverPolicy, how its conversations move between the bot and people.
 //
 // +kubebuilder:object:generate=true
+// +kubebuilder:ac:generate=true
 // +groupName=messenger.handover.dev
 package v1alpha1
 
@@ -13,6 +14,9 @@ import (
 var (
 	// GroupVersion is the group and version of every kind in this package.
 	GroupVersion = schema.GroupVersion{Group: "messenger.handover.dev", Version: "v1alpha1"}
+
+	// SchemeGroupVersion is GroupVersion under the name the generated apply configurations use.
+	SchemeGroupVersion = GroupVersion
 
 	// SchemeBuilder registers the kinds of this package with a scheme.
 	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
