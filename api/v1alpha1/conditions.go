@@ -51,7 +51,44 @@ const (
 	ReasonValid           = "Valid"
 	ReasonInvalidPattern  = "InvalidPattern"
 	ReasonInvalidTimeZone = "InvalidTimeZone"
+	// ReasonPatternsTooComplex: the policy's patterns together exceed MaxPatternProgramSize.
+	ReasonPatternsTooComplex = "PatternsTooComplex"
+	// ReasonInvalidSpec: a problem the schema also rejects in a cluster (a policy read from a
+	// directory), or a blank text or keyword.
+	ReasonInvalidSpec = "InvalidSpec"
 )
+
+// The field managers that write status: each applies only its own condition types (the owners in
+// MessengerPageConditions and HandoverPolicyConditions) and never removes another's.
+const (
+	// FieldManagerOperator owns the operator's objects and status fields.
+	FieldManagerOperator = "messenger-operator"
+	// FieldManagerWebhook owns the conditions only a page's webhook can see.
+	FieldManagerWebhook = "messenger-webhook"
+)
+
+// MessengerPageConditions are the condition types of a MessengerPage: who writes each, and what it
+// does to Ready (SummarizeReady). The order is the precedence of the Ready summary; a feature that
+// adds a condition type adds it here.
+var MessengerPageConditions = ConditionTypes{
+	{Type: ConditionReady, Owner: FieldManagerOperator, Role: Summary},
+	{Type: ConditionStalled, Owner: FieldManagerOperator, Role: Gating, AbnormalTrue: true},
+	{Type: ConditionReconciling, Owner: FieldManagerOperator, Role: Gating, AbnormalTrue: true},
+	// A refused page token needs a person: the page is Stalled.
+	{Type: ConditionGraphAuthorized, Owner: FieldManagerWebhook, Role: Stalling},
+	// A failed Graph call holds Ready; an app without a callback URL is reported only.
+	{Type: ConditionSubscribed, Owner: FieldManagerOperator, Role: Gating, InformationalReasons: []string{ReasonNoCallback}},
+	{Type: ConditionHandoverPermitted, Owner: FieldManagerWebhook, Role: Informational},
+	{Type: ConditionIngressTLS, Owner: FieldManagerOperator, Role: Informational},
+	{Type: ConditionSharedApp, Owner: FieldManagerOperator, Role: Informational, AbnormalTrue: true},
+	{Type: ConditionHTTPRoute, Owner: FieldManagerOperator, Role: Informational},
+}
+
+// HandoverPolicyConditions are the condition types of a HandoverPolicy.
+var HandoverPolicyConditions = ConditionTypes{
+	{Type: ConditionReady, Owner: FieldManagerOperator, Role: Summary},
+	{Type: ConditionStalled, Owner: FieldManagerOperator, Role: Gating, AbnormalTrue: true},
+}
 
 // PageInboxAppID is the app id of the Page Inbox (Meta Business Suite Inbox) for Messenger.
 const PageInboxAppID = "263902037430900"

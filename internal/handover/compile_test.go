@@ -10,9 +10,9 @@ import (
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// An empty spec, a nil spec and DefaultSpec behave the same: the tutorial's conversation.
+// An empty spec, a nil spec and the API's default spec behave the same: the tutorial's conversation.
 func TestCompileDefaults(t *testing.T) {
-	def := DefaultSpec()
+	def := v1alpha1.DefaultHandoverPolicySpec()
 	if def.Handoff.TargetAppID != inbox || def.OnRequest != v1alpha1.RequestPass || def.FirstNameFallback != "there" ||
 		def.Welcome.Text != v1alpha1.DefaultWelcomeText || def.ErrorMessage.Text != v1alpha1.DefaultErrorText ||
 		!reflect.DeepEqual(def.Handoff.Triggers.QuickReplyPayloads, []string{"pass_to_inbox"}) ||
@@ -83,33 +83,33 @@ func TestCompileErrorsNameFields(t *testing.T) {
 		{"empty zone", v1alpha1.HandoverPolicySpec{BusinessHours: bh("")},
 			`spec.businessHours.timeZone: unknown time zone ""`, v1alpha1.ReasonInvalidTimeZone},
 		{"day", v1alpha1.HandoverPolicySpec{BusinessHours: bh("UTC", v1alpha1.HoursWindow{Day: "Funday", Start: "09:00", End: "10:00"})},
-			`spec.businessHours.windows[0].day: unknown day "Funday"`, ""},
+			`spec.businessHours.windows[0].day: unknown day "Funday"`, v1alpha1.ReasonInvalidSpec},
 		{"start", v1alpha1.HandoverPolicySpec{BusinessHours: bh("UTC", v1alpha1.HoursWindow{Day: "Monday", Start: "24:00", End: "10:00"})},
-			`spec.businessHours.windows[0].start: "24:00" is not a time of day`, ""},
+			`spec.businessHours.windows[0].start: "24:00" is not a time of day`, v1alpha1.ReasonInvalidSpec},
 		{"end", v1alpha1.HandoverPolicySpec{BusinessHours: bh("UTC", v1alpha1.HoursWindow{Day: "Monday", Start: "09:00", End: "9:30"})},
-			`spec.businessHours.windows[0].end: "9:30" is not a time of day`, ""},
+			`spec.businessHours.windows[0].end: "9:30" is not a time of day`, v1alpha1.ReasonInvalidSpec},
 		{"empty window", v1alpha1.HandoverPolicySpec{BusinessHours: bh("UTC", v1alpha1.HoursWindow{Day: "Monday", Start: "09:00", End: "09:00"})},
-			`spec.businessHours.windows[0]: a window's start and end must differ`, ""},
+			`spec.businessHours.windows[0]: a window's start and end must differ`, v1alpha1.ReasonInvalidSpec},
 		{"PassTo without app", v1alpha1.HandoverPolicySpec{BusinessHours: &v1alpha1.BusinessHours{TimeZone: "UTC",
 			Windows: []v1alpha1.HoursWindow{{Day: "Monday", Start: "09:00", End: "17:00"}}, OutsideHours: v1alpha1.OutsideHours{Action: v1alpha1.OutsidePassTo}}},
-			`spec.businessHours.outsideHours.appID: required`, ""},
+			`spec.businessHours.outsideHours.appID: required`, v1alpha1.ReasonInvalidSpec},
 		{"outside action", v1alpha1.HandoverPolicySpec{BusinessHours: &v1alpha1.BusinessHours{TimeZone: "UTC",
 			Windows: []v1alpha1.HoursWindow{{Day: "Monday", Start: "09:00", End: "17:00"}}, OutsideHours: v1alpha1.OutsideHours{Action: "Maybe"}}},
-			`spec.businessHours.outsideHours.action: unknown action "Maybe"`, ""},
+			`spec.businessHours.outsideHours.action: unknown action "Maybe"`, v1alpha1.ReasonInvalidSpec},
 		{"target is us", v1alpha1.HandoverPolicySpec{Handoff: v1alpha1.HandoffSpec{TargetAppID: testApp}},
-			"spec.handoff.targetAppID: " + testApp + " is this page's own app", ""},
+			"spec.handoff.targetAppID: " + testApp + " is this page's own app", v1alpha1.ReasonInvalidSpec},
 		{"target not an id", v1alpha1.HandoverPolicySpec{Handoff: v1alpha1.HandoffSpec{TargetAppID: "inbox"}},
-			`spec.handoff.targetAppID: "inbox" is not an app id`, ""},
-		{"onRequest", v1alpha1.HandoverPolicySpec{OnRequest: "Maybe"}, `spec.onRequest: unknown action "Maybe"`, ""},
-		{"idle timeout", v1alpha1.HandoverPolicySpec{AgentIdleTimeout: durationPtr(0)}, "spec.agentIdleTimeout: 0s: use 1s to 168h", ""},
+			`spec.handoff.targetAppID: "inbox" is not an app id`, v1alpha1.ReasonInvalidSpec},
+		{"onRequest", v1alpha1.HandoverPolicySpec{OnRequest: "Maybe"}, `spec.onRequest: unknown action "Maybe"`, v1alpha1.ReasonInvalidSpec},
+		{"idle timeout", v1alpha1.HandoverPolicySpec{AgentIdleTimeout: durationPtr(0)}, "spec.agentIdleTimeout: 0s: use 1s to 168h", v1alpha1.ReasonInvalidSpec},
 		{"keyword", v1alpha1.HandoverPolicySpec{Handoff: v1alpha1.HandoffSpec{Triggers: v1alpha1.Triggers{Keywords: []string{"agent", "  "}}}},
-			"spec.handoff.triggers.keywords[1]: a keyword needs a word", ""},
+			"spec.handoff.triggers.keywords[1]: a keyword needs a word", v1alpha1.ReasonInvalidSpec},
 		{"message without text", v1alpha1.HandoverPolicySpec{Welcome: v1alpha1.Message{QuickReplies: []v1alpha1.QuickReply{{Title: "a", Payload: "b"}}}},
-			"spec.welcome.text: text is required", ""},
+			"spec.welcome.text: text is required", v1alpha1.ReasonInvalidSpec},
 		{"buttons and cards", v1alpha1.HandoverPolicySpec{Done: v1alpha1.Message{Text: "x",
 			Buttons: &v1alpha1.ButtonTemplate{Text: "b", Buttons: []v1alpha1.Button{{Type: "postback", Title: "t", Payload: "p"}}},
 			Cards:   []v1alpha1.Card{{Title: "c", Subtitle: "s"}}}},
-			"spec.done: a message has buttons or cards, not both", ""},
+			"spec.done: a message has buttons or cards, not both", v1alpha1.ReasonInvalidSpec},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pol, err := Compile(testPage, testApp, bizName, &tc.spec)
@@ -194,5 +194,26 @@ func TestCompileMessages(t *testing.T) {
 	}
 	if pol.IdleTimeout() != 90*time.Second {
 		t.Errorf("idle timeout %v", pol.IdleTimeout())
+	}
+}
+
+// A policy whose patterns together compile to more than MaxPatternProgramSize RE2 instructions is
+// refused by Compile (the webhook keeps its last good policy), naming the pattern that went over.
+func TestCompileRefusesCostlyPatterns(t *testing.T) {
+	costly := make([]string, 32)
+	for i := range costly {
+		costly[i] = `[\p{L}\p{N}]{1000}`
+	}
+	spec := &v1alpha1.HandoverPolicySpec{Handoff: v1alpha1.HandoffSpec{Triggers: v1alpha1.Triggers{Patterns: costly}}}
+	pol, err := Compile(testPage, testApp, bizName, spec)
+	var pe v1alpha1.PolicyError
+	if pol != nil || !errors.As(err, &pe) || pe.Reason != v1alpha1.ReasonPatternsTooComplex ||
+		pe.Field != "spec.handoff.triggers.patterns[1]" {
+		t.Fatalf("Compile = %v, %v (%+v)", pol, err, pe)
+	}
+	// Under the limit the same pattern compiles.
+	spec.Handoff.Triggers.Patterns = costly[:1]
+	if _, err := Compile(testPage, testApp, bizName, spec); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,12 +9,11 @@ import (
 
 func compiledHours(t *testing.T, tz string, ws ...v1alpha1.HoursWindow) *hours {
 	t.Helper()
-	c := &checker{}
-	h := compileHours(&v1alpha1.BusinessHours{TimeZone: tz, Windows: ws, OutsideHours: v1alpha1.OutsideHours{Action: v1alpha1.OutsideBotOnly}}, testApp, nil, c)
-	if len(c.ps) > 0 {
-		t.Fatalf("compileHours: %v", Problems(c.ps))
+	bh := &v1alpha1.BusinessHours{TimeZone: tz, Windows: ws, OutsideHours: v1alpha1.OutsideHours{Action: v1alpha1.OutsideBotOnly}}
+	if ps := (&v1alpha1.HandoverPolicySpec{BusinessHours: bh}).ValidateForApp(testApp); len(ps) > 0 {
+		t.Fatalf("business hours: %v", ps)
 	}
-	return h
+	return compileHours(bh, nil)
 }
 
 func utc(s string) time.Time {

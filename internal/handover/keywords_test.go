@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
 func keywords(t testing.TB, kws ...string) *keywordSet {
@@ -131,4 +133,34 @@ func FuzzKeywordMatchesReference(f *testing.F) {
 			t.Errorf("keyword %q in %q: %v, reference %v", kw, text, got, want)
 		}
 	})
+}
+
+// Keywords and patterns read only the first 2000 runes of a message: text past them, however
+// long the message, is never matched (it bounds the cost of a pattern per message).
+func TestMatchReadsFirst2000Runes(t *testing.T) {
+	pol := page(t, &v1alpha1.HandoverPolicySpec{Handoff: v1alpha1.HandoffSpec{Triggers: v1alpha1.Triggers{
+		Keywords: []string{"agent"}, Patterns: []string{`order #\d+`},
+	}}}).Policy
+	tr := &pol.handoffTriggers
+	pad := func(runes int) string { return strings.Repeat("é", runes) } // 2 bytes a rune: counted in runes
+	for _, tc := range []struct {
+		name, text string
+		want       bool
+	}{
+		{"keyword within", pad(1993) + " agent", true},
+		{"keyword across the end", pad(1996) + " agent", false},
+		{"keyword past", pad(2000) + " agent", false},
+		{"keyword past, a long message", pad(2000) + strings.Repeat(" agent", 10000), false},
+		{"pattern within", pad(1988) + " order #12", true},
+		{"pattern past", pad(2001) + " order #12", false},
+		{"short", "agent", true},
+	} {
+		ev := text(Messaging, tc.text)
+		if got := tr.matchText(&ev); got != tc.want {
+			t.Errorf("%s: matched %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := matchedText(pad(2500)); utf8.RuneCountInString(got) != 2000 || !utf8.ValidString(got) {
+		t.Errorf("matchedText kept %d runes", utf8.RuneCountInString(got))
+	}
 }

@@ -1,7 +1,6 @@
 package handover
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +21,8 @@ type triggers struct {
 	patterns []*regexp.Regexp
 }
 
-func compileTriggers(field string, t *v1alpha1.Triggers, msgs []*OutMessage, c *checker) triggers {
+// compileTriggers builds a trigger list that Validate accepted.
+func compileTriggers(t *v1alpha1.Triggers, msgs []*OutMessage) triggers {
 	out := triggers{quickReplies: t.QuickReplyPayloads, postbacks: t.PostbackPayloads}
 	// A title that the policy also gives to another payload is ambiguous: it matches nothing.
 	var otherQR, otherPB []string
@@ -53,25 +53,13 @@ func compileTriggers(field string, t *v1alpha1.Triggers, msgs []*OutMessage, c *
 	}
 	out.quickReplyTitles = slices.DeleteFunc(out.quickReplyTitles, func(t string) bool { return containsFold(otherQR, t) })
 	out.postbackTitles = slices.DeleteFunc(out.postbackTitles, func(t string) bool { return containsFold(otherPB, t) })
-	if n := len(t.Keywords); n > maxKeywords {
-		c.add(field+".keywords", "", fmt.Sprintf("%d keywords: at most %d", n, maxKeywords))
-	} else {
-		for i, k := range t.Keywords {
-			kw, ok := newKeyword(k)
-			if !ok {
-				c.add(fmt.Sprintf("%s.keywords[%d]", field, i), "", "a keyword needs a word: it is empty or only spaces")
-				continue
-			}
+	for _, k := range t.Keywords {
+		if kw, ok := newKeyword(k); ok {
 			out.keywords.add(kw)
 		}
 	}
-	for i, pat := range t.Patterns {
-		re, err := regexp.Compile(pat)
-		if err != nil {
-			c.add(fmt.Sprintf("%s.patterns[%d]", field, i), v1alpha1.ReasonInvalidPattern, err.Error())
-			continue
-		}
-		out.patterns = append(out.patterns, re)
+	for _, pat := range t.Patterns {
+		out.patterns = append(out.patterns, regexp.MustCompile(pat)) // Validate compiled it
 	}
 	return out
 }
@@ -134,15 +122,35 @@ func (t *triggers) matchText(ev *Event) bool {
 	if ev.Kind != KindMessage || ev.HasQuickReply || ev.Text == "" {
 		return false
 	}
-	if t.keywords.match(ev.Text) {
+	text := matchedText(ev.Text)
+	if t.keywords.match(text) {
 		return true
 	}
 	for _, re := range t.patterns {
-		if re.MatchString(ev.Text) {
+		if re.MatchString(text) {
 			return true
 		}
 	}
 	return false
+}
+
+// maxMatchedRunes is how much of a message keywords and patterns read: Messenger's own limit on
+// a text, which bounds the cost of matching whatever arrives.
+const maxMatchedRunes = 2000
+
+// matchedText is the first maxMatchedRunes runes of text.
+func matchedText(text string) string {
+	if len(text) <= maxMatchedRunes { // bytes >= runes
+		return text
+	}
+	n := 0
+	for i := range text {
+		if n == maxMatchedRunes {
+			return text[:i]
+		}
+		n++
+	}
+	return text
 }
 
 func (t *triggers) hasText() bool { return !t.keywords.empty() || len(t.patterns) > 0 }

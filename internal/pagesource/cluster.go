@@ -122,11 +122,7 @@ func hasVerifyToken(page *v1alpha1.MessengerPage, secret *corev1.Secret) bool {
 	if page == nil || secret == nil {
 		return false
 	}
-	key := page.Spec.SecretRef.VerifyTokenKey
-	if key == "" {
-		key = DefaultVerifyTokenKey
-	}
-	return len(secretData(secret)[key]) > 0
+	return len(secretData(secret)[page.Spec.SecretRef.GetVerifyTokenKey()]) > 0
 }
 
 // namedInformer is an informer on one object, by name.

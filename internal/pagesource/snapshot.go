@@ -2,7 +2,6 @@ package pagesource
 
 import (
 	"fmt"
-	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -40,15 +39,6 @@ func RefsOf(page *v1alpha1.MessengerPage) Refs {
 	return r
 }
 
-// The schema's patterns (api/v1alpha1 markers), checked again because manifests from a directory
-// never met the API server.
-var (
-	idPattern      = regexp.MustCompile(`^[0-9]{1,32}$`)
-	pathPattern    = regexp.MustCompile(`^/[-._~/a-zA-Z0-9]*$`)
-	baseURLPattern = regexp.MustCompile(`^https?://[^\s/?#]+(/[^\s?#]*)?$`)
-	versionPattern = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,3}$`)
-)
-
 // Build turns a snapshot into the webhook's configuration: CRD defaults applied, Secrets read,
 // policy compiled. It fails with a message naming the object and field at fault (never a secret
 // value) when something is missing or invalid; the snapshot is not modified.
@@ -58,8 +48,8 @@ func Build(s Snapshot) (webhook.Config, error) {
 	}
 	page := s.Page.DeepCopy()
 	spec := &page.Spec
-	DefaultPageSpec(spec)
-	if err := validatePage(page); err != nil {
+	spec.Default()
+	if err := spec.Validate(); err != nil {
 		return webhook.Config{}, err
 	}
 	refs := RefsOf(page)
@@ -81,7 +71,7 @@ func Build(s Snapshot) (webhook.Config, error) {
 	return webhook.Config{
 		PageID:            spec.PageID,
 		AppID:             spec.AppID,
-		Path:              WebhookPath(spec),
+		Path:              spec.WebhookPath(),
 		VerifyToken:       verify,
 		AppSecret:         appSecret,
 		PageAccessToken:   token,
@@ -96,32 +86,6 @@ func Build(s Snapshot) (webhook.Config, error) {
 		},
 		Generation: fmt.Sprintf("page/%d policy/%d", page.Generation, s.Policy.Generation),
 	}, nil
-}
-
-func validatePage(page *v1alpha1.MessengerPage) error {
-	spec := &page.Spec
-	field := func(name, detail string) error {
-		return fmt.Errorf("%s: %s", name, detail)
-	}
-	switch {
-	case !idPattern.MatchString(spec.PageID):
-		return field("spec.pageID", "must be 1 to 32 digits")
-	case !idPattern.MatchString(spec.AppID):
-		return field("spec.appID", "must be 1 to 32 digits")
-	case spec.SecretRef.Name == "":
-		return field("spec.secretRef.name", "required")
-	case spec.PolicyRef.Name == "":
-		return field("spec.policyRef.name", "required")
-	case !baseURLPattern.MatchString(spec.GraphAPI.BaseURL):
-		return field("spec.graphAPI.baseURL", "must be an http(s) URL without query or fragment")
-	case !versionPattern.MatchString(spec.GraphAPI.Version):
-		return field("spec.graphAPI.version", "must look like v25.0")
-	case *spec.GraphAPI.MaxSendsPerSecond < 0 || *spec.GraphAPI.MaxSendsPerSecond > 300:
-		return field("spec.graphAPI.maxSendsPerSecond", "must be between 0 and 300")
-	case !pathPattern.MatchString(WebhookPath(spec)) || len(WebhookPath(spec)) > 256:
-		return field("spec.ingress.path", "must start with / and hold only -._~/ letters and digits")
-	}
-	return nil
 }
 
 // readSecrets returns the page access token, the app secret and the verify token. Errors name the
@@ -156,9 +120,9 @@ func readSecrets(page *v1alpha1.MessengerPage, refs Refs, s Snapshot) (token, ap
 	case s.VerifyTokenSecret == nil || s.VerifyTokenSecret.Name != refs.VerifyTokenSecret:
 		return nil, nil, nil, fmt.Errorf("status.verifyTokenSecret: Secret %q not found", refs.VerifyTokenSecret)
 	}
-	v := secretData(s.VerifyTokenSecret)[GeneratedVerifyTokenKey]
+	v := secretData(s.VerifyTokenSecret)[v1alpha1.GeneratedVerifyTokenKey]
 	if len(v) == 0 {
-		return nil, nil, nil, fmt.Errorf("status.verifyTokenSecret: Secret %q has no key %q (or it is empty)", refs.VerifyTokenSecret, GeneratedVerifyTokenKey)
+		return nil, nil, nil, fmt.Errorf("status.verifyTokenSecret: Secret %q has no key %q (or it is empty)", refs.VerifyTokenSecret, v1alpha1.GeneratedVerifyTokenKey)
 	}
 	return token, appSecret, v, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 )
 
@@ -212,7 +213,7 @@ func TestHostileRequests(t *testing.T) {
 // TestHostileRequestsRealEngine runs the table through the real handover engine: what must not
 // be answered causes no Graph call at all (no thread_owner lookup, no profile, no send).
 func TestHostileRequestsRealEngine(t *testing.T) {
-	spec := handover.DefaultSpec()
+	spec := v1alpha1.DefaultHandoverPolicySpec()
 	pol, err := handover.Compile(testPage, testApp, "Shop", &spec)
 	if err != nil {
 		t.Fatal(err)
