@@ -20,7 +20,7 @@ import (
 // FieldManager owns, through server-side apply, every field the operator writes: the owned
 // objects and the page status fields and conditions of the operator (the webhook writes
 // GraphAuthorized and HandoverPermitted under its own manager).
-const FieldManager = "messenger-operator"
+const FieldManager = messengerv1alpha1.FieldManagerOperator
 
 // clashRetry is how often a page blocked by an object it does not own looks again.
 const clashRetry = time.Minute
@@ -133,6 +133,7 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.reconcileVerifyToken(ctx, page, w, obs); err != nil {
 		return err
 	}
+	w.VerifyTokenSecret = obs.verifyTokenSecret
 	if err := r.ensureRBAC(ctx, page, w, obs); err != nil {
 		return err
 	}

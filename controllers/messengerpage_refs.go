@@ -54,24 +54,17 @@ func (r *MessengerPageReconciler) readSecret(ctx context.Context, page *messenge
 	st := secretState{found: true, data: secret.Data}
 	has := func(key string) bool { return len(secret.Data[key]) > 0 }
 	for _, k := range []struct{ key, field string }{
-		{orDefault(ref.PageAccessTokenKey, "pageAccessToken"), "pageAccessTokenKey"},
-		{orDefault(ref.AppSecretKey, "appSecret"), "appSecretKey"},
+		{ref.GetPageAccessTokenKey(), "pageAccessTokenKey"},
+		{ref.GetAppSecretKey(), "appSecretKey"},
 	} {
 		if !has(k.key) {
 			st.missing = append(st.missing, fmt.Sprintf("Secret %q has no key %q; add it or set spec.secretRef.%s", ref.Name, k.key, k.field))
 		}
 	}
-	st.hasVerifyToken = has(orDefault(ref.VerifyTokenKey, "verifyToken"))
+	st.hasVerifyToken = has(ref.GetVerifyTokenKey())
 	return st, nil
 }
 
 func (s secretState) missingMessage() string {
 	return strings.Join(s.missing, "; ")
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -37,7 +37,7 @@ func testGeneratedVerifyToken(t *testing.T, s *pageSuite) {
 		err := s.c.Get(s.ctx, genKey, gen)
 		return err == nil, fmt.Sprint(err)
 	})
-	token := string(gen.Data[specs.VerifyTokenKey])
+	token := string(gen.Data[messengerv1alpha1.GeneratedVerifyTokenKey])
 	if raw, err := hex.DecodeString(token); err != nil || len(raw)*8 < 128 {
 		t.Fatalf("token of %d bits (%v)", len(raw)*8, err)
 	}
@@ -70,7 +70,7 @@ func testGeneratedVerifyToken(t *testing.T, s *pageSuite) {
 	}
 	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonProgressing, "", ""})
 	s.must(t, s.c.Get(s.ctx, genKey, gen))
-	if string(gen.Data[specs.VerifyTokenKey]) != token {
+	if string(gen.Data[messengerv1alpha1.GeneratedVerifyTokenKey]) != token {
 		t.Fatal("the verify token changed across reconciles")
 	}
 

@@ -100,7 +100,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	case !obs.secret.found:
 		stalled(messengerv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
 			"Secret %q not found in namespace %q; create it with the keys %q and %q, or fix spec.secretRef.name",
-			ref.Name, page.Namespace, orDefault(ref.PageAccessTokenKey, "pageAccessToken"), orDefault(ref.AppSecretKey, "appSecret")))
+			ref.Name, page.Namespace, ref.GetPageAccessTokenKey(), ref.GetAppSecretKey()))
 	case len(obs.secret.missing) > 0:
 		stalled(messengerv1alpha1.ReasonSecretKeyMissing, obs.secret.missingMessage())
 	case obs.policy == nil:
@@ -136,7 +136,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		} else {
 			msg := fmt.Sprintf("certificate from Secret %q", in.TLS.SecretName)
 			if is := in.TLS.Issuer; is != nil {
-				msg += fmt.Sprintf(", issued by cert-manager %s %q", orDefault(is.Kind, "ClusterIssuer"), is.Name)
+				msg += fmt.Sprintf(", issued by cert-manager %s %q", is.GetKind(), is.Name)
 			}
 			add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionTrue, messengerv1alpha1.ReasonTLSConfigured, msg)
 		}

@@ -23,23 +23,11 @@ import (
 )
 
 const (
-	// defaultSubscriptionRecheck is how often Meta's side is checked when neither the page nor
-	// the manager says.
-	defaultSubscriptionRecheck = 10 * time.Minute
 	// subscriptionRetry bounds the wait after a failed check.
 	subscriptionRetry = time.Minute
 	// subscriptionTimeout bounds one check (up to four Graph calls and Meta's verification GET).
 	subscriptionTimeout = 30 * time.Second
-
-	defaultGraphBaseURL = "https://graph.facebook.com"
-	defaultGraphVersion = "v25.0"
 )
-
-// DefaultSubscriptionFields are the webhook fields the handover needs (reference §7.2 and the
-// Conversation Routing set-up); the CRD defaults spec.subscription.fields to them.
-var DefaultSubscriptionFields = []string{
-	"messages", "messaging_postbacks", "messaging_handovers", "standby", "message_echoes", "messaging_referrals",
-}
 
 // subscriptionResult is the outcome of one look at Meta's side.
 type subscriptionResult struct {
@@ -100,13 +88,7 @@ type subscriptionPlan struct {
 }
 
 func (r *MessengerPageReconciler) subscriptionRecheck(page *messengerv1alpha1.MessengerPage) time.Duration {
-	if d := page.Spec.Subscription.RecheckInterval; d != nil && d.Duration > 0 {
-		return d.Duration
-	}
-	if r.SubscriptionRecheck > 0 {
-		return r.SubscriptionRecheck
-	}
-	return defaultSubscriptionRecheck
+	return page.Spec.Subscription.GetRecheckInterval(r.SubscriptionRecheck)
 }
 
 // reconcileSubscription makes Meta's side match spec.subscription once the webhook is available
@@ -172,27 +154,24 @@ func (r *MessengerPageReconciler) planSubscription(ctx context.Context, page *me
 	spec := page.Spec.Subscription
 	ref := page.Spec.SecretRef
 	data := obs.secret.data
-	appSecret := data[orDefault(ref.AppSecretKey, "appSecret")]
-	pageToken := data[orDefault(ref.PageAccessTokenKey, "pageAccessToken")]
-	appToken := data[orDefault(spec.AppAccessTokenKey, "appAccessToken")]
+	appSecret := data[ref.GetAppSecretKey()]
+	pageToken := data[ref.GetPageAccessTokenKey()]
+	appToken := data[spec.GetAppAccessTokenKey()]
 	if len(appToken) == 0 {
 		appToken = subscription.AppToken(page.Spec.AppID, appSecret)
 	}
 	p := &subscriptionPlan{
 		client: subscription.Client{
-			BaseURL: orDefault(page.Spec.GraphAPI.BaseURL, defaultGraphBaseURL),
-			Version: orDefault(page.Spec.GraphAPI.Version, defaultGraphVersion),
+			BaseURL: page.Spec.GraphAPI.GetBaseURL(),
+			Version: page.Spec.GraphAPI.GetVersion(),
 			HTTP:    r.GraphHTTPClient,
 		},
 		appCred:  subscription.Credentials{Token: appToken, AppSecret: appSecret},
 		pageCred: subscription.Credentials{Token: pageToken, AppSecret: appSecret},
 		callback: callbackURL(page),
-		fields:   spec.Fields,
+		fields:   spec.GetFields(),
 		byURL:    map[string]string{},
 		secrets:  [][]byte{appSecret, pageToken, appToken, obs.verifyToken},
-	}
-	if len(p.fields) == 0 {
-		p.fields = DefaultSubscriptionFields
 	}
 	var app messengerv1alpha1.MessengerPageList
 	if err := r.List(ctx, &app, client.MatchingFields{IndexAppID: page.Spec.AppID}); err != nil {
@@ -224,7 +203,7 @@ func (r *MessengerPageReconciler) planSubscription(ctx context.Context, page *me
 
 func registersCallback(p *messengerv1alpha1.MessengerPage) bool {
 	s := p.Spec.Subscription
-	return s != nil && (s.RegisterCallback == nil || *s.RegisterCallback)
+	return s != nil && s.RegistersCallback()
 }
 
 // callbackURL is the URL a page registers: spec.subscription.callbackURL, else its webhook URL.

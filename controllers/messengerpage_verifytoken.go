@@ -10,9 +10,10 @@ import (
 )
 
 // reconcileVerifyToken decides which Secret holds the verify token in use (status
-// .verifyTokenSecret). The user's Secret when it has the key; otherwise a Secret the operator
-// owns, with a token generated once and kept for as long as that Secret exists (Meta's callback
-// was registered with it). The user's Secret is never written.
+// .verifyTokenSecret, for people). The user's Secret when it has the key; otherwise a Secret the
+// operator owns, with a token generated once and kept for as long as that Secret exists (Meta's
+// callback was registered with it), whose name the webhook gets in its Deployment. The user's
+// Secret is never written.
 func (r *MessengerPageReconciler) reconcileVerifyToken(ctx context.Context, page *messengerv1alpha1.MessengerPage, w specs.Webhook, obs *observation) error {
 	generated := specs.VerifyTokenSecretName(page.Name)
 	switch {
@@ -25,7 +26,7 @@ func (r *MessengerPageReconciler) reconcileVerifyToken(ctx context.Context, page
 		return nil
 	case obs.secret.hasVerifyToken:
 		obs.verifyTokenStatus = page.Spec.SecretRef.Name
-		obs.verifyToken = obs.secret.data[orDefault(page.Spec.SecretRef.VerifyTokenKey, "verifyToken")]
+		obs.verifyToken = obs.secret.data[page.Spec.SecretRef.GetVerifyTokenKey()]
 		return r.deleteOwned(ctx, page, "Secret", generated, &corev1.Secret{})
 	}
 
@@ -34,7 +35,7 @@ func (r *MessengerPageReconciler) reconcileVerifyToken(ctx context.Context, page
 	if err != nil {
 		return err
 	}
-	token := current.Data[specs.VerifyTokenKey]
+	token := current.Data[messengerv1alpha1.GeneratedVerifyTokenKey]
 	fresh := !found || len(token) == 0
 	if fresh {
 		if token, err = specs.NewVerifyToken(); err != nil {
@@ -46,7 +47,7 @@ func (r *MessengerPageReconciler) reconcileVerifyToken(ctx context.Context, page
 	}
 	if fresh && r.Recorder != nil {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeNormal, "VerifyTokenGenerated", "Reconcile",
-			"generated a verify token into Secret %q (key %q): give it to Meta with the callback URL", generated, specs.VerifyTokenKey)
+			"generated a verify token into Secret %q (key %q): give it to Meta with the callback URL", generated, messengerv1alpha1.GeneratedVerifyTokenKey)
 	}
 	obs.verifyTokenSecret = generated
 	obs.verifyTokenStatus = generated

@@ -15,6 +15,7 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/contract"
 )
 
 // Default resources of the webhook container when spec.webhook.resources is empty.
@@ -84,13 +85,12 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 		WithImage(w.Image()).
 		WithCommand("/webhook").
 		WithArgs(w.Args()...).
-		WithEnv(corev1ac.EnvVar().WithName(podNamespaceEnv).WithValueFrom(
-			corev1ac.EnvVarSource().WithFieldRef(corev1ac.ObjectFieldSelector().WithFieldPath("metadata.namespace")))).
+		WithEnv(env(w)...).
 		WithPorts(
-			corev1ac.ContainerPort().WithName(httpPortName).WithContainerPort(HTTPPort).WithProtocol(corev1.ProtocolTCP),
-			corev1ac.ContainerPort().WithName(probePortName).WithContainerPort(ProbePort).WithProtocol(corev1.ProtocolTCP)).
-		WithLivenessProbe(probe("/healthz").WithPeriodSeconds(10).WithFailureThreshold(3)).
-		WithReadinessProbe(probe("/readyz").WithPeriodSeconds(5).WithFailureThreshold(2)).
+			corev1ac.ContainerPort().WithName(httpPortName).WithContainerPort(contract.WebhookPort).WithProtocol(corev1.ProtocolTCP),
+			corev1ac.ContainerPort().WithName(probePortName).WithContainerPort(contract.ProbePort).WithProtocol(corev1.ProtocolTCP)).
+		WithLivenessProbe(probe(contract.HealthzPath).WithPeriodSeconds(10).WithFailureThreshold(3)).
+		WithReadinessProbe(probe(contract.ReadyzPath).WithPeriodSeconds(5).WithFailureThreshold(2)).
 		WithResources(resources(w.Page.Spec.Webhook.Resources)).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithRunAsNonRoot(true).
@@ -98,6 +98,19 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 			WithAllowPrivilegeEscalation(false).
 			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL")).
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault)))
+}
+
+// env is the pod's namespace (downward API) and, while the generated verify token is in use, the
+// name of its Secret: the webhook learns it from its Deployment, never from the page's status.
+func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
+	out := []*corev1ac.EnvVarApplyConfiguration{
+		corev1ac.EnvVar().WithName(contract.EnvPodNamespace).WithValueFrom(
+			corev1ac.EnvVarSource().WithFieldRef(corev1ac.ObjectFieldSelector().WithFieldPath("metadata.namespace"))),
+	}
+	if w.VerifyTokenSecret != "" {
+		out = append(out, corev1ac.EnvVar().WithName(contract.EnvVerifyTokenSecret).WithValue(w.VerifyTokenSecret))
+	}
+	return out
 }
 
 // resources are the user's, or small defaults (a memory limit, no CPU limit so bursts of events
@@ -146,17 +159,19 @@ func toleration(t corev1.Toleration) *corev1ac.TolerationApplyConfiguration {
 }
 
 // PodSpecHash hashes exactly what should roll the webhook's pods: spec.webhook (but replicas:
-// scaling needs no new pods), the image and the flags. The Secrets and the HandoverPolicy are not
-// inputs: the webhook reads them live, so their edits never restart it.
+// scaling needs no new pods), the image, the flags and which generated verify token Secret is in
+// use. The Secrets' contents and the HandoverPolicy are not inputs: the webhook reads them live,
+// so their edits never restart it.
 func PodSpecHash(w Webhook) string {
 	spec := w.Page.Spec.Webhook.DeepCopy()
 	spec.Replicas = nil
 	spec.Image = ""
 	b, err := json.Marshal(struct {
-		Webhook *v1alpha1.WebhookSpec `json:"webhook"`
-		Image   string                `json:"image"`
-		Args    []string              `json:"args"`
-	}{spec, w.Image(), w.Args()})
+		Webhook           *v1alpha1.WebhookSpec `json:"webhook"`
+		Image             string                `json:"image"`
+		Args              []string              `json:"args"`
+		VerifyTokenSecret string                `json:"verifyTokenSecret,omitempty"`
+	}{spec, w.Image(), w.Args(), w.VerifyTokenSecret})
 	if err != nil {
 		panic(err) // plain data: cannot fail
 	}

@@ -8,6 +8,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/messenger-operator/messenger-operator/internal/contract"
 )
 
 func TestDeploymentSecurityContextIsRestricted(t *testing.T) {
@@ -40,8 +42,8 @@ func TestDeploymentSecurityContextIsRestricted(t *testing.T) {
 	if pod.AutomountServiceAccountToken == nil || !*pod.AutomountServiceAccountToken || pod.ServiceAccountName != "acme-webhook" {
 		t.Fatalf("service account: %q automount %v", pod.ServiceAccountName, pod.AutomountServiceAccountToken)
 	}
-	if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds <= int64(DrainTimeout.Seconds()) {
-		t.Fatalf("grace period %v must exceed the drain timeout %s", pod.TerminationGracePeriodSeconds, DrainTimeout)
+	if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds <= int64(contract.DrainTimeout.Seconds()) {
+		t.Fatalf("grace period %v must exceed the drain timeout %s", pod.TerminationGracePeriodSeconds, contract.DrainTimeout)
 	}
 }
 
@@ -66,6 +68,12 @@ func TestDeploymentProbesPortsAndFlags(t *testing.T) {
 	}
 	if len(c.Env) != 1 || c.Env[0].Name != "POD_NAMESPACE" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.namespace" {
 		t.Fatalf("env: %+v", c.Env)
+	}
+	// With the generated verify token in use, the webhook learns its Secret from the environment.
+	d = typed[appsv1.Deployment](t, Deployment(Webhook{Page: testPage(), DefaultImage: "op:1", VerifyTokenSecret: "acme-verify-token"}))
+	env := d.Spec.Template.Spec.Containers[0].Env
+	if len(env) != 2 || env[0].Name != "POD_NAMESPACE" || env[1].Name != "VERIFY_TOKEN_SECRET" || env[1].Value != "acme-verify-token" {
+		t.Fatalf("env with a generated verify token: %+v", env)
 	}
 	if c.Image != "op:1" {
 		t.Fatalf("image %q", c.Image)
@@ -173,6 +181,7 @@ func TestPodSpecHash(t *testing.T) {
 		w.Page.Spec.Webhook.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
 	})
 	differs("the page name (flags)", func(w *Webhook) { w.Page.Name = "other" })
+	differs("the generated verify token Secret in use", func(w *Webhook) { w.VerifyTokenSecret = "acme-verify-token" })
 	if !strings.Contains(hashOf(t, base), h) {
 		t.Fatal("the template does not carry the hash")
 	}

@@ -41,7 +41,7 @@ func HTTPRoute(w Webhook) *unstructured.Unstructured {
 		"parentRefs": parents,
 		"rules": []any{map[string]any{
 			"matches": []any{map[string]any{
-				"path": map[string]any{"type": "PathPrefix", "value": Path(page)},
+				"path": map[string]any{"type": "PathPrefix", "value": page.Spec.WebhookPath()},
 			}},
 			"backendRefs": []any{map[string]any{
 				"name": WebhookName(page.Name),

@@ -43,7 +43,7 @@ func Ingress(w Webhook) *networkingv1ac.IngressApplyConfiguration {
 		WithRules(networkingv1ac.IngressRule().
 			WithHost(in.Host).
 			WithHTTP(networkingv1ac.HTTPIngressRuleValue().WithPaths(networkingv1ac.HTTPIngressPath().
-				WithPath(Path(page)).
+				WithPath(page.Spec.WebhookPath()).
 				WithPathType(networkingv1.PathTypePrefix).
 				WithBackend(networkingv1ac.IngressBackend().WithService(networkingv1ac.IngressServiceBackend().
 					WithName(WebhookName(page.Name)).

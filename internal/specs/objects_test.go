@@ -112,7 +112,7 @@ func TestVerifyToken(t *testing.T) {
 		t.Fatal("two tokens are equal")
 	}
 	s := typed[corev1.Secret](t, VerifyTokenSecret(Webhook{Page: testPage()}, a))
-	if s.Name != "acme-verify-token" || string(s.Data[VerifyTokenKey]) != string(a) || s.Labels[LabelManaged] != "true" {
+	if s.Name != "acme-verify-token" || string(s.Data[v1alpha1.GeneratedVerifyTokenKey]) != string(a) || s.Labels[LabelManaged] != "true" {
 		t.Fatalf("secret: %s %v", s.Name, s.Labels)
 	}
 }

@@ -6,11 +6,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-)
 
-// VerifyTokenKey is the key of the verify token in the generated Secret (the webhook reads it
-// from there when status.verifyTokenSecret names that Secret).
-const VerifyTokenKey = "verifyToken"
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
 
 // verifyTokenBytes of randomness: 256 bits, above the 128 asked for.
 const verifyTokenBytes = 32
@@ -30,7 +28,7 @@ func VerifyTokenSecret(w Webhook, token []byte) *corev1ac.SecretApplyConfigurati
 	page := w.Page
 	s := corev1ac.Secret(VerifyTokenSecretName(page.Name), page.Namespace)
 	objectMeta(s.ObjectMetaApplyConfiguration, page)
-	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{VerifyTokenKey: token})
+	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{v1alpha1.GeneratedVerifyTokenKey: token})
 	stamp(s, s.ObjectMetaApplyConfiguration)
 	return s
 }

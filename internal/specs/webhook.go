@@ -2,32 +2,20 @@ package specs
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/contract"
 )
 
-// The runtime contract of the webhook binary (cmd/webhook).
 const (
-	// HTTPPort is where the webhook serves Meta's calls (--listen).
-	HTTPPort = 1337
-	// ProbePort serves /healthz, /readyz and /metrics (--probe-addr).
-	ProbePort = 8081
-	// ServicePort is the Service's port in front of HTTPPort.
+	// ServicePort is the Service's port in front of contract.WebhookPort.
 	ServicePort = 80
-	// DrainTimeout is how long the webhook finishes accepted events on SIGTERM; the pod's grace
-	// period must be longer.
-	DrainTimeout = 20 * time.Second
-	// TerminationGracePeriodSeconds leaves 10s after the drain for the process to exit.
+	// TerminationGracePeriodSeconds leaves 10s after contract.DrainTimeout for the process to exit.
 	TerminationGracePeriodSeconds = 30
-	// DefaultPath is the webhook's path without an Ingress (and the CRD default of
-	// spec.ingress.path).
-	DefaultPath = "/webhook"
 
-	containerName   = "webhook"
-	httpPortName    = "http"
-	probePortName   = "probes"
-	podNamespaceEnv = "POD_NAMESPACE"
+	containerName = "webhook"
+	httpPortName  = "http"
+	probePortName = "probes"
 )
 
 // Webhook is what the builders need to know about one page.
@@ -35,6 +23,9 @@ type Webhook struct {
 	Page *v1alpha1.MessengerPage
 	// DefaultImage is the manager's --webhook-image, used unless spec.webhook.image is set.
 	DefaultImage string
+	// VerifyTokenSecret names the Secret of the verify token the operator generated, when that
+	// is the one in use (the user's Secret has none); the webhook learns it from its environment.
+	VerifyTokenSecret string
 }
 
 // Image is the image the page's webhook runs.
@@ -45,41 +36,28 @@ func (w Webhook) Image() string {
 	return w.DefaultImage
 }
 
-// Replicas of the webhook Deployment (the CRD defaults spec.webhook.replicas to 1).
-func (w Webhook) Replicas() int32 {
-	if r := w.Page.Spec.Webhook.Replicas; r != nil {
-		return *r
-	}
-	return 1
-}
+// Replicas of the webhook Deployment.
+func (w Webhook) Replicas() int32 { return w.Page.Spec.Webhook.GetReplicas() }
 
 // Args are the webhook's flags. The page's namespace comes from the downward API
-// (POD_NAMESPACE), its name literally.
+// (contract.EnvPodNamespace), its name literally.
 func (w Webhook) Args() []string {
 	return []string{
-		"--page=$(" + podNamespaceEnv + ")/" + w.Page.Name,
-		"--listen=:" + strconv.Itoa(HTTPPort),
-		"--probe-addr=:" + strconv.Itoa(ProbePort),
-		"--drain-timeout=" + DrainTimeout.String(),
+		contract.Arg(contract.FlagPage, contract.EnvRef(contract.EnvPodNamespace)+"/"+w.Page.Name),
+		contract.Arg(contract.FlagListen, contract.Addr(contract.WebhookPort)),
+		contract.Arg(contract.FlagProbeAddr, contract.Addr(contract.ProbePort)),
+		contract.Arg(contract.FlagDrainTimeout, contract.DrainTimeout.String()),
 	}
-}
-
-// Path is the path Meta calls: spec.ingress.path, or DefaultPath.
-func Path(page *v1alpha1.MessengerPage) string {
-	if in := page.Spec.Ingress; in != nil && in.Path != "" {
-		return in.Path
-	}
-	return DefaultPath
 }
 
 // WebhookURL is where Meta should call the page: https on the Ingress host, else on the first
 // single-host name of spec.httpRoute, else the Service's in-cluster URL.
 func WebhookURL(page *v1alpha1.MessengerPage) string {
 	if in := page.Spec.Ingress; in != nil {
-		return "https://" + in.Host + Path(page)
+		return "https://" + in.Host + page.Spec.WebhookPath()
 	}
 	if h := routeHost(page); h != "" {
-		return "https://" + h + Path(page)
+		return "https://" + h + page.Spec.WebhookPath()
 	}
-	return "http://" + ServiceHost(page) + ":" + strconv.Itoa(ServicePort) + Path(page)
+	return "http://" + ServiceHost(page) + ":" + strconv.Itoa(ServicePort) + page.Spec.WebhookPath()
 }

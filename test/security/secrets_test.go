@@ -220,7 +220,7 @@ func TestSecretsNeverInOutput(t *testing.T) {
 		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: specs.VerifyTokenSecretName("acme")}, &s); err != nil {
 			return false
 		}
-		generated = string(s.Data[specs.VerifyTokenKey])
+		generated = string(s.Data[v1alpha1.GeneratedVerifyTokenKey])
 		return generated != ""
 	})
 	rig.Eventually(t, "the webhook to accept the generated verify token", func() bool {

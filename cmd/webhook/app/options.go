@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/rest"
+
+	"github.com/messenger-operator/messenger-operator/internal/contract"
 )
 
 // Options are the webhook's settings, from flags (ParseFlags) or set by a test.
@@ -53,12 +55,14 @@ type Options struct {
 	StatusRetryBase time.Duration
 }
 
-// Defaults of the flags.
-const (
-	DefaultListen       = ":1337"
-	DefaultProbeAddr    = ":8081"
-	DefaultDrainTimeout = 20 * time.Second
+// Defaults of the flags: the runtime contract with the operator's Deployment.
+var (
+	DefaultListen    = contract.Addr(contract.WebhookPort)
+	DefaultProbeAddr = contract.Addr(contract.ProbePort)
 )
+
+// DefaultDrainTimeout is the default of --drain-timeout.
+const DefaultDrainTimeout = contract.DrainTimeout
 
 // ParseFlags reads the command line. --page may instead come from the PAGE environment variable,
 // and a page given without a namespace is looked up in --namespace, POD_NAMESPACE, or "default".
@@ -66,12 +70,12 @@ func ParseFlags(args []string, getenv func(string) string, output io.Writer) (Op
 	var o Options
 	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
 	fs.SetOutput(output)
-	page := fs.String("page", getenv("PAGE"), "the MessengerPage to serve, as NAMESPACE/NAME (or NAME with --namespace); env PAGE")
-	namespace := fs.String("namespace", getenv("POD_NAMESPACE"), "namespace of the page when --page has none; env POD_NAMESPACE")
-	fs.StringVar(&o.ManifestsDir, "manifests", "", "standalone mode: read the MessengerPage, HandoverPolicy and Secret from the YAML files of this directory (reloaded on change) instead of the API server")
-	fs.StringVar(&o.Listen, "listen", DefaultListen, "address of the webhook")
-	fs.StringVar(&o.ProbeAddr, "probe-addr", DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
-	fs.DurationVar(&o.DrainTimeout, "drain-timeout", DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")
+	page := fs.String(contract.FlagPage, getenv(contract.EnvPage), "the MessengerPage to serve, as NAMESPACE/NAME (or NAME with --namespace); env PAGE")
+	namespace := fs.String(contract.FlagNamespace, getenv(contract.EnvPodNamespace), "namespace of the page when --page has none; env POD_NAMESPACE")
+	fs.StringVar(&o.ManifestsDir, contract.FlagManifests, "", "standalone mode: read the MessengerPage, HandoverPolicy and Secret from the YAML files of this directory (reloaded on change) instead of the API server")
+	fs.StringVar(&o.Listen, contract.FlagListen, DefaultListen, "address of the webhook")
+	fs.StringVar(&o.ProbeAddr, contract.FlagProbeAddr, DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
+	fs.DurationVar(&o.DrainTimeout, contract.FlagDrainTimeout, DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "json or text")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster configuration, then $KUBECONFIG and ~/.kube/config)")

@@ -24,7 +24,6 @@ import (
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
-	"github.com/messenger-operator/messenger-operator/internal/specs"
 	"github.com/messenger-operator/messenger-operator/internal/testenv"
 )
 
@@ -125,7 +124,7 @@ func (p *Page) start(ctx context.Context, o PageOptions, page *v1alpha1.Messenge
 		return err
 	}
 	listen, probe := addrs[0], addrs[1]
-	p.CallbackURL = "http://" + listen + specs.Path(page)
+	p.CallbackURL = "http://" + listen + page.Spec.WebhookPath()
 	p.ProbeURL = "http://" + probe
 	if err := p.startSimulator(o, simLn); err != nil {
 		_ = simLn.Close()

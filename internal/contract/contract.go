@@ -1,0 +1,68 @@
+// Package contract is the runtime contract between the operator and the webhook binary: the ports,
+// flags, environment variables and probe paths that the Deployment the operator builds
+// (internal/specs) uses and the webhook (cmd/webhook) serves and parses. Both sides import it, so
+// neither can change one alone.
+package contract
+
+import (
+	"strconv"
+	"time"
+)
+
+// Ports of the webhook container.
+const (
+	// WebhookPort serves Meta's calls (FlagListen).
+	WebhookPort = 1337
+	// ProbePort serves HealthzPath, ReadyzPath and MetricsPath (FlagProbeAddr).
+	ProbePort = 8081
+)
+
+// Probe and metrics paths, on ProbePort.
+const (
+	HealthzPath = "/healthz"
+	ReadyzPath  = "/readyz"
+	MetricsPath = "/metrics"
+)
+
+// DrainTimeout is how long the webhook finishes accepted events on SIGTERM (FlagDrainTimeout);
+// the pod's termination grace period must be longer.
+const DrainTimeout = 20 * time.Second
+
+// Flags of the webhook binary.
+const (
+	// FlagPage names the MessengerPage served, NAMESPACE/NAME (or NAME with FlagNamespace).
+	FlagPage = "page"
+	// FlagNamespace is the page's namespace when FlagPage has none.
+	FlagNamespace = "namespace"
+	// FlagManifests selects directory mode: the page, its policy and Secrets are read from the
+	// YAML files of this directory instead of the API server.
+	FlagManifests = "manifests"
+	// FlagListen is the address of the webhook, FlagProbeAddr the one of the probes and metrics.
+	FlagListen    = "listen"
+	FlagProbeAddr = "probe-addr"
+	// FlagDrainTimeout bounds the graceful shutdown.
+	FlagDrainTimeout = "drain-timeout"
+	// FlagVerifyTokenSecret names the Secret, in the page's namespace, holding the verify token the
+	// operator generated (key v1alpha1.GeneratedVerifyTokenKey), when the user's Secret has none.
+	FlagVerifyTokenSecret = "verify-token-secret"
+)
+
+// Environment variables of the webhook container, each the default of a flag.
+const (
+	// EnvPage is the default of FlagPage.
+	EnvPage = "PAGE"
+	// EnvPodNamespace is the default of FlagNamespace: the pod's namespace, from the downward API.
+	EnvPodNamespace = "POD_NAMESPACE"
+	// EnvVerifyTokenSecret is the default of FlagVerifyTokenSecret; the operator sets it only
+	// while the generated Secret is in use.
+	EnvVerifyTokenSecret = "VERIFY_TOKEN_SECRET"
+)
+
+// Arg is the command-line form of a flag: --name=value.
+func Arg(flag, value string) string { return "--" + flag + "=" + value }
+
+// Addr is the listen address of a port on every interface: ":1337".
+func Addr(port int) string { return ":" + strconv.Itoa(port) }
+
+// EnvRef is an environment variable as Kubernetes expands it in a container's args: $(NAME).
+func EnvRef(name string) string { return "$(" + name + ")" }
