@@ -22,7 +22,8 @@ import (
 type keywordSet struct {
 	kws []keyword
 	// ascii and other index the keywords by their folded first rune: the candidates at a
-	// position of the text are found in one lookup.
+	// position of the text are found in one lookup. uint8 holds the index of any of the
+	// v1alpha1.MaxKeywords (64) keywords Validate lets through.
 	ascii [utf8.RuneSelf][]uint8
 	other map[rune][]uint8
 }
@@ -52,9 +53,6 @@ func newKeyword(s string) (keyword, bool) {
 	k.wordEnd = boundaryRune(k.folded[len(k.folded)-1])
 	return k, true
 }
-
-// maxKeywords is the schema's limit, which the uint8 indexes rely on.
-const maxKeywords = 64
 
 func (ks *keywordSet) add(k keyword) {
 	i := uint8(len(ks.kws))
