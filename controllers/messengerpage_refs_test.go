@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/contract"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
 )
 
@@ -52,6 +53,10 @@ func testGeneratedVerifyToken(t *testing.T, s *pageSuite) {
 	s.must(t, s.c.Get(s.ctx, webhookKey(p), role))
 	if names := secretNames(role); !slices.Equal(names, []string{"acme-verify-token", "creds"}) {
 		t.Fatalf("the Role grants %v", names)
+	}
+	// The webhook learns the generated Secret from its Deployment, not from the page's status.
+	if v, ok := webhookEnv(s.deployment(t, p), contract.EnvVerifyTokenSecret); !ok || v != "acme-verify-token" {
+		t.Fatalf("%s = %q (set: %v)", contract.EnvVerifyTokenSecret, v, ok)
 	}
 	// The user's Secret was only read.
 	after := &corev1.Secret{}
@@ -97,9 +102,20 @@ func testGeneratedVerifyToken(t *testing.T, s *pageSuite) {
 		err := s.c.Get(s.ctx, genKey, &corev1.Secret{})
 		r := &rbacv1.Role{}
 		s.must(t, s.c.Get(s.ctx, webhookKey(p), r))
-		return got.Status.VerifyTokenSecret == "creds" && apierrors.IsNotFound(err) && slices.Equal(secretNames(r), []string{"creds"}),
-			fmt.Sprintf("status %q, generated Secret: %v, role %v", got.Status.VerifyTokenSecret, err, secretNames(r))
+		_, env := webhookEnv(s.deployment(t, p), contract.EnvVerifyTokenSecret)
+		return got.Status.VerifyTokenSecret == "creds" && apierrors.IsNotFound(err) && slices.Equal(secretNames(r), []string{"creds"}) && !env,
+			fmt.Sprintf("status %q, generated Secret: %v, role %v, %s set: %v", got.Status.VerifyTokenSecret, err, secretNames(r), contract.EnvVerifyTokenSecret, env)
 	})
+}
+
+// webhookEnv reads an environment variable of the webhook container.
+func webhookEnv(d *appsv1.Deployment, name string) (string, bool) {
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == name {
+			return e.Value, true
+		}
+	}
+	return "", false
 }
 
 func countEvents(evs []eventsv1.Event, reason string) int {
