@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"strings"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,8 +19,9 @@ import (
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// HandoverPolicyReconciler reports whether a policy is usable (what CEL cannot check: patterns
-// and the time zone) and how many pages use it. The webhook compiles and runs the policy.
+// HandoverPolicyReconciler reports whether a policy is usable (the API's Validate: what CEL cannot
+// check, such as patterns, their cost and the time zone) and how many pages use it. The webhook
+// compiles and runs the policy.
 type HandoverPolicyReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
@@ -46,32 +46,19 @@ func (r *HandoverPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	before := &base.Status
 	policy.Status.ObservedGeneration = policy.Generation
 	policy.Status.Pages = int32(len(pages.Items))
-	ready := metav1.Condition{
-		Type:               messengerv1alpha1.ConditionReady,
-		Status:             metav1.ConditionTrue,
-		Reason:             messengerv1alpha1.ReasonValid,
-		Message:            "policy is valid",
-		ObservedGeneration: policy.Generation,
-	}
+	now := metav1.Now()
+	// kstatus: a policy that cannot be fixed by waiting is Stalled, and Ready says why.
 	if errs := policy.Spec.Validate(); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
-		}
-		ready.Status = metav1.ConditionFalse
-		ready.Reason = errs[0].Reason
-		ready.Message = strings.Join(msgs, "; ")
-	}
-	apimeta.SetStatusCondition(&policy.Status.Conditions, ready)
-	// kstatus: a policy that cannot be fixed by waiting is Stalled.
-	if ready.Status == metav1.ConditionFalse {
-		apimeta.SetStatusCondition(&policy.Status.Conditions, metav1.Condition{
-			Type: messengerv1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
-			Reason: ready.Reason, Message: ready.Message, ObservedGeneration: policy.Generation,
+		messengerv1alpha1.SetCondition(&policy.Status.Conditions, metav1.Condition{
+			Type: messengerv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: errs.Reason(),
+			Message: errs.Error(), ObservedGeneration: policy.Generation, LastTransitionTime: now,
 		})
 	} else {
 		apimeta.RemoveStatusCondition(&policy.Status.Conditions, messengerv1alpha1.ConditionStalled)
 	}
+	messengerv1alpha1.SetCondition(&policy.Status.Conditions, messengerv1alpha1.HandoverPolicyConditions.SummarizeReady(
+		policy.Status.Conditions, metav1.Condition{Reason: messengerv1alpha1.ReasonValid, Message: "policy is valid",
+			ObservedGeneration: policy.Generation, LastTransitionTime: now}))
 
 	if statusEqual(before, &policy.Status) {
 		return ctrl.Result{}, nil

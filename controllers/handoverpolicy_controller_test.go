@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,48 @@ func TestPolicyReconciler(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady("bad", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 0, "")
+
+	// 64 long patterns that do not compile: the joined message (over 32 KiB, which the API server
+	// refuses) is capped, so the status is written and says what is wrong.
+	long := &messengerv1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "long", Namespace: "default"}}
+	for i := range 32 {
+		p := fmt.Sprintf("(%02d", i) + strings.Repeat("x", 509)
+		long.Spec.Handoff.Triggers.Patterns = append(long.Spec.Handoff.Triggers.Patterns, p)
+		long.Spec.TakeBack.Triggers.Patterns = append(long.Spec.TakeBack.Triggers.Patterns, p)
+	}
+	if n := len(long.Spec.Validate().Error()); n <= 32*1024 {
+		t.Fatalf("the problems take %d bytes: not the case this test is about", n)
+	}
+	if err := c.Create(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	waitReady("long", metav1.ConditionFalse, messengerv1alpha1.ReasonInvalidPattern, 0, "spec.handoff.triggers.patterns[0]: error parsing regexp")
+	for _, typ := range []string{messengerv1alpha1.ConditionReady, messengerv1alpha1.ConditionStalled} {
+		if c := apimeta.FindStatusCondition(getPolicy(t, c, "long").Status.Conditions, typ); c == nil || len(c.Message) > messengerv1alpha1.MaxConditionMessageBytes {
+			t.Fatalf("%s: %+v", typ, c)
+		}
+	}
+
+	// Patterns whose matching would cost about a second per message are refused with a reason.
+	costly := &messengerv1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "costly", Namespace: "default"}}
+	for range 32 {
+		costly.Spec.Handoff.Triggers.Patterns = append(costly.Spec.Handoff.Triggers.Patterns, `[\p{L}\p{N}]{1000}`)
+	}
+	if err := c.Create(ctx, costly); err != nil {
+		t.Fatal(err)
+	}
+	waitReady("costly", metav1.ConditionFalse, messengerv1alpha1.ReasonPatternsTooComplex, 0, "RE2 instructions")
+	update(t, c, costly, func() { costly.Spec.Handoff.Triggers.Patterns = costly.Spec.Handoff.Triggers.Patterns[:1] })
+	waitReady("costly", metav1.ConditionTrue, messengerv1alpha1.ReasonValid, 0, "valid")
+}
+
+func getPolicy(t *testing.T, c client.Client, name string) *messengerv1alpha1.HandoverPolicy {
+	t.Helper()
+	p := &messengerv1alpha1.HandoverPolicy{}
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: "default", Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // update reads obj, applies mutate and writes it back, retrying on conflicts with controllers.

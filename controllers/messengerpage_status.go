@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,25 +11,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	messengerv1alpha1ac "github.com/messenger-operator/messenger-operator/api/v1alpha1/applyconfiguration/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
 )
 
-// ownedConditions are the condition types the operator writes; the webhook owns the others
-// (GraphAuthorized, HandoverPermitted) and a status apply leaves them alone.
-var ownedConditions = []string{
-	messengerv1alpha1.ConditionReady,
-	messengerv1alpha1.ConditionReconciling,
-	messengerv1alpha1.ConditionStalled,
-	messengerv1alpha1.ConditionIngressTLS,
-	messengerv1alpha1.ConditionSharedApp,
-	messengerv1alpha1.ConditionHTTPRoute,
-	messengerv1alpha1.ConditionSubscribed,
-}
+// pageConditions say which condition types the operator applies (the webhook applies the others)
+// and how Ready is summarised from them.
+var pageConditions = messengerv1alpha1.MessengerPageConditions
 
 // observation is what one reconcile learnt, from which the status is computed.
 type observation struct {
@@ -57,28 +49,40 @@ func (o *observation) requeueIn(d time.Duration) {
 	}
 }
 
-// desiredStatus computes the operator's part of the status, following kstatus: Ready always,
-// Stalled and Reconciling only while true. Transition times are kept from current conditions
-// whose status did not change.
+// desiredStatus computes the operator's part of the status, following kstatus: Stalled and
+// Reconciling only while true, Ready summarised from the page's conditions (the webhook's
+// included) by pageConditions. Transition times are kept from current conditions whose status did
+// not change.
 func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.MessengerPage, obs *observation) messengerv1alpha1.MessengerPageStatus {
 	gen := page.Generation
+	now := metav1.NewTime(r.now().Truncate(time.Second))
 	st := messengerv1alpha1.MessengerPageStatus{ObservedGeneration: gen}
-	var conds []metav1.Condition
+	// Start from the operator's current conditions so that SetCondition keeps their transition
+	// times; those not set again in this pass are dropped at the end.
+	conds := pageConditions.Owned(page.Status.Conditions, FieldManager)
+	set := map[string]bool{}
 	add := func(typ string, status metav1.ConditionStatus, reason, message string) {
-		conds = append(conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: gen})
-	}
-	ready := func(status metav1.ConditionStatus, reason, message string) {
-		add(messengerv1alpha1.ConditionReady, status, reason, message)
+		messengerv1alpha1.SetCondition(&conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message,
+			ObservedGeneration: gen, LastTransitionTime: now})
+		set[typ] = true
 	}
 	stalled := func(reason, message string) {
-		ready(metav1.ConditionFalse, reason, message)
 		add(messengerv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	}
+	finish := func(ok metav1.Condition) messengerv1alpha1.MessengerPageStatus {
+		ok.ObservedGeneration, ok.LastTransitionTime = gen, now
+		set[messengerv1alpha1.ConditionReady] = true
+		conds = slices.DeleteFunc(conds, func(c metav1.Condition) bool { return !set[c.Type] })
+		// Ready sees the webhook's conditions too.
+		all := append(slices.Clone(conds), pageConditions.Owned(page.Status.Conditions, messengerv1alpha1.FieldManagerWebhook)...)
+		messengerv1alpha1.SetCondition(&conds, pageConditions.SummarizeReady(all, ok))
+		st.Conditions = conds
+		return st
 	}
 
 	if obs.conflict != "" {
 		stalled(messengerv1alpha1.ReasonConflict, obs.conflict)
-		st.Conditions = r.keepTransitionTimes(page, conds)
-		return st
+		return finish(metav1.Condition{})
 	}
 
 	st.WebhookURL = specs.WebhookURL(page)
@@ -91,9 +95,9 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		st.ReadyReplicas = d.Status.ReadyReplicas
 		rolledOut, rolloutMsg = rollout(d, obs.replicas)
 	}
-	graph := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized)
-	ref := page.Spec.SecretRef
+	ref := &page.Spec.SecretRef
 
+	// What waiting will not fix, most fundamental first; then what the webhook reports as such.
 	switch {
 	case obs.clash != "":
 		stalled(messengerv1alpha1.ReasonConflict, obs.clash)
@@ -106,27 +110,15 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	case obs.policy == nil:
 		stalled(messengerv1alpha1.ReasonPolicyNotFound, fmt.Sprintf(
 			"HandoverPolicy %q not found in namespace %q; create it or fix spec.policyRef.name", page.Spec.PolicyRef.Name, page.Namespace))
-	case graph != nil && graph.Status == metav1.ConditionFalse:
-		msg := graph.Message
-		if msg == "" {
-			msg = "the Graph API refused the page access token; put a fresh one in the Secret"
-		}
-		// Stalled: waiting does not help, a person must put a fresh token in the Secret (kstatus
-		// then reports Failed rather than InProgress forever).
-		stalled(messengerv1alpha1.ReasonGraphUnauthorized, msg)
-	case !rolledOut:
-		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonProgressing, rolloutMsg)
-	case obs.subscription != nil && obs.subscription.failed:
-		ready(metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, obs.subscription.message)
-	case obs.replicas == 0:
-		ready(metav1.ConditionTrue, messengerv1alpha1.ReasonScaledToZero,
-			"spec.webhook.replicas is 0: no webhook pod serves the page; Meta's calls to "+st.WebhookURL+" fail")
 	default:
-		ready(metav1.ConditionTrue, messengerv1alpha1.ReasonAvailable, rolloutMsg+"; Meta calls "+st.WebhookURL)
+		// A refused page token: a person must put a fresh one in the Secret (kstatus then reports
+		// Failed rather than InProgress forever).
+		if c := pageConditions.Stall(page.Status.Conditions); c != nil {
+			stalled(c.Reason, c.Message)
+		}
 	}
-	// A rollout under way is Reconciling, also behind a Ready reason that says more (unless
-	// Stalled: waiting will not help).
-	if !rolledOut && apimeta.FindStatusCondition(conds, messengerv1alpha1.ConditionStalled) == nil {
+	// A rollout under way is Reconciling, unless Stalled: waiting will not help.
+	if !rolledOut && !set[messengerv1alpha1.ConditionStalled] {
 		add(messengerv1alpha1.ConditionReconciling, metav1.ConditionTrue, messengerv1alpha1.ReasonProgressing, rolloutMsg)
 	}
 	if in := page.Spec.Ingress; in != nil {
@@ -153,8 +145,11 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		add(messengerv1alpha1.ConditionSubscribed, sub.status, sub.reason, sub.message)
 		st.Subscription = sub.observed
 	}
-	st.Conditions = r.keepTransitionTimes(page, conds)
-	return st
+	if obs.replicas == 0 {
+		return finish(metav1.Condition{Reason: messengerv1alpha1.ReasonScaledToZero,
+			Message: "spec.webhook.replicas is 0: no webhook pod serves the page; Meta's calls to " + st.WebhookURL + " fail"})
+	}
+	return finish(metav1.Condition{Reason: messengerv1alpha1.ReasonAvailable, Message: rolloutMsg + "; Meta calls " + st.WebhookURL})
 }
 
 // rollout says whether the Deployment runs the desired replicas of its latest template.
@@ -181,18 +176,6 @@ func rollout(d *appsv1.Deployment, want int32) (bool, string) {
 	return false, msg
 }
 
-func (r *MessengerPageReconciler) keepTransitionTimes(page *messengerv1alpha1.MessengerPage, conds []metav1.Condition) []metav1.Condition {
-	now := metav1.NewTime(r.now().Truncate(time.Second))
-	for i := range conds {
-		c := &conds[i]
-		c.LastTransitionTime = now
-		if old := apimeta.FindStatusCondition(page.Status.Conditions, c.Type); old != nil && old.Status == c.Status {
-			c.LastTransitionTime = old.LastTransitionTime
-		}
-	}
-	return conds
-}
-
 // statusUpToDate compares the operator's part of two statuses, ignoring transition times (kept
 // stable anyway) and the webhook's conditions.
 func statusUpToDate(have, want *messengerv1alpha1.MessengerPageStatus) bool {
@@ -206,7 +189,7 @@ func statusUpToDate(have, want *messengerv1alpha1.MessengerPageStatus) bool {
 	if !equality.Semantic.DeepEqual(have.Subscription, want.Subscription) {
 		return false
 	}
-	for _, t := range ownedConditions {
+	for _, t := range pageConditions.OwnedBy(FieldManager) {
 		h := apimeta.FindStatusCondition(have.Conditions, t)
 		w := apimeta.FindStatusCondition(want.Conditions, t)
 		if (h == nil) != (w == nil) {
@@ -227,21 +210,57 @@ func (r *MessengerPageReconciler) writeStatus(ctx context.Context, page *messeng
 	if statusUpToDate(&page.Status, &want) {
 		return nil
 	}
-	status, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&want)
-	if err != nil {
-		return err
-	}
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": messengerv1alpha1.GroupVersion.String(),
-		"kind":       "MessengerPage",
-		"metadata":   map[string]any{"name": page.Name, "namespace": page.Namespace},
-		"status":     status,
-	}}
-	if err := r.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	ac := messengerv1alpha1ac.MessengerPage(page.Name, page.Namespace).WithStatus(statusApply(&want))
+	if err := r.Status().Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return err
 	}
 	r.recordTransitions(page, &want)
 	return nil
+}
+
+// statusApply is the apply configuration of the operator's status fields (only the conditions it
+// owns), leaving out empty fields as their JSON encoding does.
+func statusApply(st *messengerv1alpha1.MessengerPageStatus) *messengerv1alpha1ac.MessengerPageStatusApplyConfiguration {
+	ac := messengerv1alpha1ac.MessengerPageStatus().WithObservedGeneration(st.ObservedGeneration)
+	for _, c := range pageConditions.Owned(st.Conditions, FieldManager) {
+		ac.WithConditions(messengerv1alpha1.ConditionApply(c))
+	}
+	if st.WebhookURL != "" {
+		ac.WithWebhookURL(st.WebhookURL)
+	}
+	if p := st.Policy; p != nil {
+		pol := messengerv1alpha1ac.ResolvedPolicy().WithName(p.Name)
+		if p.Generation != 0 {
+			pol.WithGeneration(p.Generation)
+		}
+		ac.WithPolicy(pol)
+	}
+	if st.VerifyTokenSecret != "" {
+		ac.WithVerifyTokenSecret(st.VerifyTokenSecret)
+	}
+	if st.ReadyReplicas != 0 {
+		ac.WithReadyReplicas(st.ReadyReplicas)
+	}
+	if sub := st.Subscription; sub != nil {
+		sac := messengerv1alpha1ac.SubscriptionStatus()
+		if sub.CallbackURL != "" {
+			sac.WithCallbackURL(sub.CallbackURL)
+		}
+		if sub.CallbackPage != "" {
+			sac.WithCallbackPage(sub.CallbackPage)
+		}
+		if sub.PageSubscribed {
+			sac.WithPageSubscribed(true)
+		}
+		if len(sub.Fields) > 0 {
+			sac.WithFields(sub.Fields...)
+		}
+		if sub.LastUnsubscribedTime != nil {
+			sac.WithLastUnsubscribedTime(*sub.LastUnsubscribedTime)
+		}
+		ac.WithSubscription(sac)
+	}
+	return ac
 }
 
 // recordTransitions emits events for what changed, never on a pass that changed nothing.

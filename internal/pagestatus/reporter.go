@@ -5,25 +5,22 @@ package pagestatus
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	v1alpha1ac "github.com/messenger-operator/messenger-operator/api/v1alpha1/applyconfiguration/api/v1alpha1"
 )
 
 // FieldManager owns the webhook's conditions, apart from the operator's.
-const FieldManager = "messenger-webhook"
-
-// maxMessage keeps condition messages short (the API allows 32768 bytes).
-const maxMessage = 1024
+const FieldManager = v1alpha1.FieldManagerWebhook
 
 var pagesResource = v1alpha1.GroupVersion.WithResource("messengerpages")
 
@@ -107,10 +104,7 @@ func (r *Reporter) Seed(page *v1alpha1.MessengerPage) {
 		return
 	}
 	r.seeded = true
-	for _, c := range page.Status.Conditions {
-		if c.Type != v1alpha1.ConditionGraphAuthorized && c.Type != v1alpha1.ConditionHandoverPermitted {
-			continue
-		}
+	for _, c := range v1alpha1.MessengerPageConditions.Owned(page.Status.Conditions, FieldManager) {
 		if _, set := r.conds[c.Type]; !set {
 			r.conds[c.Type] = c
 		}
@@ -130,9 +124,7 @@ func (r *Reporter) set(typ string, ok bool, reason, message string) {
 	if ok {
 		status = metav1.ConditionTrue
 	}
-	if len(message) > maxMessage {
-		message = strings.ToValidUTF8(message[:maxMessage], "") // no half rune at the cut
-	}
+	message = v1alpha1.TruncateMessage(message)
 	r.mu.Lock()
 	old, had := r.conds[typ]
 	if had && old.Status == status && old.Reason == reason && old.Message == message {
@@ -205,51 +197,33 @@ func (r *Reporter) isPending() bool {
 // write applies every condition the webhook owns: an apply that left one out would remove it.
 func (r *Reporter) write(ctx context.Context) error {
 	r.mu.Lock()
-	conds := make([]any, 0, len(r.conds))
 	names := make([]string, 0, len(r.conds))
 	for t := range r.conds {
 		names = append(names, t)
 	}
 	slices.Sort(names)
+	status := v1alpha1ac.MessengerPageStatus()
+	done := make([]string, 0, len(names))
 	for _, t := range names {
 		c := r.conds[t]
-		m := map[string]any{
-			"type":               c.Type,
-			"status":             string(c.Status),
-			"reason":             c.Reason,
-			"message":            c.Message,
-			"lastTransitionTime": c.LastTransitionTime.UTC().Format(time.RFC3339),
-		}
-		if c.ObservedGeneration > 0 {
-			m["observedGeneration"] = c.ObservedGeneration
-		}
-		conds = append(conds, m)
+		status.WithConditions(v1alpha1.ConditionApply(c))
+		done = append(done, c.Type+"="+string(c.Status)+" ("+c.Reason+")")
 	}
 	r.pending = false
 	r.mu.Unlock()
 
-	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": v1alpha1.GroupVersion.String(),
-		"kind":       "MessengerPage",
-		"metadata":   map[string]any{"name": r.opts.Page.Name, "namespace": r.opts.Page.Namespace},
-		"status":     map[string]any{"conditions": conds},
-	}}
-	_, err := r.res.ApplyStatus(ctx, r.opts.Page.Name, obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	body, err := json.Marshal(v1alpha1ac.MessengerPage(r.opts.Page.Name, r.opts.Page.Namespace).WithStatus(status))
+	if err == nil {
+		force := true
+		_, err = r.res.Patch(ctx, r.opts.Page.Name, types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: FieldManager, Force: &force}, "status")
+	}
 	if err != nil {
 		r.mu.Lock()
 		r.pending = true
 		r.mu.Unlock()
 		return err
 	}
-	r.log.Info("page's webhook conditions written", "conditions", summary(conds))
+	r.log.Info("page's webhook conditions written", "conditions", done)
 	return nil
-}
-
-func summary(conds []any) []string {
-	out := make([]string, 0, len(conds))
-	for _, c := range conds {
-		m := c.(map[string]any)
-		out = append(out, m["type"].(string)+"="+m["status"].(string)+" ("+m["reason"].(string)+")")
-	}
-	return out
 }
