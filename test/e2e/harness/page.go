@@ -220,8 +220,8 @@ func (p *Page) secret(tmpl *corev1.Secret, page *v1alpha1.MessengerPage) *corev1
 		s.StringData = map[string]string{}
 	}
 	ref := page.Spec.SecretRef
-	s.StringData[orDefault(ref.PageAccessTokenKey, "pageAccessToken")] = p.PageToken
-	s.StringData[orDefault(ref.AppSecretKey, "appSecret")] = p.AppSecret
+	s.StringData[ref.GetPageAccessTokenKey()] = p.PageToken
+	s.StringData[ref.GetAppSecretKey()] = p.AppSecret
 	return s
 }
 
@@ -308,13 +308,6 @@ func (p *Page) Stop() {
 		}
 		_ = os.RemoveAll(p.dir)
 	})
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func randomHex(n int) string {
