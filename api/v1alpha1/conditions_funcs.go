@@ -30,6 +30,7 @@ const (
 )
 
 // ConditionType describes one condition type of a kind's status.
+// +kubebuilder:object:generate=false
 type ConditionType struct {
 	Type string
 	// Owner is the field manager that applies it; no other writer touches it.
@@ -61,6 +62,7 @@ func (t *ConditionType) Abnormal(c *metav1.Condition) bool {
 }
 
 // ConditionTypes are the condition types of one kind, in the precedence of its Ready summary.
+// +kubebuilder:object:generate=false
 type ConditionTypes []ConditionType
 
 // Lookup finds a condition type.

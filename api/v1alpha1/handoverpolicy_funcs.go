@@ -118,6 +118,7 @@ func (e PolicyError) Error() string { return e.Field + ": " + e.Detail }
 
 // PolicyErrors are every problem of a policy, in the order of the spec's fields (the size of all
 // patterns together last).
+// +kubebuilder:object:generate=false
 type PolicyErrors []PolicyError
 
 func (ps PolicyErrors) Error() string {

@@ -185,6 +185,7 @@ var (
 )
 
 // FieldError is a problem with one field of a spec, named by its path.
+// +kubebuilder:object:generate=false
 type FieldError struct {
 	Field  string // e.g. spec.graphAPI.version
 	Detail string
