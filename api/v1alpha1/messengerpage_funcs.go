@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // The defaults of a MessengerPage, as its +kubebuilder:default markers give them (a test holds
@@ -214,7 +215,7 @@ func (s *MessengerPageSpec) Validate() error {
 		return field("spec.policyRef.name", "required")
 	case !objectName.MatchString(d.PolicyRef.Name) || len(d.PolicyRef.Name) > 253:
 		return field("spec.policyRef.name", fmt.Sprintf("%q is not an object name", d.PolicyRef.Name))
-	case !baseURLPattern.MatchString(g.BaseURL) || len(g.BaseURL) > 2048:
+	case !baseURLPattern.MatchString(g.BaseURL) || utf8.RuneCountInString(g.BaseURL) > 2048:
 		return field("spec.graphAPI.baseURL", "must be an http(s) URL without query or fragment")
 	case !versionPattern.MatchString(g.Version):
 		return field("spec.graphAPI.version", "must look like v25.0")
@@ -222,7 +223,7 @@ func (s *MessengerPageSpec) Validate() error {
 		return field("spec.graphAPI.maxSendsPerSecond", fmt.Sprintf("must be between 0 and %d", MaxSendsPerSecondLimit))
 	case !pathPattern.MatchString(d.WebhookPath()) || len(d.WebhookPath()) > 256:
 		return field("spec.ingress.path", "must start with / and hold only -._~/ letters and digits")
-	case len(d.BusinessName) > 100:
+	case utf8.RuneCountInString(d.BusinessName) > 100: // the schema counts characters
 		return field("spec.businessName", "at most 100 characters")
 	}
 	for _, k := range []struct{ field, key string }{

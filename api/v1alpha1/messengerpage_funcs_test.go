@@ -108,6 +108,11 @@ func TestMessengerPageValidate(t *testing.T) {
 	if err := (&MessengerPageSpec{PageID: "1", AppID: "2", SecretRef: SecretReference{Name: "creds"}, PolicyRef: LocalReference{Name: "p"}}).Validate(); err != nil {
 		t.Fatalf("minimal page: %v", err)
 	}
+	wide := minimalPage()
+	wide.BusinessName = strings.Repeat("店", 100) // 300 bytes, 100 characters: what the schema allows
+	if err := wide.Validate(); err != nil {
+		t.Fatalf("a business name of 100 characters: %v", err)
+	}
 	n := func(v int32) *int32 { return &v }
 	for _, tc := range []struct {
 		mutate func(*MessengerPageSpec)
