@@ -149,11 +149,12 @@ func (ps PolicyErrors) Reason() string {
 	return ps[0].Reason
 }
 
-// Validate checks everything the webhook relies on in a policy, defaults applied first (on a
-// copy): what CEL cannot check (patterns compile as RE2 within MaxPatternProgramSize, the time
-// zone exists, keywords have a word, texts are not blank) and what the schema checks in a cluster,
-// for policies read from a directory. A nil result means valid. The checks that need the page's
-// app are ValidateForApp's, as a policy may serve several pages.
+// Validate checks what the webhook relies on in a policy, defaults applied first (on a copy):
+// what CEL cannot check (patterns compile as RE2 within MaxPatternProgramSize, the time zone
+// exists, keywords have a word, texts are not blank) and, for policies read from a directory,
+// the schema's rules the engine depends on (app ids, actions, the idle timeout, the windows). A
+// nil result means valid. The checks that need the page's app are ValidateForApp's, as a policy
+// may serve several pages.
 func (s *HandoverPolicySpec) Validate() PolicyErrors {
 	return s.ValidateForApp("")
 }
