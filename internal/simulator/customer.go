@@ -37,7 +37,7 @@ func (s *Simulator) customerLocked(pageID, psid string) (*page, *thread, error) 
 	t.lastUser = now
 	u.interacted = true
 	if t.owner == "" && !p.zeroConfig() {
-		s.setOwnerLocked(t, p.defaultApp, now)
+		s.setOwnerLocked(p, t, p.defaultApp, now, "the person wrote: idle thread routed to the default app")
 	}
 	s.touchLocked(t, now)
 	return p, t, nil

@@ -61,6 +61,7 @@ type Call struct {
 	Subcode  int
 	Fault    bool // answered by an injected fault
 	Hung     bool // a "timeout after sending" fault held the answer
+	Path     string
 	At       time.Time
 }
 
@@ -158,6 +159,8 @@ func (s *Simulator) recordCall(c Call) {
 	c.At = s.clock.Now()
 	s.calls[c.Endpoint]++
 	s.callLog = append(s.callLog, c)
+	s.timelineLocked(TimelineEvent{Kind: TimelineGraph, Time: c.At, Page: c.Page, App: c.App, Endpoint: c.Endpoint,
+		Method: c.Method, Path: c.Path, Status: c.Status, Code: c.Code, Subcode: c.Subcode, Fault: c.Fault})
 	s.mu.Unlock()
 	s.changes.notify()
 }

@@ -18,6 +18,9 @@ func (s *Simulator) sendEndpoint(c *caller, p params) (any, *GraphError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gerr := s.sendRateLocked(c.app, c.page, req.media()); gerr != nil {
+		return nil, gerr
+	}
 	res, gerr := s.sendLocked(c.page, c.app, req)
 	if gerr != nil {
 		if t := c.page.threads[req.recipientID]; t != nil && gerr.Code != 100 {

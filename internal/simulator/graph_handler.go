@@ -23,10 +23,11 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if len(segs) == 1 && segs[0] == "" {
 		segs = nil
 	}
-	call := Call{Endpoint: s.endpointOf(r.Method, segs), Method: r.Method}
+	call := Call{Endpoint: s.endpointOf(r.Method, segs), Method: r.Method, Path: r.URL.Path}
 	p, gerr := parseParams(r)
 	var c *caller
 	var fault *Fault
+	var bucHeader string
 	if gerr == nil {
 		s.mu.Lock()
 		c, gerr = s.authenticateLocked(accessToken(r, p), strOr(p, "appsecret_proof"))
@@ -34,7 +35,11 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 			call.App = c.app.name
 			if c.page != nil {
 				call.Page = c.page.id
+				// Page tokens are under the business use case limits (§5.5).
+				bucHeader, gerr = s.bucLocked(c.app, c.page)
 			}
+		}
+		if gerr == nil {
 			fault = s.takeFaultLocked(call.Endpoint, c)
 		}
 		s.mu.Unlock()
@@ -70,6 +75,9 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		s.recordCall(call)
 	}
 	w.Header().Set("facebook-api-version", version)
+	if bucHeader != "" {
+		w.Header().Set("X-Business-Use-Case-Usage", bucHeader)
+	}
 	if gerr != nil {
 		s.writeGraphError(w, gerr)
 		return

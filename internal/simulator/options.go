@@ -29,16 +29,37 @@ type Options struct {
 
 	// DeliveryTimeout is how long a callback has to answer 200 (reference §2.3: 5 s).
 	DeliveryTimeout time.Duration
-	// MaxDeliveryAttempts bounds redelivery of one POST ("a few more times"). Default 4.
+	// MaxDeliveryAttempts is the first burst of one body: the first POST and the retries Meta makes
+	// "immediately" ("a few more times", §2.3). Default 4.
 	MaxDeliveryAttempts int
-	// RetryDelay is the pause between attempts (Meta retries "immediately"). Default 50 ms.
+	// RetryDelay is the wall-time pause between the attempts of the first burst. Default 50 ms.
 	RetryDelay time.Duration
-	// BatchWindow > 0 collects an app's events for that long (wall time) into one POST. With 0 each
-	// event is its own POST, except events collected by Hold/Flush.
+	// RetryBackoff are the gaps (simulator clock) between the later attempts of a body that failed
+	// its first burst; the last gap repeats. The body is given up once it has failed for
+	// DisableAfter, by when its Page is usually unsubscribed (§2.3). Default 1m, 2m, 4m, 8m, 15m:
+	// the attempt at 60 minutes disables the webhook. See Behaviour.GiveUpAfterImmediateRetries.
+	RetryBackoff []time.Duration
+	// BatchWindow > 0 collects an app's events for that long (wall time) into one POST, entries of
+	// several Pages included (§2.1). With 0 each event is its own POST, except events collected by
+	// Hold/Flush.
 	BatchWindow time.Duration
+	// MaxBatchEvents bounds the events of one POST. Default 1000 (§2.1: Graph webhooks batch up to
+	// 1000 updates).
+	MaxBatchEvents int
+	// Reorder shuffles the events collected into one POST (§2.3: ordering is not guaranteed across
+	// retries and entries). Default InOrder.
+	Reorder ReorderMode
+	// Seed makes reordering repeatable. Default 0 (a fixed seed).
+	Seed int64
+	// DuplicateEvery > 0 sends every n-th acknowledged POST a second time (§2.3: duplicates are
+	// expected). Default 0: never (see also Simulator.DuplicateNext).
+	DuplicateEvery int
 	// DisableAfter: an app whose deliveries to a Page keep failing this long (simulator clock) is
-	// unsubscribed from the Page (reference §2.3: 1 h). Negative: never.
+	// unsubscribed from the Page (reference §2.3: 1 h). Negative: never (bodies are then given up
+	// after 36 h, as generic Graph webhooks do).
 	DisableAfter time.Duration
+	// Limits are the Graph API rate limits (§5.5).
+	Limits Limits
 	// HangLimit bounds a "timeout after sending" fault when the client never gives up. Default 30 s.
 	HangLimit time.Duration
 	// HTTPClient sends webhooks and verification GETs. Default: a plain client.
@@ -136,9 +157,17 @@ type TokenConfig struct {
 	Token string
 }
 
+// maxBatchEvents: Graph webhooks batch up to 1000 updates per POST (§2.1).
+const maxBatchEvents = 1000
+
 // Behaviour switches the behaviours the reference marks as unsure. The zero value is the documented
 // or most likely behaviour.
 type Behaviour struct {
+	// GiveUpAfterImmediateRetries drops a body after its first burst of attempts. The reference
+	// only says Meta retries "immediately ... a few more times" yet disables the webhook after an
+	// hour of failures, and generic Graph webhooks retry "with decreasing frequency" (§2.3); by
+	// default a body keeps being retried with growing gaps (Options.RetryBackoff) over that hour.
+	GiveUpAfterImmediateRetries bool
 	// StandbyQuickReplyWithoutPayload drops quick_reply from standby messages. Docs are silent;
 	// Meta's own sample reads the payload on standby, so it is delivered by default (§3.4).
 	StandbyQuickReplyWithoutPayload bool
@@ -193,9 +222,16 @@ func (o *Options) applyDefaults() {
 	} else if o.RetryDelay == 0 {
 		o.RetryDelay = 50 * time.Millisecond
 	}
+	if len(o.RetryBackoff) == 0 {
+		o.RetryBackoff = []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute}
+	}
+	if o.MaxBatchEvents <= 0 || o.MaxBatchEvents > maxBatchEvents {
+		o.MaxBatchEvents = maxBatchEvents
+	}
 	if o.DisableAfter == 0 {
 		o.DisableAfter = time.Hour
 	}
+	o.Limits.applyDefaults()
 	if o.HangLimit <= 0 {
 		o.HangLimit = 30 * time.Second
 	}
@@ -207,6 +243,14 @@ func (o *Options) applyDefaults() {
 func (o *Options) validate() error {
 	if len(o.Pages) == 0 {
 		return fmt.Errorf("simulator: at least one page is required")
+	}
+	for _, g := range o.RetryBackoff {
+		if g <= 0 {
+			return fmt.Errorf("simulator: every RetryBackoff gap must be positive")
+		}
+	}
+	if o.Reorder < InOrder || o.Reorder > ReorderWithinUsers {
+		return fmt.Errorf("simulator: unknown Reorder mode %d", o.Reorder)
 	}
 	ids := map[string]bool{InboxAppID: true}
 	names := map[string]bool{InboxName: true, "customer": true, "platform": true}

@@ -64,7 +64,7 @@ func (s *Simulator) routeLocked(p *page, psid string, a *app, channel, field str
 		r.Reason = "app not subscribed to field " + need + " on the Page"
 	default:
 		r.ToCallback = true
-		q := s.dq.enqueueLocked(a.id, p.id, channel, ev)
+		q := s.dq.enqueueLocked(a.id, p.id, channel, psid, ev)
 		if s.collect != nil {
 			s.collect = append(s.collect, q)
 		}
@@ -93,12 +93,15 @@ func (s *Simulator) handoverToLocked(p *page, t *thread, a *app, ms int64, fill 
 	s.routeLocked(p, t.psid, a, ChannelMessaging, fieldHandovers, ev)
 }
 
-// setOwnerLocked changes the owner; a new owner gets a fresh 24 h.
-func (s *Simulator) setOwnerLocked(t *thread, owner string, now time.Time) {
+// setOwnerLocked changes the owner; a new owner gets a fresh 24 h. cause names the change on the
+// timeline.
+func (s *Simulator) setOwnerLocked(p *page, t *thread, owner string, now time.Time, cause string) {
+	prev := t.owner
 	t.owner = owner
 	if owner != "" {
 		t.expires = now.Add(ownershipTTL)
 	}
+	s.ownerChangedLocked(p, t, prev, cause, now)
 }
 
 // touchLocked records activity on the thread: the owner's control lasts 24 h from now at least.
@@ -117,6 +120,7 @@ func (s *Simulator) expireLocked(p *page, t *thread) {
 	}
 	prev := t.owner
 	t.owner = ""
+	s.ownerChangedLocked(p, t, prev, "expired", t.expires)
 	s.stepLocked(p, t, Step{Time: t.expires, Actor: "platform", Kind: StepExpire,
 		Text: fmt.Sprintf("control of %s expired after inactivity", s.appName(prev))})
 }
@@ -147,7 +151,7 @@ func (s *Simulator) passLocked(p *page, t *thread, from *app, targetID, metadata
 	}
 	now, ms := s.stampLocked(p)
 	prev := t.owner
-	s.setOwnerLocked(t, target.id, now)
+	s.setOwnerLocked(p, t, target.id, now, "pass_thread_control by "+from.name)
 	text := "pass control to " + target.name
 	if metadata != "" {
 		text += fmt.Sprintf(" (%q)", metadata)
@@ -194,7 +198,11 @@ func (s *Simulator) takeLocked(p *page, t *thread, by *app, metadata string, imp
 	}
 	now, ms := s.stampLocked(p)
 	prev := t.owner
-	s.setOwnerLocked(t, by.id, now)
+	cause := "take_thread_control by " + by.name
+	if implicit {
+		cause = "the inbox took control (agent acted)"
+	}
+	s.setOwnerLocked(p, t, by.id, now, cause)
 	text := "take control"
 	if prev != "" {
 		text += " from " + s.appName(prev)
@@ -238,7 +246,7 @@ func (s *Simulator) requestLocked(p *page, t *thread, by *app, metadata string) 
 		if s.opts.Behaviour.RequestOnIdleDoesNothing {
 			return nil
 		}
-		s.setOwnerLocked(t, by.id, now)
+		s.setOwnerLocked(p, t, by.id, now, "request_thread_control on an idle thread by "+by.name)
 		s.stepLocked(p, t, Step{Actor: "platform", Kind: StepPass, Text: "idle thread given to " + by.name})
 		s.handoverToLocked(p, t, by, ms, func(ev *event) {
 			ev.Pass = &evControl{PreviousOwnerAppID: nil, NewOwnerAppID: s.id(by.id, idPlain), Metadata: metadata}
@@ -262,6 +270,7 @@ func (s *Simulator) releaseLocked(p *page, t *thread, by *app) *GraphError {
 		return errNotThreadOwner()
 	}
 	t.owner = ""
+	s.ownerChangedLocked(p, t, by.id, "release_thread_control by "+by.name, s.clock.Now())
 	s.stepLocked(p, t, Step{Actor: by.name, Kind: StepRelease, Text: "release control"})
 	return nil
 }

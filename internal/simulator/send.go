@@ -50,7 +50,7 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 
 	now, ms := s.stampLocked(p)
 	if claim {
-		s.setOwnerLocked(t, from.id, now)
+		s.setOwnerLocked(p, t, from.id, now, "idle thread claimed by "+from.name+" (it sent)")
 		s.stepLocked(p, t, Step{Actor: "platform", Kind: StepPass, Text: "idle thread claimed by " + from.name + " (it sent)"})
 	}
 	s.touchLocked(t, now)

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -24,6 +25,11 @@ type Simulator struct {
 	faults     []*faultRule
 	routed     map[string][]Routed
 	deliveries []Delivery
+	timeline   []TimelineEvent
+	usage      map[string]*usage // "app/page" -> recent calls (rate limits)
+	rng        *rand.Rand        // reordering (Options.Seed); used under mu
+	dupNext    int               // DuplicateNext
+	acked      map[string]int    // app id -> acknowledged bodies, for DuplicateEvery
 	// collect gathers the deliveries queued by the scripted action in progress (nil otherwise), so
 	// the action can return once they are done.
 	collect []*queued
@@ -48,6 +54,7 @@ type page struct {
 	inboxDone    string // app id; "" = default app or release
 	lastStamp    int64
 	failingSince map[string]time.Time // app id -> first failed delivery of the current streak
+	alerted      map[string]bool      // app id -> the 15-minute failure alert went out
 }
 
 type app struct {
@@ -97,7 +104,10 @@ func New(opts Options) (*Simulator, error) {
 		tokens:  map[string]*tokenInfo{},
 		calls:   map[string]int{},
 		routed:  map[string][]Routed{},
+		usage:   map[string]*usage{},
+		acked:   map[string]int{},
 		closing: make(chan struct{}),
+		rng:     newRand(opts.Seed),
 	}
 	s.changes.ch = make(chan struct{})
 	s.dq = newDeliverer(s)
@@ -121,7 +131,7 @@ func New(opts Options) (*Simulator, error) {
 	for _, pc := range opts.Pages {
 		p := &page{id: pc.ID, name: pc.Name, getStarted: pc.GetStartedPayload, subscribed: map[string][]string{},
 			threads: map[string]*thread{}, users: map[string]*user{}, hopDisabled: pc.HandoverAPIsDisabled,
-			inboxHonours: pc.InboxHonoursRequests, failingSince: map[string]time.Time{}}
+			inboxHonours: pc.InboxHonoursRequests, failingSince: map[string]time.Time{}, alerted: map[string]bool{}}
 		if p.name == "" {
 			p.name = "Page " + pc.ID
 		}

@@ -101,6 +101,7 @@ func (s *Simulator) Advance(d time.Duration) error {
 	s.mu.Lock()
 	s.sweepLocked()
 	s.mu.Unlock()
+	s.dq.kick() // late delivery attempts may be due now
 	s.changes.notify()
 	return nil
 }

@@ -27,6 +27,8 @@ const (
 	StepDone       StepKind = "done"   // the inbox agent marked the conversation done
 	StepRefused    StepKind = "refused"
 	StepDisabled   StepKind = "webhooks_disabled"
+	// StepDeliveryAlert: deliveries to an app failed for 15 minutes; Meta alerts the developer.
+	StepDeliveryAlert StepKind = "delivery_alert"
 )
 
 // Step is one line of the transcript: who did what on which thread, and who owned the thread
@@ -153,6 +155,8 @@ func (s *Simulator) stepLocked(p *page, t *thread, st Step) {
 		st.Owner = "none"
 	}
 	s.steps = append(s.steps, st)
+	stc := st
+	s.timelineLocked(TimelineEvent{Kind: TimelineStep, Time: st.Time, Page: st.Page, PSID: st.PSID, Step: &stc})
 	s.logf("%s/%s %s", p.id, st.PSID, st.Line())
 	s.changes.notify()
 }

@@ -34,6 +34,12 @@ type sendRequest struct {
 	threadControl    *threadControl
 }
 
+// media: audio and video count against the Send API's lower rate (§5.5).
+func (r *sendRequest) media() bool {
+	return r.message != nil && r.message.Attachment != nil &&
+		(r.message.Attachment.Type == "audio" || r.message.Attachment.Type == "video")
+}
+
 type threadControl struct {
 	ControlType string     `json:"control_type"`
 	AppID       flexString `json:"app_id"`
