@@ -334,6 +334,7 @@ type graphResp struct {
 	status int
 	body   map[string]any
 	raw    []byte
+	header http.Header
 }
 
 func (g graphResp) code() (int, int) {
@@ -383,7 +384,7 @@ func (e *env) do(req *http.Request) graphResp {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	g := graphResp{status: resp.StatusCode, raw: raw}
+	g := graphResp{status: resp.StatusCode, raw: raw, header: resp.Header}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&g.body); err != nil {
