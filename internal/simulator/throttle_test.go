@@ -66,7 +66,9 @@ func TestBusinessUseCaseLimitPerEngagedUser(t *testing.T) {
 		o.Pages[0].Users = append(o.Pages[0].Users, UserConfig{PSID: psid2})
 	})
 	e.say("hi") // one engaged user: 4 calls a day
-	owner := func() graphResp { return e.call("GET", "/v25.0/me/thread_owner?recipient="+psid, e.token(botName), nil) }
+	owner := func() graphResp {
+		return e.call("GET", "/v25.0/me/thread_owner?recipient="+psid, e.token(botName), nil)
+	}
 	for i := 1; i <= 4; i++ {
 		g := owner()
 		e.wantOK(g)
