@@ -155,8 +155,9 @@ func (c *Customer) GetStarted() error {
 	})
 }
 
-// postbackLocked: messaging_postbacks; standby gets no payload; on messaging the payload goes to
-// the app that sent the button (origin) or to anyone when the origin is the Page itself.
+// postbackLocked: messaging_postbacks; standby gets no payload (§3.3, §3.4;
+// Behaviour.StandbyPostbackPayload); on messaging the payload goes to the app that sent the button
+// (origin) or to anyone when the origin is the Page itself (Get Started, the menu).
 func (s *Simulator) postbackLocked(pageID, psid string, kind StepKind, title, payload, origin string) error {
 	p, t, err := s.customerLocked(pageID, psid)
 	if err != nil {
@@ -169,7 +170,7 @@ func (s *Simulator) postbackLocked(pageID, psid string, kind StepKind, title, pa
 	s.fanOutLocked(p, t, fieldPostbacks, func(a *app, standby bool) *event {
 		ev := s.fromUser(p, t.psid, ms)
 		ev.Postback = &evPostback{Mid: mid, Title: title}
-		if !standby && (origin == "" || origin == a.id) {
+		if (!standby || s.opts.Behaviour.StandbyPostbackPayload) && (origin == "" || origin == a.id) {
 			ev.Postback.Payload = payload
 		}
 		return ev

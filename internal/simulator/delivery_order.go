@@ -51,14 +51,24 @@ func (s *Simulator) buildBody(batch []*queued) (*webhookBody, []string) {
 	return body, pages
 }
 
-// reorder applies Options.Reorder to a batch (s.mu held).
-func (s *Simulator) reorder(batch []*queued) []*queued {
+// reorder applies Options.Reorder to an app's batch (s.mu held). Each app has its own random
+// source so the order is repeatable whatever the order the apps' workers run in.
+func (s *Simulator) reorder(appID string, batch []*queued) []*queued {
 	if s.opts.Reorder == InOrder || len(batch) < 2 {
 		return batch
 	}
+	rng := s.rngs[appID]
+	if rng == nil {
+		seed := uint64(s.opts.Seed)
+		for _, c := range appID {
+			seed = seed*31 + uint64(c)
+		}
+		rng = rand.New(rand.NewPCG(seed, 0x5eed))
+		s.rngs[appID] = rng
+	}
 	out := append([]*queued(nil), batch...)
 	if s.opts.Reorder == ReorderWithinUsers {
-		s.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 		return out
 	}
 	// Across users: pick the next person at random, then take that person's oldest event left.
@@ -73,7 +83,7 @@ func (s *Simulator) reorder(batch []*queued) []*queued {
 	}
 	out = out[:0]
 	for len(order) > 0 {
-		i := s.rng.IntN(len(order))
+		i := rng.IntN(len(order))
 		k := order[i]
 		out = append(out, byUser[k][0])
 		byUser[k] = byUser[k][1:]
@@ -103,8 +113,4 @@ func (s *Simulator) DuplicateNext(n int) {
 	s.mu.Lock()
 	s.dupNext += n
 	s.mu.Unlock()
-}
-
-func newRand(seed int64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), 0x5eed))
 }

@@ -46,7 +46,7 @@ func (s *Simulator) deliverBatch(appID string, batch []*queued) {
 		return
 	}
 	secret := a.secret
-	body, pages := s.buildBody(s.reorder(batch))
+	body, pages := s.buildBody(s.reorder(appID, batch))
 	s.mu.Unlock()
 
 	raw, err := metaJSON(body, !s.opts.Behaviour.NoSlashEscaping)

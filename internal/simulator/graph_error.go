@@ -52,6 +52,17 @@ func errTakeNotAllowed(why string) *GraphError {
 	return graphErr(400, 10, 0, oauth, "(#10) Application does not have permission to take thread control: "+why)
 }
 
+// errRequestNotAllowed: request_thread_control on a Page with a default app. The reference gives
+// no code; Graph's code 10 is "permission denied" (Graph API error handling).
+func errRequestNotAllowed() *GraphError {
+	return graphErr(400, 10, 0, oauth, "(#10) Application does not have permission for this action: request_thread_control is only available on Pages without a Conversation Routing default app")
+}
+
+// errNotReviewed: a Standard Access app acting on a person without a role on it (§4.3 200/2018028).
+func errNotReviewed() *GraphError {
+	return graphErr(400, 200, 2018028, oauth, "(#200) Cannot message users who are not admins, developers or testers of the app until pages_messaging permission is reviewed and the app is live.")
+}
+
 func errOutsideWindow() *GraphError {
 	return graphErr(400, 10, 2018278, oauth, "(#10) This message is sent outside of allowed window.")
 }

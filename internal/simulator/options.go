@@ -133,8 +133,14 @@ type AppConfig struct {
 	NoProfileAccess bool
 	// ExtraProfileFields grants locale, timezone and gender (per-field approval).
 	ExtraProfileFields bool
-	// RequireAppSecretProof makes Graph calls without a valid appsecret_proof fail.
+	// RequireAppSecretProof is the app setting "Require App Secret": every call with this app's
+	// tokens needs a correct appsecret_proof, else code 100 with Meta's message (§7.4).
 	RequireAppSecretProof bool
+	// StandardAccess: pages_messaging without Advanced Access (App Review); the app only hears
+	// from and reaches people with a role on it (UserConfig.AppRoles): events of others are not
+	// delivered to it and its sends and handover calls on their threads fail with 200/2018028
+	// (§2.3, §4.3).
+	StandardAccess bool
 	// HonourRequests (scripted apps) passes control to any app that requests it.
 	HonourRequests bool
 }
@@ -148,6 +154,9 @@ type UserConfig struct {
 	NoProfile bool
 	// Unavailable: the person blocked the Page or is gone; sends fail with 551.
 	Unavailable bool
+	// AppRoles are the apps (ids or names) on which the person has a role (admin, developer,
+	// tester): Standard Access apps reach only them.
+	AppRoles []string
 }
 
 // TokenConfig is a Page access token accepted for (App, Page).
@@ -184,6 +193,22 @@ type Behaviour struct {
 	// InboxTakeWithoutWebhook: the inbox's implicit take (agent replies) sends no
 	// take_thread_control; the previous owner only sees the echo and standby (§10.12).
 	InboxTakeWithoutWebhook bool
+	// StandbyPostbackPayload delivers a postback's payload on standby too (to the app that sent the
+	// button). By default standby postbacks carry only the title: "payload is only delivered to the
+	// app that sent the button" and standby samples show none (§3.3, §3.4).
+	StandbyPostbackPayload bool
+	// RequestWithDefaultApp accepts request_thread_control on a Page with a default app, as the
+	// old Handover Protocol did for secondary receivers. By default Conversation Routing allows it
+	// only in zero-config mode (§4.1 table, §10.10) and refuses it with code 10 otherwise.
+	RequestWithDefaultApp bool
+	// HandoverIgnoresUnavailable lets take and request succeed on the thread of a person who
+	// blocked the Page. The reference lists 551 for a person "not available" without naming the
+	// calls (§4.3); by default take and request are refused with it like sends (pass and release,
+	// which give control away, still work).
+	HandoverIgnoresUnavailable bool
+	// ThreadOwnerFlat answers thread_owner as {"thread_owner":{...}} the way older docs printed
+	// it; real answers are nested under data[] (§4.1, §9.3 messaging-apis#347), the default.
+	ThreadOwnerFlat bool
 	// ZeroConfigSharedSend: in zero-config mode any app may send even when another app owns the
 	// thread. By default exclusive control applies once a thread has an owner (§3.4 says "all may
 	// reply" of zero-config threads, which are idle unless passed).

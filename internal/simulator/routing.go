@@ -56,6 +56,8 @@ func (s *Simulator) routeLocked(p *page, psid string, a *app, channel, field str
 	switch {
 	case a.builtin:
 		r.Reason = "Meta's own inbox (no callback)"
+	case psid != "" && !p.users[psid].reachable(a):
+		r.Reason = "Standard Access: the person has no role on the app"
 	case a.sub == nil:
 		r.Reason = "no callback URL"
 	case a.sub.fields[need] == "":
@@ -192,6 +194,9 @@ func (s *Simulator) takeLocked(p *page, t *thread, by *app, metadata string, imp
 		case !by.canTake:
 			return errTakeNotAllowed("the Page does not allow this app to take control of conversations")
 		}
+		if gerr := s.mayGainControlLocked(p, t, by); gerr != nil {
+			return gerr
+		}
 	}
 	if t.owner == by.id {
 		return errAlreadyOwner()
@@ -233,12 +238,19 @@ func (s *Simulator) takeLocked(p *page, t *thread, by *app, metadata string, imp
 }
 
 // requestLocked: request_thread_control, delivered to the owner, who decides (§4.1).
+// Conversation Routing accepts it only in zero-config mode (§4.1, §10.10).
 func (s *Simulator) requestLocked(p *page, t *thread, by *app, metadata string) *GraphError {
 	if p.hopDisabled {
 		return errHOPDisabled()
 	}
+	if !p.zeroConfig() && !s.opts.Behaviour.RequestWithDefaultApp {
+		return errRequestNotAllowed()
+	}
 	if t.owner == by.id {
 		return errAlreadyOwner()
+	}
+	if gerr := s.mayGainControlLocked(p, t, by); gerr != nil {
+		return gerr
 	}
 	now, ms := s.stampLocked(p)
 	if t.owner == "" {
@@ -260,6 +272,20 @@ func (s *Simulator) requestLocked(p *page, t *thread, by *app, metadata string) 
 	})
 	if owner.honourRequests || (owner.builtin && p.inboxHonours) {
 		return s.passLocked(p, t, owner, by.id, "")
+	}
+	return nil
+}
+
+// mayGainControlLocked: take and request on the thread of a person the app cannot reach fail as
+// sends do: 200/2018028 for a Standard Access app and a person without a role on it, 551 for a
+// person who blocked the Page (§4.3; Behaviour.HandoverIgnoresUnavailable).
+func (s *Simulator) mayGainControlLocked(p *page, t *thread, by *app) *GraphError {
+	u := p.users[t.psid]
+	if !u.reachable(by) {
+		return errNotReviewed()
+	}
+	if u != nil && u.cfg.Unavailable && !s.opts.Behaviour.HandoverIgnoresUnavailable {
+		return errUnavailable()
 	}
 	return nil
 }

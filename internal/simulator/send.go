@@ -31,6 +31,9 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 	}
 	t := p.threadLocked(req.recipientID)
 	s.expireLocked(p, t)
+	if !u.reachable(from) {
+		return nil, errNotReviewed()
+	}
 	if u.cfg.Unavailable {
 		return nil, errUnavailable()
 	}

@@ -26,10 +26,10 @@ type Simulator struct {
 	routed     map[string][]Routed
 	deliveries []Delivery
 	timeline   []TimelineEvent
-	usage      map[string]*usage // "app/page" -> recent calls (rate limits)
-	rng        *rand.Rand        // reordering (Options.Seed); used under mu
-	dupNext    int               // DuplicateNext
-	acked      map[string]int    // app id -> acknowledged bodies, for DuplicateEvery
+	usage      map[string]*usage     // "app/page" -> recent calls (rate limits)
+	rngs       map[string]*rand.Rand // app id -> reordering source (Options.Seed); used under mu
+	dupNext    int                   // DuplicateNext
+	acked      map[string]int        // app id -> acknowledged bodies, for DuplicateEvery
 	// collect gathers the deliveries queued by the scripted action in progress (nil otherwise), so
 	// the action can return once they are done.
 	collect []*queued
@@ -66,6 +66,7 @@ type app struct {
 	extraProfileFields bool
 	requireProof       bool
 	honourRequests     bool
+	standardAccess     bool
 	sub                *appSubscription
 }
 
@@ -87,7 +88,13 @@ type thread struct {
 
 type user struct {
 	cfg        UserConfig
-	interacted bool // opted in by writing to the Page: profile becomes available
+	interacted bool            // opted in by writing to the Page: profile becomes available
+	roles      map[string]bool // app ids the person has a role on
+}
+
+// reachable: a Standard Access app only hears from and reaches people with a role on it (§2.3).
+func (u *user) reachable(a *app) bool {
+	return !a.standardAccess || (u != nil && u.roles[a.id])
 }
 
 // New builds a simulator from opts. It starts no listener: serve Handler() or call Start.
@@ -107,14 +114,14 @@ func New(opts Options) (*Simulator, error) {
 		usage:   map[string]*usage{},
 		acked:   map[string]int{},
 		closing: make(chan struct{}),
-		rng:     newRand(opts.Seed),
+		rngs:    map[string]*rand.Rand{},
 	}
 	s.changes.ch = make(chan struct{})
 	s.dq = newDeliverer(s)
 	for _, c := range opts.Apps {
 		a := &app{id: c.ID, name: c.Name, secret: c.Secret, canTake: c.CanTake, humanAgent: c.HumanAgent,
 			profileAccess: !c.NoProfileAccess, extraProfileFields: c.ExtraProfileFields,
-			requireProof: c.RequireAppSecretProof, honourRequests: c.HonourRequests}
+			requireProof: c.RequireAppSecretProof, honourRequests: c.HonourRequests, standardAccess: c.StandardAccess}
 		if a.name == "" {
 			a.name = "app-" + c.ID
 		}
@@ -176,7 +183,15 @@ func New(opts Options) (*Simulator, error) {
 			if u.PSID == "" {
 				return nil, fmt.Errorf("simulator: page %s: a user without PSID", pc.ID)
 			}
-			p.users[u.PSID] = &user{cfg: u}
+			nu := &user{cfg: u, roles: map[string]bool{}}
+			for _, ref := range u.AppRoles {
+				a := s.appByRef(ref)
+				if a == nil {
+					return nil, fmt.Errorf("simulator: page %s: user %s has a role on unknown app %q", pc.ID, u.PSID, ref)
+				}
+				nu.roles[a.id] = true
+			}
+			p.users[u.PSID] = nu
 		}
 		s.pages[p.id] = p
 		s.pageOrder = append(s.pageOrder, p.id)
@@ -292,7 +307,7 @@ func (p *page) threadLocked(psid string) *thread {
 func (p *page) userLocked(psid string, create bool) *user {
 	u, ok := p.users[psid]
 	if !ok && create {
-		u = &user{cfg: UserConfig{PSID: psid, FirstName: "Test", LastName: "User " + psid}}
+		u = &user{cfg: UserConfig{PSID: psid, FirstName: "Test", LastName: "User " + psid}, roles: map[string]bool{}}
 		p.users[psid] = u
 	}
 	return u
