@@ -62,6 +62,7 @@ func (c *Customer) Say(text string) error {
 			ev.Message = &evMessage{Mid: mid, Text: text}
 			return ev
 		})
+		c.s.automationsLocked(p, t)
 		return nil
 	})
 }
@@ -116,6 +117,7 @@ func (s *Simulator) tapLocked(pageID, psid, title, payload string) error {
 		}
 		return ev
 	})
+	s.automationsLocked(p, t)
 	return nil
 }
 

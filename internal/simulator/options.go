@@ -60,6 +60,10 @@ type Options struct {
 	DisableAfter time.Duration
 	// Limits are the Graph API rate limits (§5.5).
 	Limits Limits
+	// DeliveryReceipts: the person's device acknowledges every Page message at once with a
+	// message_deliveries event (§3.6). Off by default: whether the person is online is the
+	// test's scenario (Customer.Delivered sends one on demand).
+	DeliveryReceipts bool
 	// HangLimit bounds a "timeout after sending" fault when the client never gives up. Default 30 s.
 	HangLimit time.Duration
 	// HTTPClient sends webhooks and verification GETs. Default: a plain client.
@@ -108,6 +112,11 @@ type PageConfig struct {
 	// InboxDoneTarget (id or name) is where the agent's Done passes control. Default: the default
 	// app; in zero-config mode Done releases the thread.
 	InboxDoneTarget string
+	// InstantReply and AwayMessage are Business Suite automations (§10.38): the instant reply
+	// answers a person's first message, the away message the first message of each thread while
+	// the Page is away (Inbox.SetAway). Both are echoes of the inbox app; neither takes control.
+	InstantReply string
+	AwayMessage  string
 }
 
 // AppConfig describes a Meta app connected to Pages (ours or a scripted other app).

@@ -78,6 +78,9 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 		}
 		return ev
 	})
+	if s.opts.DeliveryReceipts {
+		s.deliveredLocked(p, t)
+	}
 	if tc := req.threadControl; tc != nil {
 		if tc.ControlType == "pass" {
 			_ = s.passLocked(p, t, from, passTarget.id, "") // validated above

@@ -53,6 +53,9 @@ type page struct {
 	inboxHonours bool
 	inboxDone    string // app id; "" = default app or release
 	lastStamp    int64
+	instantReply string // Business Suite automations
+	awayMessage  string
+	away         bool
 	failingSince map[string]time.Time // app id -> first failed delivery of the current streak
 	alerted      map[string]bool      // app id -> the 15-minute failure alert went out
 }
@@ -83,6 +86,11 @@ type thread struct {
 	owner    string    // app id, "" = idle
 	expires  time.Time // ownership expiry (24 h of inactivity, or extended)
 	lastUser time.Time // last user->business message (zero = never): the messaging window
+	// delivered is the time of the last Page message the person's device acknowledged.
+	delivered time.Time
+	// automated records the Business Suite automations sent on the thread (inbox_automations.go).
+	instantSent bool
+	awaySent    bool
 	messages []Message
 }
 
@@ -142,6 +150,7 @@ func New(opts Options) (*Simulator, error) {
 		if p.name == "" {
 			p.name = "Page " + pc.ID
 		}
+		p.instantReply, p.awayMessage = pc.InstantReply, pc.AwayMessage
 		if p.getStarted == "" {
 			p.getStarted = "GET_STARTED"
 		}

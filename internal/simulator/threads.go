@@ -12,9 +12,9 @@ type Message struct {
 	Mid          string
 	Page         string
 	PSID         string
-	From         string // "customer" or the sending app's readable name
+	From         string // "customer", the sending app's readable name, or "page" (Meta's own)
 	AppID        string // sending app id; "" for the customer
-	Kind         string // text, quick_reply, postback, template, attachment
+	Kind         string // text, quick_reply, postback, template, attachment, sticker, post, automation
 	Text         string // text, quick-reply/button title, or a short description of a template
 	Payload      string // payload of a tapped quick reply or pressed button
 	Metadata     string
@@ -22,6 +22,7 @@ type Message struct {
 	Buttons      []Button     // postback and URL buttons offered in a template
 	Tag          string
 	PersonaID    string
+	Edits        int // times the person edited the text (message_edits)
 	Time         time.Time
 }
 

@@ -29,6 +29,16 @@ const (
 	StepDisabled   StepKind = "webhooks_disabled"
 	// StepDeliveryAlert: deliveries to an app failed for 15 minutes; Meta alerts the developer.
 	StepDeliveryAlert StepKind = "delivery_alert"
+	StepAttachment    StepKind = "attachment" // customer shared a file or a sticker
+	StepDelivered     StepKind = "delivered"  // the customer's device received the Page's messages
+	StepReact         StepKind = "react"
+	StepEdit          StepKind = "edit"
+	StepReferral      StepKind = "referral"
+	StepOptin         StepKind = "optin"
+	StepPostShare     StepKind = "post" // "Send Message" on a Page post: the post as a Page message
+	StepAutomation    StepKind = "automation"
+	StepAppRoles      StepKind = "app_roles"
+	StepProfile       StepKind = "profile" // a messenger_profile write
 )
 
 // Step is one line of the transcript: who did what on which thread, and who owned the thread
@@ -68,6 +78,10 @@ func (st Step) Line() string {
 		}
 	case StepRead:
 		body = "> [read]"
+	case StepAttachment, StepReact, StepEdit, StepReferral, StepOptin, StepDelivered:
+		body = "> [" + string(st.Kind) + "] " + text
+	case StepPostShare, StepAutomation:
+		body = "< [" + string(st.Kind) + "] " + text
 	case StepSend:
 		body = "< " + text
 	case StepAction:
