@@ -91,7 +91,7 @@ type thread struct {
 	// automated records the Business Suite automations sent on the thread (inbox_automations.go).
 	instantSent bool
 	awaySent    bool
-	messages []Message
+	messages    []Message
 }
 
 type user struct {
