@@ -146,17 +146,6 @@ func (c *Customer) Postback(title, payload string) error {
 	return c.s.act(func() error { return c.s.postbackLocked(c.page, c.psid, StepPostback, title, payload, "") })
 }
 
-// GetStarted presses Get Started: a postback with the Page's configured payload.
-func (c *Customer) GetStarted() error {
-	return c.s.act(func() error {
-		p := c.s.pages[c.page]
-		if p == nil {
-			return fmt.Errorf("simulator: unknown page %q", c.page)
-		}
-		return c.s.postbackLocked(c.page, c.psid, StepGetStarted, "Get Started", p.getStarted, "")
-	})
-}
-
 // postbackLocked: messaging_postbacks; standby gets no payload (§3.3, §3.4;
 // Behaviour.StandbyPostbackPayload); on messaging the payload goes to the app that sent the button
 // (origin) or to anyone when the origin is the Page itself (Get Started, the menu).

@@ -7,18 +7,20 @@ import (
 
 // Endpoint names for Calls and faults.
 const (
-	EndpointMessages       = "messages"
-	EndpointPass           = "pass_thread_control"
-	EndpointTake           = "take_thread_control"
-	EndpointRequest        = "request_thread_control"
-	EndpointRelease        = "release_thread_control"
-	EndpointExtend         = "extend_thread_control"
-	EndpointThreadOwner    = "thread_owner"
-	EndpointProfile        = "profile"
-	EndpointPage           = "page"
-	EndpointSubscribedApps = "subscribed_apps"
-	EndpointSubscriptions  = "subscriptions"
-	EndpointOther          = "other"
+	EndpointMessages         = "messages"
+	EndpointPass             = "pass_thread_control"
+	EndpointTake             = "take_thread_control"
+	EndpointRequest          = "request_thread_control"
+	EndpointRelease          = "release_thread_control"
+	EndpointExtend           = "extend_thread_control"
+	EndpointThreadOwner      = "thread_owner"
+	EndpointProfile          = "profile"
+	EndpointPage             = "page"
+	EndpointSubscribedApps   = "subscribed_apps"
+	EndpointSubscriptions    = "subscriptions"
+	EndpointMessengerProfile = "messenger_profile"
+	EndpointDebugToken       = "debug_token"
+	EndpointOther            = "other"
 	// EndpointAny matches every endpoint in a Fault.
 	EndpointAny = "*"
 )

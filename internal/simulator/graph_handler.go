@@ -104,7 +104,7 @@ func (s *Simulator) endpointOf(method string, segs []string) string {
 	case 2:
 		switch segs[1] {
 		case EndpointMessages, EndpointPass, EndpointTake, EndpointRequest, EndpointRelease, EndpointExtend,
-			EndpointThreadOwner, EndpointSubscribedApps, EndpointSubscriptions:
+			EndpointThreadOwner, EndpointSubscribedApps, EndpointSubscriptions, EndpointMessengerProfile:
 			return segs[1]
 		}
 	}
@@ -149,6 +149,8 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 		return only(method, http.MethodGet, node, func() (any, *GraphError) { return s.threadOwner(c, p) })
 	case EndpointSubscribedApps:
 		return s.pageSubscribedApps(method, c, p)
+	case EndpointMessengerProfile:
+		return s.messengerProfileEndpoint(method, c, p)
 	}
 	return nil, errNoField(edge, "Page")
 }

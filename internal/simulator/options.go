@@ -99,7 +99,8 @@ type PageConfig struct {
 	// Apps (ids or names) connected to the Page; empty means every configured app. The Page Inbox is
 	// always connected.
 	Apps []string
-	// GetStartedPayload is what the Get Started button posts back. Default "GET_STARTED".
+	// GetStartedPayload presets the Messenger Profile's get_started payload; "" leaves the
+	// profile empty, as on a new Page (then Customer.GetStarted has no button to tap).
 	GetStartedPayload string
 	// Users known to the Page up front; other PSIDs are created when they first act.
 	Users []UserConfig
@@ -159,6 +160,8 @@ type UserConfig struct {
 	PSID      string
 	FirstName string
 	LastName  string
+	// Locale picks the welcome screen's greeting, menu and ice breakers ("" = default).
+	Locale string
 	// NoProfile: an account created with a phone number, profile lookups fail with 2018218.
 	NoProfile bool
 	// Unavailable: the person blocked the Page or is gone; sends fail with 551.

@@ -516,8 +516,10 @@ func TestStandbyQuickRepliesAndPostbacks(t *testing.T) {
 		}
 	}
 
-	e := newEnv(t, nil)
-	e.sim.Customer(pageID, psid).GetStarted()
+	e := newEnv(t, func(o *Options) { o.Pages[0].GetStartedPayload = "GET_STARTED" })
+	if err := e.sim.Customer(pageID, psid).GetStarted(); err != nil {
+		t.Fatal(err)
+	}
 	e.wantOwner(botName)
 	pb, pc := e.bot.ofKind("postback"), e.crm.ofKind("postback")
 	if len(pb) != 1 || pb[0].ev.Postback.Payload == nil || *pb[0].ev.Postback.Payload != "GET_STARTED" || pb[0].ev.Postback.Title != "Get Started" {

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -42,9 +43,9 @@ type Simulator struct {
 
 type page struct {
 	id, name     string
-	defaultApp   string   // app id, "" = zero-config
-	apps         []string // connected app ids, inbox included
-	getStarted   string
+	defaultApp   string              // app id, "" = zero-config
+	apps         []string            // connected app ids, inbox included
+	profile      messengerProfile    // the Messenger Profile (profile.go)
 	subscribed   map[string][]string // app id -> Page-level subscribed fields
 	subOrder     []string
 	threads      map[string]*thread
@@ -144,15 +145,16 @@ func New(opts Options) (*Simulator, error) {
 	s.appOrder = append(s.appOrder, InboxAppID)
 
 	for _, pc := range opts.Pages {
-		p := &page{id: pc.ID, name: pc.Name, getStarted: pc.GetStartedPayload, subscribed: map[string][]string{},
+		p := &page{id: pc.ID, name: pc.Name, profile: messengerProfile{}, subscribed: map[string][]string{},
 			threads: map[string]*thread{}, users: map[string]*user{}, hopDisabled: pc.HandoverAPIsDisabled,
 			inboxHonours: pc.InboxHonoursRequests, failingSince: map[string]time.Time{}, alerted: map[string]bool{}}
 		if p.name == "" {
 			p.name = "Page " + pc.ID
 		}
 		p.instantReply, p.awayMessage = pc.InstantReply, pc.AwayMessage
-		if p.getStarted == "" {
-			p.getStarted = "GET_STARTED"
+		if pc.GetStartedPayload != "" {
+			gs, _ := json.Marshal(profileGetStarted{Payload: &pc.GetStartedPayload})
+			p.profile["get_started"] = gs
 		}
 		connected := pc.Apps
 		if len(connected) == 0 {

@@ -39,6 +39,8 @@ const (
 	StepAutomation    StepKind = "automation"
 	StepAppRoles      StepKind = "app_roles"
 	StepProfile       StepKind = "profile" // a messenger_profile write
+	StepMenu          StepKind = "menu"    // customer tapped a persistent menu item
+	StepIceBreaker    StepKind = "ice_breaker"
 )
 
 // Step is one line of the transcript: who did what on which thread, and who owned the thread
@@ -70,7 +72,7 @@ func (st Step) Line() string {
 		body = "> " + text
 	case StepTap:
 		body = fmt.Sprintf("> [quick reply] %s (%s)", text, st.Payload)
-	case StepPostback, StepGetStarted:
+	case StepPostback, StepGetStarted, StepMenu, StepIceBreaker:
 		if st.Payload != "" {
 			body = fmt.Sprintf("> [postback] %s (%s)", text, st.Payload)
 		} else {
