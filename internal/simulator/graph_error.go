@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // GraphError is an error as the Graph API returns it:
@@ -93,6 +94,23 @@ func errBadToken() *GraphError {
 
 func errRevokedToken() *GraphError {
 	return graphErr(400, 190, 460, oauth, "Error validating access token: The session has been invalidated.")
+}
+
+// errExpiredToken: 190/463, an expired session (§4.3 lists 463 among the token subcodes).
+func errExpiredToken(at, now time.Time) *GraphError {
+	return graphErr(400, 190, 463, oauth, fmt.Sprintf("Error validating access token: Session has expired on %s. The current time is %s.",
+		at.UTC().Format(time.RFC1123), now.UTC().Format(time.RFC1123)))
+}
+
+// errMissingScope: a Page token without the permission an endpoint needs. Code 230 for
+// pages_messaging is what Graph answers (reported in jellyfangs/messenger-bot-tutorial#46); other
+// permissions get 200, Graph's "API permission" range (Graph API error handling).
+func errMissingScope(scope string) *GraphError {
+	code := 200
+	if scope == "pages_messaging" {
+		code = 230
+	}
+	return graphErr(403, code, 0, oauth, fmt.Sprintf("(#%d) Requires %s permission to manage the object", code, scope))
 }
 
 func errBadAppToken() *GraphError {

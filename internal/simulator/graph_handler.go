@@ -100,6 +100,9 @@ func (s *Simulator) endpointOf(method string, segs []string) string {
 		if segs[0] == "me" || isPage {
 			return EndpointPage
 		}
+		if segs[0] == EndpointDebugToken {
+			return EndpointDebugToken
+		}
 		return EndpointProfile
 	case 2:
 		switch segs[1] {
@@ -120,6 +123,12 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 	if len(segs) == 2 {
 		edge = segs[1]
 	}
+	if node == EndpointDebugToken && edge == "" {
+		if !c.appToken {
+			return nil, errNeedAppToken()
+		}
+		return only(method, http.MethodGet, node, func() (any, *GraphError) { return s.debugToken(c, p) })
+	}
 	if c.appToken {
 		if node == c.app.id && edge == EndpointSubscriptions {
 			return s.appSubscriptions(method, c, p, version)
@@ -131,6 +140,9 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 	}
 	if edge == EndpointSubscriptions {
 		return nil, errNeedAppToken()
+	}
+	if gerr := needScope(c, edge, node); gerr != nil {
+		return nil, gerr
 	}
 	if node != "me" && node != c.page.id {
 		if edge == "" && method == http.MethodGet {
@@ -153,6 +165,24 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 		return s.messengerProfileEndpoint(method, c, p)
 	}
 	return nil, errNoField(edge, "Page")
+}
+
+// needScope: messaging endpoints need pages_messaging (§4: "Page access token with
+// pages_messaging"), subscribed_apps needs pages_manage_metadata (§7.2).
+func needScope(c *caller, edge, node string) *GraphError {
+	scope := "pages_messaging"
+	switch edge {
+	case EndpointSubscribedApps:
+		scope = "pages_manage_metadata"
+	case "":
+		if node == "me" || node == c.page.id {
+			return nil // the Page node itself
+		}
+	}
+	if !c.token.has(scope) {
+		return errMissingScope(scope)
+	}
+	return nil
 }
 
 func only(method, want, node string, f func() (any, *GraphError)) (any, *GraphError) {

@@ -213,7 +213,7 @@ func New(opts Options) (*Simulator, error) {
 		if a == nil || a.builtin || p == nil || !p.connected(a.id) || t.Token == "" {
 			return nil, fmt.Errorf("simulator: token for app %q on page %q: app not connected or empty token", t.App, t.Page)
 		}
-		s.tokens[t.Token] = &tokenInfo{app: a.id, page: p.id}
+		s.tokens[t.Token] = s.newTokenLocked(a.id, p.id)
 	}
 	return s, nil
 }
