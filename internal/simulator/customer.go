@@ -123,7 +123,11 @@ func (s *Simulator) tapLocked(pageID, psid, title, payload string) error {
 
 // Press presses the postback button titled title on the most recent Page message that has one.
 // The payload goes only to the app that sent the button (§3.3).
-func (c *Customer) Press(title string) error {
+func (c *Customer) Press(title string) error { return c.PressCard("", title) }
+
+// PressCard presses the postback button titled title on the carousel card titled card ("" for
+// any card or a button template).
+func (c *Customer) PressCard(card, title string) error {
 	return c.s.act(func() error {
 		p := c.s.pages[c.page]
 		if p == nil || p.threads[c.psid] == nil {
@@ -132,10 +136,13 @@ func (c *Customer) Press(title string) error {
 		msgs := p.threads[c.psid].messages
 		for i := len(msgs) - 1; i >= 0; i-- {
 			for _, b := range msgs[i].Buttons {
-				if b.Type == "postback" && b.Title == title {
+				if b.Type == "postback" && b.Title == title && (card == "" || b.Card == card) {
 					return c.s.postbackLocked(c.page, c.psid, StepPostback, title, b.Payload, msgs[i].AppID)
 				}
 			}
+		}
+		if card != "" {
+			return fmt.Errorf("simulator: no postback button titled %q on a card titled %q was offered", title, card)
 		}
 		return fmt.Errorf("simulator: no postback button titled %q was offered", title)
 	})

@@ -39,6 +39,7 @@ type Button struct {
 	Title   string
 	Payload string
 	URL     string
+	Card    string // the title of the carousel card (generic template element) holding it
 }
 
 // Messages returns the accepted messages of a thread, oldest first.

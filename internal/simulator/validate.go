@@ -363,6 +363,7 @@ func validateAttachment(a *sendAttachment, out *outgoing) *GraphError {
 				if gerr != nil {
 					return gerr
 				}
+				got.Card = *e.Title
 				out.buttons = append(out.buttons, got)
 			}
 			titles = append(titles, *e.Title)
