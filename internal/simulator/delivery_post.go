@@ -208,7 +208,7 @@ func (s *Simulator) post(url string, raw []byte, sig256, sig1 string) (int, stri
 		return 0, "no answer: " + err.Error()
 	}
 	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil {
 		// The status came in time but the body did not: Meta waits for the whole answer.
 		return 0, "answer incomplete: " + err.Error()

@@ -382,7 +382,7 @@ func (e *env) do(req *http.Request) graphResp {
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	g := graphResp{status: resp.StatusCode, raw: raw, header: resp.Header}
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -79,7 +79,8 @@ func (s *Simulator) routeLocked(p *page, psid string, a *app, channel, field str
 func (s *Simulator) fanOutLocked(p *page, t *thread, field string, build func(a *app, standby bool) *event) {
 	for _, id := range p.apps {
 		a := s.apps[id]
-		standby := !(p.zeroConfig() || t.owner == id || (t.owner == "" && id == p.defaultApp))
+		messaging := p.zeroConfig() || t.owner == id || (t.owner == "" && id == p.defaultApp)
+		standby := !messaging
 		ch := ChannelMessaging
 		if standby {
 			ch = ChannelStandby
