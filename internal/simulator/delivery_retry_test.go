@@ -180,3 +180,24 @@ func (e *env) idleUntil(cond func() bool) {
 		e.t.Fatalf("%v\n%s", err, e.sim.Transcript())
 	}
 }
+
+// With DisableAfter < 0 Meta never disables the webhook; a failing body is still given up after
+// 36 hours, as generic Graph webhooks do (reference §2.3).
+func TestNeverDisabledBodyGivenUpAfter36Hours(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.MaxDeliveryAttempts = 1
+		o.DisableAfter = -1
+		o.RetryBackoff = []time.Duration{time.Hour}
+	})
+	e.bot.setAnswer(func(n int) (int, time.Duration) { return 500, 0 })
+	e.say("hi")
+	e.advance(40 * time.Hour)
+	d := e.sim.Deliveries(botName)
+	last := d[len(d)-1]
+	if len(d) != 37 || !last.Final || !last.At.Equal(t0.Add(36*time.Hour)) || e.sim.PendingRetries(botName) != 0 {
+		t.Fatalf("%d attempts, last %+v", len(d), last)
+	}
+	if !e.subscribed(botName) || len(e.sim.Transcript().Kinds(StepDisabled)) != 0 {
+		t.Fatal("disabled although DisableAfter < 0")
+	}
+}
