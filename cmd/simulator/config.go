@@ -22,6 +22,13 @@ type fileConfig struct {
 	RetryDelay          string          `json:"retry_delay"`
 	BatchWindow         string          `json:"batch_window"`
 	DisableAfter        string          `json:"disable_after"`
+	RetryBackoff        []string        `json:"retry_backoff"` // gaps between late attempts ("1m", ...)
+	MaxBatchEvents      int             `json:"max_batch_events"`
+	Reorder             string          `json:"reorder"` // in_order (default), across_users, within_users
+	Seed                int64           `json:"seed"`
+	DuplicateEvery      int             `json:"duplicate_every"`
+	DeliveryReceipts    bool            `json:"delivery_receipts"`
+	Limits              limitsConfig    `json:"limits"`
 	IDs                 string          `json:"ids"` // strings (default), numbers, documented
 	Behaviour           behaviourConfig `json:"behaviour"`
 	Pages               []pageConfig    `json:"pages"`
@@ -29,7 +36,19 @@ type fileConfig struct {
 	Tokens              []tokenConfig   `json:"tokens"`
 }
 
+// limitsConfig: 0 keeps Meta's figure, -1 switches the limit off.
+type limitsConfig struct {
+	SendsPerSecond      int `json:"sends_per_second"`
+	MediaSendsPerSecond int `json:"media_sends_per_second"`
+	CallsPerEngagedUser int `json:"calls_per_engaged_user"`
+}
+
 type behaviourConfig struct {
+	GiveUpAfterImmediateRetries     bool `json:"give_up_after_immediate_retries"`
+	StandbyPostbackPayload          bool `json:"standby_postback_payload"`
+	RequestWithDefaultApp           bool `json:"request_with_default_app"`
+	HandoverIgnoresUnavailable      bool `json:"handover_ignores_unavailable"`
+	ThreadOwnerFlat                 bool `json:"thread_owner_flat"`
 	StandbyQuickReplyWithoutPayload bool `json:"standby_quick_reply_without_payload"`
 	NoTakeWebhookFromIdle           bool `json:"no_take_webhook_from_idle"`
 	RequestOnIdleDoesNothing        bool `json:"request_on_idle_does_nothing"`
@@ -53,14 +72,18 @@ type pageConfig struct {
 	HandoverAPIsDisabled bool         `json:"handover_apis_disabled"`
 	InboxHonoursRequests bool         `json:"inbox_honours_requests"`
 	InboxDoneTarget      string       `json:"inbox_done_target"`
+	InstantReply         string       `json:"instant_reply"`
+	AwayMessage          string       `json:"away_message"`
 }
 
 type userConfig struct {
-	PSID        string `json:"psid"`
-	FirstName   string `json:"first_name"`
-	LastName    string `json:"last_name"`
-	NoProfile   bool   `json:"no_profile"`
-	Unavailable bool   `json:"unavailable"`
+	PSID        string   `json:"psid"`
+	FirstName   string   `json:"first_name"`
+	LastName    string   `json:"last_name"`
+	NoProfile   bool     `json:"no_profile"`
+	Unavailable bool     `json:"unavailable"`
+	Locale      string   `json:"locale"`
+	AppRoles    []string `json:"app_roles"`
 }
 
 type appConfig struct {
@@ -76,6 +99,7 @@ type appConfig struct {
 	NoProfileAccess       bool     `json:"no_profile_access"`
 	ExtraProfileFields    bool     `json:"extra_profile_fields"`
 	RequireAppSecretProof bool     `json:"require_appsecret_proof"`
+	StandardAccess        bool     `json:"standard_access"`
 	HonourRequests        bool     `json:"honour_requests"`
 }
 
@@ -129,6 +153,25 @@ func (c *fileConfig) options() (simulator.Options, error) {
 		return o, err
 	}
 	o.MaxDeliveryAttempts = c.MaxDeliveryAttempts
+	for i, g := range c.RetryBackoff {
+		d, err := duration(fmt.Sprintf("retry_backoff[%d]", i), g, 0)
+		if err != nil {
+			return o, err
+		}
+		o.RetryBackoff = append(o.RetryBackoff, d)
+	}
+	o.MaxBatchEvents, o.Seed, o.DuplicateEvery, o.DeliveryReceipts = c.MaxBatchEvents, c.Seed, c.DuplicateEvery, c.DeliveryReceipts
+	switch c.Reorder {
+	case "", "in_order":
+	case "across_users":
+		o.Reorder = simulator.ReorderAcrossUsers
+	case "within_users":
+		o.Reorder = simulator.ReorderWithinUsers
+	default:
+		return o, fmt.Errorf("reorder must be in_order, across_users or within_users, not %q", c.Reorder)
+	}
+	o.Limits = simulator.Limits{SendsPerSecond: c.Limits.SendsPerSecond, MediaSendsPerSecond: c.Limits.MediaSendsPerSecond,
+		CallsPerEngagedUser: c.Limits.CallsPerEngagedUser}
 	switch c.Clock {
 	case "", "offset":
 		o.Clock = &simulator.OffsetClock{}
@@ -155,6 +198,9 @@ func (c *fileConfig) options() (simulator.Options, error) {
 	}
 	b := c.Behaviour
 	o.Behaviour = simulator.Behaviour{
+		GiveUpAfterImmediateRetries: b.GiveUpAfterImmediateRetries, StandbyPostbackPayload: b.StandbyPostbackPayload,
+		RequestWithDefaultApp: b.RequestWithDefaultApp, HandoverIgnoresUnavailable: b.HandoverIgnoresUnavailable,
+		ThreadOwnerFlat:                 b.ThreadOwnerFlat,
 		StandbyQuickReplyWithoutPayload: b.StandbyQuickReplyWithoutPayload, NoTakeWebhookFromIdle: b.NoTakeWebhookFromIdle,
 		RequestOnIdleDoesNothing: b.RequestOnIdleDoesNothing, IdleSendByAnyApp: b.IdleSendByAnyApp,
 		InboxTakeWithoutWebhook: b.InboxTakeWithoutWebhook, ZeroConfigSharedSend: b.ZeroConfigSharedSend,
@@ -164,13 +210,14 @@ func (c *fileConfig) options() (simulator.Options, error) {
 	for _, p := range c.Pages {
 		pc := simulator.PageConfig{ID: p.ID, Name: p.Name, DefaultApp: p.DefaultApp, Apps: p.Apps,
 			GetStartedPayload: p.GetStartedPayload, HandoverAPIsDisabled: p.HandoverAPIsDisabled,
-			InboxHonoursRequests: p.InboxHonoursRequests, InboxDoneTarget: p.InboxDoneTarget}
+			InboxHonoursRequests: p.InboxHonoursRequests, InboxDoneTarget: p.InboxDoneTarget,
+			InstantReply: p.InstantReply, AwayMessage: p.AwayMessage}
 		if strings.EqualFold(pc.DefaultApp, "none") {
 			pc.DefaultApp = ""
 		}
 		for _, u := range p.Users {
 			pc.Users = append(pc.Users, simulator.UserConfig{PSID: u.PSID, FirstName: u.FirstName, LastName: u.LastName,
-				NoProfile: u.NoProfile, Unavailable: u.Unavailable})
+				NoProfile: u.NoProfile, Unavailable: u.Unavailable, Locale: u.Locale, AppRoles: u.AppRoles})
 		}
 		o.Pages = append(o.Pages, pc)
 	}
@@ -178,7 +225,7 @@ func (c *fileConfig) options() (simulator.Options, error) {
 		o.Apps = append(o.Apps, simulator.AppConfig{ID: a.ID, Name: a.Name, Secret: a.Secret, CallbackURL: a.CallbackURL,
 			VerifyToken: a.VerifyToken, Fields: a.Fields, NotSubscribedToPages: a.NotSubscribedToPages, CanTake: a.CanTake,
 			HumanAgent: a.HumanAgent, NoProfileAccess: a.NoProfileAccess, ExtraProfileFields: a.ExtraProfileFields,
-			RequireAppSecretProof: a.RequireAppSecretProof, HonourRequests: a.HonourRequests})
+			RequireAppSecretProof: a.RequireAppSecretProof, StandardAccess: a.StandardAccess, HonourRequests: a.HonourRequests})
 	}
 	for _, t := range c.Tokens {
 		o.Tokens = append(o.Tokens, simulator.TokenConfig{App: t.App, Page: t.Page, Token: t.Token})

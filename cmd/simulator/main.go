@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(baseUR
 		verifyToken = fs.String("verify-token", "", "verify token recorded with a preconfigured callback")
 		pageToken   = fs.String("page-token", "", "Page access token accepted for our app (or env SIM_PAGE_TOKEN)")
 		canTake     = fs.Bool("take", true, "our app may take thread control")
+		proof       = fs.Bool("require-appsecret-proof", false, "our app has \"Require App Secret\" on: every call needs appsecret_proof")
+		getStarted  = fs.String("get-started", "", "preset the Page's Get Started payload (messenger_profile get_started)")
 		defaultApp  = fs.String("default-app", "", "Conversation Routing default app: our app's name (default), inbox, or none for zero-config")
 		clock       = fs.String("clock", "offset", "clock: offset (wall time, /_sim/clock/advance skips ahead), manual (stands still) or real")
 		delivery    = fs.Duration("delivery-timeout", 5*time.Second, "time a callback has to answer 200")
@@ -71,8 +73,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(baseUR
 			def = *appName
 		}
 		cfg = &fileConfig{Listen: *listen, GraphVersion: *version, Clock: *clock, DeliveryTimeout: delivery.String(), IDs: *ids,
-			Pages: []pageConfig{{ID: *pageID, Name: *pageName, DefaultApp: def}},
-			Apps:  []appConfig{{ID: *appID, Name: *appName, Secret: secret, CallbackURL: *callback, VerifyToken: *verifyToken, CanTake: *canTake}}}
+			Pages: []pageConfig{{ID: *pageID, Name: *pageName, DefaultApp: def, GetStartedPayload: *getStarted}},
+			Apps: []appConfig{{ID: *appID, Name: *appName, Secret: secret, CallbackURL: *callback, VerifyToken: *verifyToken,
+				CanTake: *canTake, RequireAppSecretProof: *proof}}}
 		if tok := firstNonEmpty(*pageToken, os.Getenv("SIM_PAGE_TOKEN")); tok != "" {
 			cfg.Tokens = []tokenConfig{{App: *appName, Page: *pageID, Token: tok}}
 		}

@@ -99,7 +99,7 @@ func post(t *testing.T, url, body string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -110,7 +110,7 @@ func get(t *testing.T, url string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -171,7 +171,7 @@ func TestRunWithConfigFile(t *testing.T) {
 	}
 	base, _ := start(t, "-config", path)
 	_, state := get(t, base+"/_sim/state")
-	if !strings.Contains(state, `"zero_config":true`) || !strings.Contains(state, `"crm"`) || strings.Contains(state, "secret") {
+	if !strings.Contains(state, `"zero_config":true`) || !strings.Contains(state, `"crm"`) || strings.Contains(state, "cfg-secret") || strings.Contains(state, "crm-secret") {
 		t.Fatalf("state: %s", state)
 	}
 	post(t, base+"/_sim/customer/say", `{"psid":"9","text":"hi"}`)
@@ -214,6 +214,9 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{"no pages", []string{"-config", write("d.json", `{}`)}, "page"},
 		{"default app unknown", []string{"-config", write("e.json", `{"pages":[{"id":"1","default_app":"ghost"}]}`)}, "default app"},
 		{"missing file", []string{"-config", filepath.Join(dir, "nope.json")}, "reading config"},
+		{"bad reorder", []string{"-config", write("f.json", `{"reorder":"sometimes","pages":[{"id":"1"}]}`)}, "reorder"},
+		{"bad backoff", []string{"-config", write("g.json", `{"retry_backoff":["1m","later"],"pages":[{"id":"1"}]}`)}, "retry_backoff[1]"},
+		{"zero backoff", []string{"-config", write("h.json", `{"retry_backoff":["0s"],"pages":[{"id":"1"}]}`)}, "RetryBackoff"},
 	}
 	t.Setenv("SIM_APP_SECRET", "")
 	for _, c := range cases {
@@ -223,5 +226,75 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+// The platform's newer behaviours through the process: configuration keys, the welcome screen,
+// late retries on the manual clock, inbox automations and the timeline.
+func TestRunWithFidelityConfig(t *testing.T) {
+	wh := newWebhook(t, "fid-secret")
+	var fail sync.Once
+	failing := make(chan struct{})
+	// The webhook fails once (the first POST), then answers.
+	wrapped := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		first := false
+		fail.Do(func() { first = true; close(failing) })
+		if first {
+			rw.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		wh.srv.Config.Handler.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(wrapped.Close)
+	cfg := `{
+  "listen": "127.0.0.1:0", "clock": "manual", "start": "2026-03-01T12:00:00Z",
+  "max_delivery_attempts": 1, "retry_backoff": ["30s", "2m"], "reorder": "across_users", "seed": 3,
+  "limits": {"sends_per_second": 2, "calls_per_engaged_user": -1},
+  "behaviour": {"standby_postback_payload": true, "request_with_default_app": true, "thread_owner_flat": false},
+  "pages": [{"id": "100", "name": "Shop", "default_app": "bot", "get_started_payload": "GO", "instant_reply": "Thanks!",
+             "users": [{"psid": "9", "first_name": "Ada", "locale": "en_US", "app_roles": ["bot"]}]}],
+  "apps": [{"id": "111", "name": "bot", "secret": "fid-secret", "callback_url": "` + wrapped.URL + `", "can_take": true, "standard_access": true}],
+  "tokens": [{"app": "bot", "page": "100", "token": "EAAfidtoken"}]
+}`
+	path := filepath.Join(t.TempDir(), "sim.json")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := start(t, "-config", path)
+	if _, body := get(t, base+"/_sim/welcome?psid=9&format=text"); !strings.Contains(body, "[Get Started]") {
+		t.Fatalf("welcome: %s", body)
+	}
+	if st, body := post(t, base+"/_sim/customer/get_started", `{"psid":"9"}`); st != 200 {
+		t.Fatalf("get started: %d %s", st, body)
+	}
+	<-failing
+	if _, body := get(t, base+"/_sim/retries?app=bot"); !strings.Contains(body, `"pending":1`) {
+		t.Fatalf("retries: %s", body)
+	}
+	post(t, base+"/_sim/clock/advance", `{"duration":"30s"}`)
+	post(t, base+"/_sim/wait_idle", `{"timeout":"10s"}`)
+	got := strings.Join(wh.got(), "\n")
+	if !strings.Contains(got, `"payload":"GO"`) {
+		t.Fatalf("the late attempt did not deliver the postback: %s", got)
+	}
+	post(t, base+"/_sim/customer/say", `{"psid":"9","text":"hi"}`)
+	if got := strings.Join(wh.got(), "\n"); !strings.Contains(got, `"text":"Thanks!"`) || !strings.Contains(got, `"app_id":"263902037430900"`) {
+		t.Fatalf("no instant reply echo: %s", got)
+	}
+	for i, want := range []int{200, 200, 400} {
+		st, _ := post(t, base+"/v25.0/me/messages?access_token=EAAfidtoken",
+			`{"recipient":{"id":"9"},"messaging_type":"RESPONSE","message":{"text":"x"}}`)
+		if st != want {
+			t.Fatalf("send %d: status %d, want %d (2 sends a second)", i, st, want)
+		}
+	}
+	_, tl := get(t, base+"/_sim/timeline?since=0")
+	for _, want := range []string{`"kind":"delivery"`, `"next_attempt":"2026-03-01T12:00:30Z"`, `"kind":"graph"`, `"code":613`, `"kind":"owner"`} {
+		if !strings.Contains(tl, want) {
+			t.Fatalf("timeline lacks %s: %s", want, tl)
+		}
+	}
+	if strings.Contains(tl, "EAAfidtoken") {
+		t.Fatal("a token reached the timeline")
 	}
 }

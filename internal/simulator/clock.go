@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Clock is the simulator's notion of "now": ownership expiry, the 24 h messaging window and every
-// timestamp come from it, so tests can jump a day ahead without waiting.
+// Clock is the simulator's notion of "now": ownership expiry, the 24 h messaging window, delivery
+// retries, rate limits and every timestamp come from it, so tests can jump a day ahead without
+// waiting.
 type Clock interface {
 	Now() time.Time
 }
@@ -17,14 +18,46 @@ type Advancer interface {
 	Advance(d time.Duration)
 }
 
+// moveWatcher is implemented by the clocks of this package: the channel closes when the clock is
+// moved forward, so delivery retries waiting for a simulated instant wake up even when a test
+// advances the clock directly instead of through Simulator.Advance.
+type moveWatcher interface {
+	moved() <-chan struct{}
+}
+
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
+
+// moves is a broadcast: moved() returns a channel that the next bump closes.
+type moves struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (m *moves) moved() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ch == nil {
+		m.ch = make(chan struct{})
+	}
+	return m.ch
+}
+
+func (m *moves) bump() {
+	m.mu.Lock()
+	if m.ch != nil {
+		close(m.ch)
+		m.ch = nil
+	}
+	m.mu.Unlock()
+}
 
 // ManualClock stands still until Advance or Set: for tests.
 type ManualClock struct {
 	mu  sync.Mutex
 	now time.Time
+	mv  moves
 }
 
 // NewManualClock starts at start.
@@ -45,22 +78,30 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+	c.mv.bump()
 }
 
 // Set moves the clock to t if t is later than now.
 func (c *ManualClock) Set(t time.Time) {
 	c.mu.Lock()
-	if t.After(c.now) {
+	later := t.After(c.now)
+	if later {
 		c.now = t
 	}
 	c.mu.Unlock()
+	if later {
+		c.mv.bump()
+	}
 }
+
+func (c *ManualClock) moved() <-chan struct{} { return c.mv.moved() }
 
 // OffsetClock is wall time plus an offset that Advance grows: it keeps ticking (for a running demo
 // process) and can still skip a day.
 type OffsetClock struct {
 	mu     sync.Mutex
 	offset time.Duration
+	mv     moves
 }
 
 // Now returns wall time plus the accumulated offset.
@@ -78,4 +119,7 @@ func (c *OffsetClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
 	c.mu.Unlock()
+	c.mv.bump()
 }
+
+func (c *OffsetClock) moved() <-chan struct{} { return c.mv.moved() }

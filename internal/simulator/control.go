@@ -11,27 +11,16 @@ import (
 	"time"
 )
 
-// The JSON control API under /_sim/ drives the simulator from another process (the demo, shell
-// scripts). It has no authentication: bind the simulator to localhost.
-//
-//	POST /_sim/customer/{say|tap|press|postback|get_started|read}  {"page","psid","text","title","payload"}
-//	POST /_sim/inbox/{reply|done|take|pass}                        {"page","psid","text","target","metadata"}
-//	POST /_sim/app/{app}/{send|request|take|pass|release|extend}  {"page","psid","text","target","metadata","duration"}
-//	POST /_sim/clock/advance {"duration":"24h"}     GET /_sim/clock
-//	GET  /_sim/transcript?page=&psid=&format=text|json
-//	GET  /_sim/owner?page=&psid=                    GET /_sim/messages?page=&psid=
-//	GET  /_sim/calls[?endpoint=messages]            GET /_sim/calllog
-//	POST /_sim/faults {Fault}                       DELETE /_sim/faults
-//	POST /_sim/tokens/issue {"app","page"}          POST /_sim/tokens/revoke {"token"} | {"app","page"}
-//	POST /_sim/wait_idle {"timeout":"10s"}          POST /_sim/hold   POST /_sim/flush
-//	GET  /_sim/deliveries?app=                      GET /_sim/routed?app=
-//	GET  /_sim/state
+// The JSON control API under /_sim/ drives the simulator from another process (the demo, the
+// playground, shell scripts). It has no authentication: bind the simulator to localhost. Every
+// endpoint is listed in cmd/simulator/README.md.
 
 type controlRequest struct {
 	Page     string `json:"page"`
 	PSID     string `json:"psid"`
 	Text     string `json:"text"`
 	Title    string `json:"title"`
+	Card     string `json:"card"`
 	Payload  string `json:"payload"`
 	Target   string `json:"target"`
 	Metadata string `json:"metadata"`
@@ -39,6 +28,30 @@ type controlRequest struct {
 	App      string `json:"app"`
 	Token    string `json:"token"`
 	Timeout  string `json:"timeout"`
+	// Customer events.
+	Kind    string `json:"kind"` // attachment type
+	URL     string `json:"url"`
+	Sticker string `json:"sticker_id"`
+	Mid     string `json:"mid"`
+	Emoji   string `json:"emoji"`
+	Ref     string `json:"ref"`
+	Source  string `json:"source"`
+	// Page and inbox settings.
+	Away    *bool                      `json:"away"`
+	Roles   map[string][]string        `json:"roles"`
+	Profile map[string]json.RawMessage `json:"profile"`
+	Fields  []string                   `json:"fields"`
+	Locale  string                     `json:"locale"`
+	N       int                        `json:"n"`
+	// Tokens.
+	ExpiresAt           *string  `json:"expires_at"`             // RFC 3339, or "" / "never"
+	DataAccessExpiresAt *string  `json:"data_access_expires_at"` // RFC 3339
+	Scopes              []string `json:"scopes"`
+	// App settings.
+	RequireAppSecretProof *bool `json:"require_appsecret_proof"`
+	CanTake               *bool `json:"can_take"`
+	StandardAccess        *bool `json:"standard_access"`
+	HumanAgent            *bool `json:"human_agent"`
 }
 
 type controlFault struct {
@@ -58,8 +71,12 @@ func (s *Simulator) ControlHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := strings.Trim(strings.TrimPrefix(r.URL.Path, ControlPrefix), "/")
 		segs := strings.Split(path, "/")
+		if r.Method == http.MethodGet && path == "timeline/stream" {
+			s.timelineStream(w, r)
+			return
+		}
 		var req controlRequest
-		if r.Method == http.MethodPost && segs[0] != "faults" {
+		if (r.Method == http.MethodPost || r.Method == http.MethodDelete) && segs[0] != "faults" {
 			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
 				controlError(w, fmt.Errorf("request body: %v", err))
 				return
@@ -74,6 +91,9 @@ func (s *Simulator) ControlHandler() http.Handler {
 		}
 		if req.App == "" {
 			req.App = q.Get("app")
+		}
+		if req.Locale == "" {
+			req.Locale = q.Get("locale")
 		}
 		if req.Page == "" {
 			req.Page = s.onlyPage()
@@ -134,6 +154,9 @@ func (s *Simulator) control(r *http.Request, segs []string, req controlRequest) 
 		return s.controlInbox(segs[1], req)
 	case post && segs[0] == "app" && len(segs) == 3:
 		return s.controlApp(segs[1], segs[2], req)
+	case post && segs[0] == "apps" && len(segs) == 3 && segs[2] == "settings":
+		return ok(), s.ChangeApp(segs[1], AppChange{RequireAppSecretProof: req.RequireAppSecretProof,
+			CanTake: req.CanTake, StandardAccess: req.StandardAccess, HumanAgent: req.HumanAgent})
 	case post && route == "clock/advance":
 		d, err := time.ParseDuration(req.Duration)
 		if err != nil || d <= 0 {
@@ -192,24 +215,8 @@ func (s *Simulator) control(r *http.Request, segs []string, req controlRequest) 
 	case r.Method == http.MethodDelete && route == "faults":
 		s.ClearFaults()
 		return ok(), nil
-	case post && route == "tokens/issue":
-		tok, err := s.IssueToken(req.App, req.Page)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"token": tok}, nil
-	case post && route == "tokens/revoke":
-		if req.Token != "" {
-			if err := s.RevokeToken(req.Token); err != nil {
-				return nil, err
-			}
-			return map[string]any{"revoked": 1}, nil
-		}
-		n, err := s.RevokeTokens(req.App, req.Page)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"revoked": n}, nil
+	case post && strings.HasPrefix(route, "tokens/"):
+		return s.controlTokens(strings.TrimPrefix(route, "tokens/"), req)
 	case post && route == "wait_idle":
 		timeout := 30 * time.Second
 		if req.Timeout != "" {
@@ -231,109 +238,46 @@ func (s *Simulator) control(r *http.Request, segs []string, req controlRequest) 
 	case post && route == "flush":
 		s.Flush()
 		return ok(), nil
+	case post && route == "duplicate_next":
+		s.DuplicateNext(max(req.N, 1))
+		return ok(), nil
 	case get && route == "deliveries":
 		return deliveriesJSON(s.Deliveries(req.App)), nil
+	case get && route == "retries":
+		return map[string]any{"app": req.App, "pending": s.PendingRetries(req.App)}, nil
 	case get && route == "routed":
 		return routedJSON(s.Routed(req.App)), nil
 	case get && route == "state":
 		return s.state(), nil
+	case get && route == "timeline":
+		return s.controlTimeline(r)
+	case route == "profile":
+		return s.controlProfile(r.Method, req)
+	case get && route == "welcome":
+		w, err := s.WelcomeScreen(req.Page, req.PSID, req.Locale)
+		if err != nil {
+			return nil, err
+		}
+		if r.URL.Query().Get("format") == "text" {
+			return w.String(), nil
+		}
+		return w, nil
+	case post && route == "pages/app_roles":
+		return ok(), s.SetAppRoles(req.Page, req.Roles)
 	}
 	return nil, notFound{path: r.Method + " " + ControlPrefix + route}
-}
-
-func (s *Simulator) controlCustomer(action string, req controlRequest) (any, error) {
-	if req.PSID == "" {
-		return nil, fmt.Errorf("psid is required")
-	}
-	c := s.Customer(req.Page, req.PSID)
-	var err error
-	switch action {
-	case "say":
-		err = c.Say(req.Text)
-	case "tap":
-		if req.Payload != "" {
-			err = c.TapPayload(req.Title, req.Payload)
-		} else {
-			err = c.Tap(req.Title)
-		}
-	case "press":
-		err = c.Press(req.Title)
-	case "postback":
-		err = c.Postback(req.Title, req.Payload)
-	case "get_started":
-		err = c.GetStarted()
-	case "read":
-		err = c.Read()
-	default:
-		return nil, notFound{path: "customer/" + action}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"ok": true, "owner": s.Owner(req.Page, req.PSID)}, nil
-}
-
-func (s *Simulator) controlInbox(action string, req controlRequest) (any, error) {
-	if req.PSID == "" {
-		return nil, fmt.Errorf("psid is required")
-	}
-	in := s.Inbox(req.Page)
-	var err error
-	switch action {
-	case "reply":
-		err = in.Reply(req.PSID, req.Text)
-	case "done":
-		err = in.Done(req.PSID)
-	case "take":
-		err = in.Take(req.PSID)
-	case "pass":
-		err = in.Pass(req.PSID, req.Target, req.Metadata)
-	default:
-		return nil, notFound{path: "inbox/" + action}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"ok": true, "owner": s.Owner(req.Page, req.PSID)}, nil
-}
-
-func (s *Simulator) controlApp(ref, action string, req controlRequest) (any, error) {
-	if req.PSID == "" {
-		return nil, fmt.Errorf("psid is required")
-	}
-	a := s.App(ref)
-	var err error
-	switch action {
-	case "send":
-		err = a.Send(req.Page, req.PSID, req.Text, req.Metadata)
-	case "request":
-		err = a.RequestControl(req.Page, req.PSID, req.Metadata)
-	case "take":
-		err = a.TakeControl(req.Page, req.PSID, req.Metadata)
-	case "pass":
-		err = a.PassControl(req.Page, req.PSID, req.Target, req.Metadata)
-	case "release":
-		err = a.ReleaseControl(req.Page, req.PSID)
-	case "extend":
-		d, perr := time.ParseDuration(req.Duration)
-		if perr != nil {
-			return nil, fmt.Errorf("duration must be a Go duration such as 48h")
-		}
-		err = a.ExtendControl(req.Page, req.PSID, d)
-	default:
-		return nil, notFound{path: "app/" + ref + "/" + action}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"ok": true, "owner": s.Owner(req.Page, req.PSID)}, nil
 }
 
 func deliveriesJSON(ds []Delivery) []map[string]any {
 	out := []map[string]any{}
 	for _, d := range ds {
-		out = append(out, map[string]any{"app": d.App, "attempt": d.Attempt, "status": d.Status, "ok": d.OK,
-			"final": d.Final, "events": d.Events, "error": d.Err, "body": string(d.Body)})
+		m := map[string]any{"app": d.App, "pages": d.Pages, "attempt": d.Attempt, "status": d.Status, "ok": d.OK,
+			"final": d.Final, "duplicate": d.Duplicate, "events": d.Events, "error": d.Err, "body": string(d.Body),
+			"at": d.At.UTC().Format(time.RFC3339Nano)}
+		if !d.NextAttempt.IsZero() {
+			m["next_attempt"] = d.NextAttempt.UTC().Format(time.RFC3339Nano)
+		}
+		out = append(out, m)
 	}
 	return out
 }
@@ -354,7 +298,8 @@ func (s *Simulator) state() map[string]any {
 	var apps, pages []map[string]any
 	for _, id := range s.appOrder {
 		a := s.apps[id]
-		m := map[string]any{"id": a.id, "name": a.name, "can_take": a.canTake, "builtin": a.builtin}
+		m := map[string]any{"id": a.id, "name": a.name, "can_take": a.canTake, "builtin": a.builtin,
+			"require_appsecret_proof": a.requireProof, "standard_access": a.standardAccess, "human_agent": a.humanAgent}
 		if a.sub != nil {
 			m["callback_url"] = a.sub.callbackURL
 		}
@@ -367,7 +312,7 @@ func (s *Simulator) state() map[string]any {
 			connected = append(connected, s.apps[a].name)
 		}
 		pages = append(pages, map[string]any{"id": p.id, "name": p.name, "default_app": s.appName(p.defaultApp),
-			"zero_config": p.zeroConfig(), "apps": connected})
+			"zero_config": p.zeroConfig(), "apps": connected, "away": p.away})
 	}
 	return map[string]any{"apps": apps, "pages": pages, "now": s.clock.Now().UTC().Format(time.RFC3339Nano)}
 }

@@ -37,7 +37,7 @@ func (s *Simulator) customerLocked(pageID, psid string) (*page, *thread, error) 
 	t.lastUser = now
 	u.interacted = true
 	if t.owner == "" && !p.zeroConfig() {
-		s.setOwnerLocked(t, p.defaultApp, now)
+		s.setOwnerLocked(p, t, p.defaultApp, now, "the person wrote: idle thread routed to the default app")
 	}
 	s.touchLocked(t, now)
 	return p, t, nil
@@ -62,6 +62,7 @@ func (c *Customer) Say(text string) error {
 			ev.Message = &evMessage{Mid: mid, Text: text}
 			return ev
 		})
+		c.s.automationsLocked(p, t)
 		return nil
 	})
 }
@@ -116,12 +117,17 @@ func (s *Simulator) tapLocked(pageID, psid, title, payload string) error {
 		}
 		return ev
 	})
+	s.automationsLocked(p, t)
 	return nil
 }
 
 // Press presses the postback button titled title on the most recent Page message that has one.
 // The payload goes only to the app that sent the button (§3.3).
-func (c *Customer) Press(title string) error {
+func (c *Customer) Press(title string) error { return c.PressCard("", title) }
+
+// PressCard presses the postback button titled title on the carousel card titled card ("" for
+// any card or a button template).
+func (c *Customer) PressCard(card, title string) error {
 	return c.s.act(func() error {
 		p := c.s.pages[c.page]
 		if p == nil || p.threads[c.psid] == nil {
@@ -130,10 +136,13 @@ func (c *Customer) Press(title string) error {
 		msgs := p.threads[c.psid].messages
 		for i := len(msgs) - 1; i >= 0; i-- {
 			for _, b := range msgs[i].Buttons {
-				if b.Type == "postback" && b.Title == title {
+				if b.Type == "postback" && b.Title == title && (card == "" || b.Card == card) {
 					return c.s.postbackLocked(c.page, c.psid, StepPostback, title, b.Payload, msgs[i].AppID)
 				}
 			}
+		}
+		if card != "" {
+			return fmt.Errorf("simulator: no postback button titled %q on a card titled %q was offered", title, card)
 		}
 		return fmt.Errorf("simulator: no postback button titled %q was offered", title)
 	})
@@ -144,19 +153,9 @@ func (c *Customer) Postback(title, payload string) error {
 	return c.s.act(func() error { return c.s.postbackLocked(c.page, c.psid, StepPostback, title, payload, "") })
 }
 
-// GetStarted presses Get Started: a postback with the Page's configured payload.
-func (c *Customer) GetStarted() error {
-	return c.s.act(func() error {
-		p := c.s.pages[c.page]
-		if p == nil {
-			return fmt.Errorf("simulator: unknown page %q", c.page)
-		}
-		return c.s.postbackLocked(c.page, c.psid, StepGetStarted, "Get Started", p.getStarted, "")
-	})
-}
-
-// postbackLocked: messaging_postbacks; standby gets no payload; on messaging the payload goes to
-// the app that sent the button (origin) or to anyone when the origin is the Page itself.
+// postbackLocked: messaging_postbacks; standby gets no payload (§3.3, §3.4;
+// Behaviour.StandbyPostbackPayload); on messaging the payload goes to the app that sent the button
+// (origin) or to anyone when the origin is the Page itself (Get Started, the menu).
 func (s *Simulator) postbackLocked(pageID, psid string, kind StepKind, title, payload, origin string) error {
 	p, t, err := s.customerLocked(pageID, psid)
 	if err != nil {
@@ -169,7 +168,7 @@ func (s *Simulator) postbackLocked(pageID, psid string, kind StepKind, title, pa
 	s.fanOutLocked(p, t, fieldPostbacks, func(a *app, standby bool) *event {
 		ev := s.fromUser(p, t.psid, ms)
 		ev.Postback = &evPostback{Mid: mid, Title: title}
-		if !standby && (origin == "" || origin == a.id) {
+		if (!standby || s.opts.Behaviour.StandbyPostbackPayload) && (origin == "" || origin == a.id) {
 			ev.Postback.Payload = payload
 		}
 		return ev

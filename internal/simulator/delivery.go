@@ -1,36 +1,33 @@
 package simulator
 
 import (
-	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
-	"net/http"
 	"sync"
 	"time"
 )
 
 // Webhook delivery (reference §2): signed POSTs per app, one worker per app so an app's events
-// arrive in order, redelivery of the same body when the callback does not answer 200 in time.
-
-// maxBatchEvents: Graph webhooks batch up to 1000 updates per POST (§2.1).
-const maxBatchEvents = 1000
+// leave in order, several Pages' entries in one POST (§2.1), the same body redelivered when the
+// callback does not answer 200 in time (§2.3), on the simulator clock so tests can move time.
 
 // Delivery is one POST attempt to an app's callback.
 type Delivery struct {
-	App       string
-	Attempt   int // 1 for the first POST of a body, 2.. for redeliveries of the same body
-	Status    int // HTTP status; 0 when the callback did not answer in time or could not be reached
-	Err       string
-	OK        bool // answered 200 in time
-	Final     bool // no further attempt for this body
+	App     string
+	Pages   []string // the Page ids of the body's entries, in order of first appearance
+	Attempt int      // 1 for the first POST of a body, 2.. for redeliveries of the same body
+	Status  int      // HTTP status; 0 when the callback did not answer in time or could not be reached
+	Err     string
+	OK      bool // answered 200 in time
+	// Final: no further attempt for this body (acknowledged, or given up: see Options.RetryBackoff).
+	Final bool
+	// NextAttempt is when a failed body is tried again (simulator clock); zero when Final or when
+	// the next attempt follows at once (immediate retries).
+	NextAttempt time.Time
+	// Duplicate marks a second POST of a body already acknowledged (Options.DuplicateEvery).
+	Duplicate bool
 	Events    int
 	Body      []byte
-	Signature string // the X-Hub-Signature-256 header sent
-	At        time.Time
+	Signature string    // the X-Hub-Signature-256 header sent
+	At        time.Time // simulator clock: when Meta made the attempt
 }
 
 // Deliveries returns every POST attempt to an app's callback (by id or name).
@@ -47,9 +44,23 @@ func (s *Simulator) Deliveries(appRef string) []Delivery {
 	return out
 }
 
+// PendingRetries counts an app's bodies that failed and wait for a later attempt.
+func (s *Simulator) PendingRetries(appRef string) int {
+	s.mu.Lock()
+	a := s.appByRef(appRef)
+	s.mu.Unlock()
+	if a == nil {
+		return 0
+	}
+	s.dq.mu.Lock()
+	defer s.dq.mu.Unlock()
+	return len(s.dq.retries[a.id])
+}
+
 // queued is one event waiting for an app's callback.
 type queued struct {
 	appID, pageID, channel string
+	psid                   string // the thread's person ("" for Page events such as app_roles)
 	ev                     *event
 	group                  uint64 // Hold group; 0 when not held
 	done                   chan struct{}
@@ -59,24 +70,26 @@ type deliverer struct {
 	s         *Simulator
 	mu        sync.Mutex
 	queues    map[string][]*queued
+	retries   map[string][]*post // app id -> bodies waiting for a late attempt
 	wake      map[string]chan struct{}
 	holding   bool
 	holdGroup uint64
-	busy      int // queued (not held) or in flight
+	busy      int // events queued (not held) or in flight
+	retrying  int // late attempts in flight
 	held      int
 	stopped   bool
 	wg        sync.WaitGroup
 }
 
 func newDeliverer(s *Simulator) *deliverer {
-	return &deliverer{s: s, queues: map[string][]*queued{}, wake: map[string]chan struct{}{}}
+	return &deliverer{s: s, queues: map[string][]*queued{}, retries: map[string][]*post{}, wake: map[string]chan struct{}{}}
 }
 
 // enqueueLocked is called with s.mu held (lock order: s.mu, then d.mu).
-func (d *deliverer) enqueueLocked(appID, pageID, channel string, ev *event) *queued {
+func (d *deliverer) enqueueLocked(appID, pageID, channel, psid string, ev *event) *queued {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	q := &queued{appID: appID, pageID: pageID, channel: channel, ev: ev, done: make(chan struct{})}
+	q := &queued{appID: appID, pageID: pageID, channel: channel, psid: psid, ev: ev, done: make(chan struct{})}
 	if d.holding {
 		q.group = d.holdGroup
 		d.held++
@@ -84,6 +97,12 @@ func (d *deliverer) enqueueLocked(appID, pageID, channel string, ev *event) *que
 		d.busy++
 	}
 	d.queues[appID] = append(d.queues[appID], q)
+	d.ensureWorkerLocked(appID)
+	return q
+}
+
+// ensureWorkerLocked starts the app's worker on first use and wakes it (d.mu held).
+func (d *deliverer) ensureWorkerLocked(appID string) {
 	w, ok := d.wake[appID]
 	if !ok {
 		w = make(chan struct{}, 1)
@@ -97,28 +116,55 @@ func (d *deliverer) enqueueLocked(appID, pageID, channel string, ev *event) *que
 	case w <- struct{}{}:
 	default:
 	}
-	return q
 }
 
 func (d *deliverer) isHeld(q *queued) bool {
 	return q.group != 0 && d.holding && q.group == d.holdGroup
 }
 
-// next blocks until a batch for appID can go out; nil when stopping.
-func (d *deliverer) next(appID string, wake chan struct{}) []*queued {
+// work is what a worker does next: a batch of new events or one late attempt of a failed body.
+type work struct {
+	batch []*queued
+	retry *post
+}
+
+// next blocks until work for appID is ready; the zero work when stopping.
+func (d *deliverer) next(appID string, wake chan struct{}) work {
 	d.mu.Lock()
 	for {
 		if d.stopped {
 			d.mu.Unlock()
-			return nil
+			return work{}
+		}
+		now := d.s.clock.Now()
+		if r := d.popDueLocked(appID, now); r != nil {
+			d.retrying++
+			d.mu.Unlock()
+			return work{retry: r}
 		}
 		if items := d.queues[appID]; len(items) > 0 && !d.isHeld(items[0]) {
 			break
 		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if due, ok := d.earliestLocked(appID); ok {
+			// Wall time moves the real and offset clocks; a manual clock wakes us through moved.
+			timer = time.NewTimer(max(due.Sub(now), time.Millisecond))
+			fire = timer.C
+		}
+		var moved <-chan struct{}
+		if mw, ok := d.s.clock.(moveWatcher); ok {
+			moved = mw.moved()
+		}
 		d.mu.Unlock()
 		select {
 		case <-wake:
+		case <-fire:
+		case <-moved:
 		case <-d.s.closing:
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		d.mu.Lock()
 	}
@@ -135,32 +181,101 @@ func (d *deliverer) next(appID string, wake chan struct{}) []*queued {
 	n := 1
 	first := items[0].group
 	if first != 0 || window > 0 {
-		for n < len(items) && n < maxBatchEvents && items[n].group == first {
+		for n < len(items) && n < d.s.opts.MaxBatchEvents && items[n].group == first {
 			n++
 		}
 	}
 	batch := items[:n:n]
 	d.queues[appID] = items[n:]
 	d.mu.Unlock()
-	return batch
+	return work{batch: batch}
 }
 
 func (d *deliverer) worker(appID string, wake chan struct{}) {
 	defer d.wg.Done()
 	for {
-		batch := d.next(appID, wake)
-		if batch == nil {
+		w := d.next(appID, wake)
+		switch {
+		case w.retry != nil:
+			d.s.retryPost(w.retry)
+			d.mu.Lock()
+			d.retrying--
+			d.mu.Unlock()
+		case w.batch != nil:
+			d.s.deliverBatch(appID, w.batch)
+			d.mu.Lock()
+			d.busy -= len(w.batch)
+			d.mu.Unlock()
+			for _, q := range w.batch {
+				close(q.done)
+			}
+		default:
 			return
-		}
-		d.s.deliverBatch(appID, batch)
-		d.mu.Lock()
-		d.busy -= len(batch)
-		d.mu.Unlock()
-		for _, q := range batch {
-			close(q.done)
 		}
 		d.s.changes.notify()
 	}
+}
+
+// schedule keeps a failed body for a later attempt.
+func (d *deliverer) schedule(p *post) {
+	d.mu.Lock()
+	d.retries[p.appID] = append(d.retries[p.appID], p)
+	d.ensureWorkerLocked(p.appID)
+	d.mu.Unlock()
+}
+
+// popDueLocked removes and returns the app's body due earliest, if it is due at now.
+func (d *deliverer) popDueLocked(appID string, now time.Time) *post {
+	rs := d.retries[appID]
+	best := -1
+	for i, r := range rs {
+		if !r.due.After(now) && (best < 0 || r.due.Before(rs[best].due)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	r := rs[best]
+	d.retries[appID] = append(rs[:best:best], rs[best+1:]...)
+	return r
+}
+
+func (d *deliverer) earliestLocked(appID string) (time.Time, bool) {
+	var out time.Time
+	for _, r := range d.retries[appID] {
+		if out.IsZero() || r.due.Before(out) {
+			out = r.due
+		}
+	}
+	return out, !out.IsZero()
+}
+
+// dropRetries forgets the bodies of an app that only carry entries of the given Page, as Meta
+// does when it unsubscribes the app from the Page (reference §2.3).
+func (d *deliverer) dropRetries(appID, pageID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var keep []*post
+	for _, r := range d.retries[appID] {
+		if len(r.pages) == 1 && r.pages[0] == pageID {
+			continue
+		}
+		keep = append(keep, r)
+	}
+	d.retries[appID] = keep
+}
+
+// kick wakes every worker (the clock moved).
+func (d *deliverer) kick() {
+	d.mu.Lock()
+	for _, w := range d.wake {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+	d.mu.Unlock()
 }
 
 func (d *deliverer) hold() {
@@ -177,19 +292,26 @@ func (d *deliverer) flush() {
 	d.holding = false
 	d.busy += d.held
 	d.held = 0
-	for _, w := range d.wake {
-		select {
-		case w <- struct{}{}:
-		default:
-		}
-	}
 	d.mu.Unlock()
+	d.kick()
 }
 
+// idle: nothing queued (held events aside), nothing in flight, no late attempt due.
 func (d *deliverer) idle() bool {
+	now := d.s.clock.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.busy == 0
+	if d.busy != 0 || d.retrying != 0 {
+		return false
+	}
+	for _, rs := range d.retries {
+		for _, r := range rs {
+			if !r.due.After(now) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (d *deliverer) stop() {
@@ -200,146 +322,10 @@ func (d *deliverer) stop() {
 }
 
 // Hold collects every event from now on instead of sending it; Flush then sends each app's
-// collected events in one POST (an explicit batch, reference §2.1).
+// collected events in one POST (an explicit batch, reference §2.1), entries of several Pages
+// included.
 func (s *Simulator) Hold() { s.dq.hold() }
 
-// Flush sends what Hold collected, one POST per app. Use WaitIdle to wait for the deliveries.
+// Flush sends what Hold collected, one POST per app (MaxBatchEvents at most). Use WaitIdle to
+// wait for the deliveries.
 func (s *Simulator) Flush() { s.dq.flush() }
-
-// buildBody groups a batch into entries: consecutive events of the same Page and channel share an
-// entry (an entry carries either messaging or standby, §2.1).
-func (s *Simulator) buildBody(batch []*queued) *webhookBody {
-	body := &webhookBody{Object: "page"}
-	var last *entry
-	var lastPage, lastChannel string
-	for _, q := range batch {
-		if last == nil || q.pageID != lastPage || q.channel != lastChannel {
-			last = &entry{ID: s.id(q.pageID, idPlain)}
-			body.Entry = append(body.Entry, last)
-			lastPage, lastChannel = q.pageID, q.channel
-		}
-		if q.channel == ChannelStandby {
-			last.Standby = append(last.Standby, q.ev)
-		} else {
-			last.Messaging = append(last.Messaging, q.ev)
-		}
-		if q.ev.Timestamp > last.Time {
-			last.Time = q.ev.Timestamp
-		}
-	}
-	return body
-}
-
-// deliverBatch POSTs one body to the app's callback until it answers 200 or attempts run out.
-func (s *Simulator) deliverBatch(appID string, batch []*queued) {
-	s.mu.Lock()
-	a := s.apps[appID]
-	if a.sub == nil {
-		// The subscription was deleted after the events were queued: they are lost, as on Meta.
-		s.mu.Unlock()
-		return
-	}
-	url, secret, name := a.sub.callbackURL, a.secret, a.name
-	s.mu.Unlock()
-
-	raw, err := metaJSON(s.buildBody(batch), !s.opts.Behaviour.NoSlashEscaping)
-	if err != nil {
-		return
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(raw)
-	sig256 := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	var sig1 string
-	if !s.opts.Behaviour.NoSHA1Signature {
-		m1 := hmac.New(sha1.New, []byte(secret))
-		m1.Write(raw)
-		sig1 = "sha1=" + hex.EncodeToString(m1.Sum(nil))
-	}
-
-	ok := false
-	for attempt := 1; attempt <= s.opts.MaxDeliveryAttempts && !ok; attempt++ {
-		if attempt > 1 {
-			select {
-			case <-time.After(s.opts.RetryDelay):
-			case <-s.closing:
-				return
-			}
-		}
-		status, errText := s.post(url, raw, sig256, sig1)
-		ok = status == http.StatusOK
-		final := ok || attempt == s.opts.MaxDeliveryAttempts
-		s.mu.Lock()
-		s.deliveries = append(s.deliveries, Delivery{App: name, Attempt: attempt, Status: status, Err: errText, OK: ok,
-			Final: final, Events: len(batch), Body: raw, Signature: sig256, At: time.Now()})
-		s.mu.Unlock()
-		if !ok {
-			s.logf("delivery to %s failed (attempt %d): status %d %s", name, attempt, status, errText)
-		}
-		s.changes.notify()
-	}
-	s.mu.Lock()
-	s.trackFailuresLocked(a, batch, ok)
-	s.mu.Unlock()
-}
-
-func (s *Simulator) post(url string, raw []byte, sig256, sig1 string) (int, string) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DeliveryTimeout)
-	defer cancel()
-	go func() {
-		select {
-		case <-s.closing:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return 0, err.Error()
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "facebookexternalua")
-	req.Header.Set("X-Hub-Signature-256", sig256)
-	if sig1 != "" {
-		req.Header.Set("X-Hub-Signature", sig1)
-	}
-	resp, err := s.opts.HTTPClient.Do(req)
-	if err != nil {
-		return 0, "no answer: " + err.Error()
-	}
-	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	if err != nil {
-		// The status came in time but the body did not: Meta waits for the whole answer.
-		return 0, "answer incomplete: " + err.Error()
-	}
-	return resp.StatusCode, ""
-}
-
-// trackFailuresLocked unsubscribes an app from a Page after DisableAfter of failing deliveries
-// (reference §2.3: "Webhooks Disabled" after 1 h, the Page subscription is gone).
-func (s *Simulator) trackFailuresLocked(a *app, batch []*queued, ok bool) {
-	now := s.clock.Now()
-	seen := map[string]bool{}
-	for _, q := range batch {
-		if seen[q.pageID] {
-			continue
-		}
-		seen[q.pageID] = true
-		p := s.pages[q.pageID]
-		if ok {
-			delete(p.failingSince, a.id)
-			continue
-		}
-		since, failing := p.failingSince[a.id]
-		if !failing {
-			p.failingSince[a.id] = now
-			continue
-		}
-		if s.opts.DisableAfter > 0 && now.Sub(since) >= s.opts.DisableAfter && p.subscribed[a.id] != nil {
-			p.unsubscribe(a.id)
-			delete(p.failingSince, a.id)
-			s.stepLocked(p, nil, Step{Actor: "platform", Kind: StepDisabled,
-				Text: "webhooks disabled for " + a.name + ": deliveries failed for " + now.Sub(since).String() + "; app unsubscribed from the Page"})
-		}
-	}
-}

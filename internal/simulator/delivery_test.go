@@ -110,7 +110,7 @@ func TestRedeliveryAfterSlowCallback(t *testing.T) {
 	}
 }
 
-func TestRedeliveryAfterFailingCallbackIsBounded(t *testing.T) {
+func TestImmediateRetriesThenALaterAttempt(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxDeliveryAttempts = 3 })
 	e.bot.setAnswer(func(n int) (int, time.Duration) { return 500, 0 })
 	e.crm.setAnswer(func(n int) (int, time.Duration) {
@@ -121,14 +121,21 @@ func TestRedeliveryAfterFailingCallbackIsBounded(t *testing.T) {
 	})
 	e.say("hi")
 	if n := len(e.bot.allPosts()); n != 3 {
-		t.Fatalf("bot posts = %d, want 3 (bounded)", n)
+		t.Fatalf("bot posts = %d, want 3 (the first burst)", n)
 	}
 	if n := len(e.crm.allPosts()); n != 3 {
 		t.Fatalf("crm posts = %d, want 3 (2 failures + success)", n)
 	}
 	d := e.sim.Deliveries(botName)
-	if last := d[len(d)-1]; last.OK || !last.Final || last.Status != 500 {
+	last := d[len(d)-1]
+	if last.OK || last.Final || last.Status != 500 || !last.NextAttempt.Equal(t0.Add(time.Minute)) || !last.At.Equal(t0) {
 		t.Fatalf("last bot delivery = %+v", last)
+	}
+	if c := e.sim.Deliveries(crmName); !c[2].OK || !c[2].Final || !c[2].NextAttempt.IsZero() {
+		t.Fatalf("crm deliveries = %+v", c)
+	}
+	if n := e.sim.PendingRetries(botName); n != 1 {
+		t.Fatalf("pending retries = %d, want 1", n)
 	}
 	// A 2xx other than 200 is not an acknowledgement either.
 	e.bot.setAnswer(func(n int) (int, time.Duration) { return 204, 0 })
@@ -184,40 +191,5 @@ func TestBatchWindowMixesMessagingAndStandbyEntries(t *testing.T) {
 	evs := decodeEvents(t, posts[0].body)
 	if len(evs) != 2 || evs[0].channel != "messaging" || kindOf(evs[0].ev) != "take" || evs[1].channel != "standby" || kindOf(evs[1].ev) != "echo" {
 		t.Fatalf("batch = %s", posts[0].body)
-	}
-}
-
-func TestWebhooksDisabledAfterAnHourOfFailures(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.MaxDeliveryAttempts = 2 })
-	e.bot.setAnswer(func(n int) (int, time.Duration) { return 500, 0 })
-	e.say("one")
-	if err := e.sim.Advance(30 * time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	e.say("two")
-	g := e.call("GET", "/v25.0/me/subscribed_apps", e.token(botName), nil)
-	if !strings.Contains(string(g.raw), botID) {
-		t.Fatal("unsubscribed too early")
-	}
-	_ = e.sim.Advance(31 * time.Minute)
-	e.say("three")
-	g = e.call("GET", "/v25.0/me/subscribed_apps", e.token(botName), nil)
-	if strings.Contains(string(g.raw), botID) {
-		t.Fatalf("still subscribed after an hour of failures: %s", g.raw)
-	}
-	if len(e.sim.Transcript().Kinds(StepDisabled)) != 1 {
-		t.Fatalf("transcript:\n%s", e.sim.Transcript())
-	}
-	posts := len(e.bot.allPosts())
-	e.say("four")
-	if len(e.bot.allPosts()) != posts {
-		t.Fatal("delivered after disabling")
-	}
-	// Re-subscribing (after fixing the endpoint) restores delivery.
-	e.bot.setAnswer(nil)
-	e.wantOK(e.call("POST", "/v25.0/me/subscribed_apps", e.token(botName), map[string]any{"subscribed_fields": strings.Join(PageFields, ",")}))
-	e.say("five")
-	if got := e.bot.ofKind("message"); got[len(got)-1].ev.Message.Text != "five" {
-		t.Fatal("no delivery after re-subscribing")
 	}
 }

@@ -10,6 +10,11 @@ const (
 	fieldHandovers = "messaging_handovers"
 	fieldStandby   = "standby"
 	fieldReads     = "message_reads"
+	fieldDelivered = "message_deliveries"
+	fieldReactions = "message_reactions"
+	fieldEdits     = "message_edits"
+	fieldReferrals = "messaging_referrals"
+	fieldOptins    = "messaging_optins"
 )
 
 // Delivery channels: the entry key an event is delivered under.
@@ -43,9 +48,16 @@ type event struct {
 	Message   *evMessage  `json:"message,omitempty"`
 	Postback  *evPostback `json:"postback,omitempty"`
 	Read      *evRead     `json:"read,omitempty"`
+	Delivery  *evDelivery `json:"delivery,omitempty"`
+	Reaction  *evReaction `json:"reaction,omitempty"`
+	Edit      *evEdit     `json:"message_edit,omitempty"`
+	Referral  *evReferral `json:"referral,omitempty"`
+	Optin     *evOptin    `json:"optin,omitempty"`
 	Pass      *evControl  `json:"pass_thread_control,omitempty"`
 	Take      *evControl  `json:"take_thread_control,omitempty"`
 	Request   *evRequest  `json:"request_thread_control,omitempty"`
+	// AppRoles: app id -> roles; the event has no sender (§3.5).
+	AppRoles map[string][]string `json:"app_roles,omitempty"`
 }
 
 type evMessage struct {
@@ -63,9 +75,44 @@ type evQuickReply struct {
 }
 
 type evPostback struct {
+	Mid      string      `json:"mid"`
+	Title    string      `json:"title"`
+	Payload  string      `json:"payload,omitempty"`
+	Referral *evReferral `json:"referral,omitempty"`
+}
+
+// evDelivery: message_deliveries (§3.6); mids optional, watermark always.
+type evDelivery struct {
+	Mids      []string `json:"mids,omitempty"`
+	Watermark int64    `json:"watermark"`
+}
+
+// evReaction: message_reactions (§3.6; the reference is unsure of the keys, these are the ones it
+// gives).
+type evReaction struct {
+	Mid      string `json:"mid"`
+	Action   string `json:"action"`
+	Reaction string `json:"reaction,omitempty"`
+	Emoji    string `json:"emoji,omitempty"`
+}
+
+// evEdit: message_edits (§3.6).
+type evEdit struct {
 	Mid     string `json:"mid"`
-	Title   string `json:"title"`
-	Payload string `json:"payload,omitempty"`
+	Text    string `json:"text"`
+	NumEdit int    `json:"num_edit"`
+}
+
+// evReferral: messaging_referrals and the referral of a postback (§3.3).
+type evReferral struct {
+	Ref    string `json:"ref,omitempty"`
+	Source string `json:"source"`
+	Type   string `json:"type"`
+}
+
+// evOptin: messaging_optins (§3.6 lists the field; the shape is the plugin opt-in's ref).
+type evOptin struct {
+	Ref string `json:"ref"`
 }
 
 type evRead struct {
@@ -98,6 +145,18 @@ func (e *event) kind() string {
 		return "postback"
 	case e.Read != nil:
 		return "read"
+	case e.Delivery != nil:
+		return "delivery"
+	case e.Reaction != nil:
+		return "reaction"
+	case e.Edit != nil:
+		return "message_edit"
+	case e.Referral != nil:
+		return "referral"
+	case e.Optin != nil:
+		return "optin"
+	case e.AppRoles != nil:
+		return "app_roles"
 	case e.Pass != nil:
 		return "pass_thread_control"
 	case e.Take != nil:

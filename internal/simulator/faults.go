@@ -7,18 +7,20 @@ import (
 
 // Endpoint names for Calls and faults.
 const (
-	EndpointMessages       = "messages"
-	EndpointPass           = "pass_thread_control"
-	EndpointTake           = "take_thread_control"
-	EndpointRequest        = "request_thread_control"
-	EndpointRelease        = "release_thread_control"
-	EndpointExtend         = "extend_thread_control"
-	EndpointThreadOwner    = "thread_owner"
-	EndpointProfile        = "profile"
-	EndpointPage           = "page"
-	EndpointSubscribedApps = "subscribed_apps"
-	EndpointSubscriptions  = "subscriptions"
-	EndpointOther          = "other"
+	EndpointMessages         = "messages"
+	EndpointPass             = "pass_thread_control"
+	EndpointTake             = "take_thread_control"
+	EndpointRequest          = "request_thread_control"
+	EndpointRelease          = "release_thread_control"
+	EndpointExtend           = "extend_thread_control"
+	EndpointThreadOwner      = "thread_owner"
+	EndpointProfile          = "profile"
+	EndpointPage             = "page"
+	EndpointSubscribedApps   = "subscribed_apps"
+	EndpointSubscriptions    = "subscriptions"
+	EndpointMessengerProfile = "messenger_profile"
+	EndpointDebugToken       = "debug_token"
+	EndpointOther            = "other"
 	// EndpointAny matches every endpoint in a Fault.
 	EndpointAny = "*"
 )
@@ -61,6 +63,7 @@ type Call struct {
 	Subcode  int
 	Fault    bool // answered by an injected fault
 	Hung     bool // a "timeout after sending" fault held the answer
+	Path     string
 	At       time.Time
 }
 
@@ -158,6 +161,8 @@ func (s *Simulator) recordCall(c Call) {
 	c.At = s.clock.Now()
 	s.calls[c.Endpoint]++
 	s.callLog = append(s.callLog, c)
+	s.timelineLocked(TimelineEvent{Kind: TimelineGraph, Time: c.At, Page: c.Page, App: c.App, Endpoint: c.Endpoint,
+		Method: c.Method, Path: c.Path, Status: c.Status, Code: c.Code, Subcode: c.Subcode, Fault: c.Fault})
 	s.mu.Unlock()
 	s.changes.notify()
 }

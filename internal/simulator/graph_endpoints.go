@@ -18,6 +18,9 @@ func (s *Simulator) sendEndpoint(c *caller, p params) (any, *GraphError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gerr := s.sendRateLocked(c.app, c.page, req.media()); gerr != nil {
+		return nil, gerr
+	}
 	res, gerr := s.sendLocked(c.page, c.app, req)
 	if gerr != nil {
 		if t := c.page.threads[req.recipientID]; t != nil && gerr.Code != 100 {
@@ -107,7 +110,8 @@ type threadOwnerData struct {
 }
 
 // threadOwner: CR visibility (§4.1) - the app id only for the owner or the default app, the others
-// see the expiration only; an idle thread gives empty data.
+// see the expiration only; an idle thread gives empty data. The answer is nested under data[]
+// (§9.3 messaging-apis#347; Behaviour.ThreadOwnerFlat).
 func (s *Simulator) threadOwner(c *caller, p params) (any, *GraphError) {
 	psid, gerr := recipientParam(p)
 	if gerr != nil {
@@ -132,6 +136,12 @@ func (s *Simulator) threadOwner(c *caller, p params) (any, *GraphError) {
 			d.ThreadOwner.AppID = t.owner
 		}
 		data = append(data, d)
+	}
+	if s.opts.Behaviour.ThreadOwnerFlat {
+		if len(data) == 0 {
+			return map[string]any{}, nil
+		}
+		return data[0], nil
 	}
 	return map[string]any{"data": data}, nil
 }

@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // GraphError is an error as the Graph API returns it:
@@ -52,6 +53,17 @@ func errTakeNotAllowed(why string) *GraphError {
 	return graphErr(400, 10, 0, oauth, "(#10) Application does not have permission to take thread control: "+why)
 }
 
+// errRequestNotAllowed: request_thread_control on a Page with a default app. The reference gives
+// no code; Graph's code 10 is "permission denied" (Graph API error handling).
+func errRequestNotAllowed() *GraphError {
+	return graphErr(400, 10, 0, oauth, "(#10) Application does not have permission for this action: request_thread_control is only available on Pages without a Conversation Routing default app")
+}
+
+// errNotReviewed: a Standard Access app acting on a person without a role on it (§4.3 200/2018028).
+func errNotReviewed() *GraphError {
+	return graphErr(400, 200, 2018028, oauth, "(#200) Cannot message users who are not admins, developers or testers of the app until pages_messaging permission is reviewed and the app is live.")
+}
+
 func errOutsideWindow() *GraphError {
 	return graphErr(400, 10, 2018278, oauth, "(#10) This message is sent outside of allowed window.")
 }
@@ -82,6 +94,23 @@ func errBadToken() *GraphError {
 
 func errRevokedToken() *GraphError {
 	return graphErr(400, 190, 460, oauth, "Error validating access token: The session has been invalidated.")
+}
+
+// errExpiredToken: 190/463, an expired session (§4.3 lists 463 among the token subcodes).
+func errExpiredToken(at, now time.Time) *GraphError {
+	return graphErr(400, 190, 463, oauth, fmt.Sprintf("Error validating access token: Session has expired on %s. The current time is %s.",
+		at.UTC().Format(time.RFC1123), now.UTC().Format(time.RFC1123)))
+}
+
+// errMissingScope: a Page token without the permission an endpoint needs. Code 230 for
+// pages_messaging is what Graph answers (reported in jellyfangs/messenger-bot-tutorial#46); other
+// permissions get 200, Graph's "API permission" range (Graph API error handling).
+func errMissingScope(scope string) *GraphError {
+	code := 200
+	if scope == "pages_messaging" {
+		code = 230
+	}
+	return graphErr(403, code, 0, oauth, fmt.Sprintf("(#%d) Requires %s permission to manage the object", code, scope))
 }
 
 func errBadAppToken() *GraphError {

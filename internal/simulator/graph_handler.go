@@ -23,10 +23,11 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if len(segs) == 1 && segs[0] == "" {
 		segs = nil
 	}
-	call := Call{Endpoint: s.endpointOf(r.Method, segs), Method: r.Method}
+	call := Call{Endpoint: s.endpointOf(r.Method, segs), Method: r.Method, Path: r.URL.Path}
 	p, gerr := parseParams(r)
 	var c *caller
 	var fault *Fault
+	var bucHeader string
 	if gerr == nil {
 		s.mu.Lock()
 		c, gerr = s.authenticateLocked(accessToken(r, p), strOr(p, "appsecret_proof"))
@@ -34,7 +35,11 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 			call.App = c.app.name
 			if c.page != nil {
 				call.Page = c.page.id
+				// Page tokens are under the business use case limits (§5.5).
+				bucHeader, gerr = s.bucLocked(c.app, c.page)
 			}
+		}
+		if gerr == nil {
 			fault = s.takeFaultLocked(call.Endpoint, c)
 		}
 		s.mu.Unlock()
@@ -70,6 +75,9 @@ func (s *Simulator) serveGraph(w http.ResponseWriter, r *http.Request) {
 		s.recordCall(call)
 	}
 	w.Header().Set("facebook-api-version", version)
+	if bucHeader != "" {
+		w.Header().Set("X-Business-Use-Case-Usage", bucHeader)
+	}
 	if gerr != nil {
 		s.writeGraphError(w, gerr)
 		return
@@ -92,11 +100,14 @@ func (s *Simulator) endpointOf(method string, segs []string) string {
 		if segs[0] == "me" || isPage {
 			return EndpointPage
 		}
+		if segs[0] == EndpointDebugToken {
+			return EndpointDebugToken
+		}
 		return EndpointProfile
 	case 2:
 		switch segs[1] {
 		case EndpointMessages, EndpointPass, EndpointTake, EndpointRequest, EndpointRelease, EndpointExtend,
-			EndpointThreadOwner, EndpointSubscribedApps, EndpointSubscriptions:
+			EndpointThreadOwner, EndpointSubscribedApps, EndpointSubscriptions, EndpointMessengerProfile:
 			return segs[1]
 		}
 	}
@@ -112,6 +123,12 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 	if len(segs) == 2 {
 		edge = segs[1]
 	}
+	if node == EndpointDebugToken && edge == "" {
+		if !c.appToken {
+			return nil, errNeedAppToken()
+		}
+		return only(method, http.MethodGet, node, func() (any, *GraphError) { return s.debugToken(c, p) })
+	}
 	if c.appToken {
 		if node == c.app.id && edge == EndpointSubscriptions {
 			return s.appSubscriptions(method, c, p, version)
@@ -123,6 +140,9 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 	}
 	if edge == EndpointSubscriptions {
 		return nil, errNeedAppToken()
+	}
+	if gerr := needScope(c, edge, node); gerr != nil {
+		return nil, gerr
 	}
 	if node != "me" && node != c.page.id {
 		if edge == "" && method == http.MethodGet {
@@ -141,8 +161,28 @@ func (s *Simulator) dispatch(method string, segs []string, c *caller, p params, 
 		return only(method, http.MethodGet, node, func() (any, *GraphError) { return s.threadOwner(c, p) })
 	case EndpointSubscribedApps:
 		return s.pageSubscribedApps(method, c, p)
+	case EndpointMessengerProfile:
+		return s.messengerProfileEndpoint(method, c, p)
 	}
 	return nil, errNoField(edge, "Page")
+}
+
+// needScope: messaging endpoints need pages_messaging (§4: "Page access token with
+// pages_messaging"), subscribed_apps needs pages_manage_metadata (§7.2).
+func needScope(c *caller, edge, node string) *GraphError {
+	scope := "pages_messaging"
+	switch edge {
+	case EndpointSubscribedApps:
+		scope = "pages_manage_metadata"
+	case "":
+		if node == "me" || node == c.page.id {
+			return nil // the Page node itself
+		}
+	}
+	if !c.token.has(scope) {
+		return errMissingScope(scope)
+	}
+	return nil
 }
 
 func only(method, want, node string, f func() (any, *GraphError)) (any, *GraphError) {

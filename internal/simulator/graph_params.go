@@ -160,6 +160,12 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the value as a string (ids and payloads are kept as strings).
+func (f flexString) MarshalJSON() ([]byte, error) { return json.Marshal(f.v) }
+
+// IsZero: an unset value is left out (omitzero).
+func (f flexString) IsZero() bool { return !f.set }
+
 // accessToken: access_token parameter, or Authorization: Bearer/OAuth.
 func accessToken(r *http.Request, p params) string {
 	if t, _ := p.str("access_token"); t != "" {

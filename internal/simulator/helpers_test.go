@@ -334,6 +334,7 @@ type graphResp struct {
 	status int
 	body   map[string]any
 	raw    []byte
+	header http.Header
 }
 
 func (g graphResp) code() (int, int) {
@@ -381,9 +382,9 @@ func (e *env) do(req *http.Request) graphResp {
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
-	g := graphResp{status: resp.StatusCode, raw: raw}
+	g := graphResp{status: resp.StatusCode, raw: raw, header: resp.Header}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&g.body); err != nil {

@@ -95,7 +95,7 @@ func TestConcurrentTraffic(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				if resp.StatusCode != 200 {
 					t.Errorf("send: %d", resp.StatusCode)
 				}

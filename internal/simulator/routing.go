@@ -56,6 +56,8 @@ func (s *Simulator) routeLocked(p *page, psid string, a *app, channel, field str
 	switch {
 	case a.builtin:
 		r.Reason = "Meta's own inbox (no callback)"
+	case psid != "" && !p.users[psid].reachable(a):
+		r.Reason = "Standard Access: the person has no role on the app"
 	case a.sub == nil:
 		r.Reason = "no callback URL"
 	case a.sub.fields[need] == "":
@@ -64,7 +66,7 @@ func (s *Simulator) routeLocked(p *page, psid string, a *app, channel, field str
 		r.Reason = "app not subscribed to field " + need + " on the Page"
 	default:
 		r.ToCallback = true
-		q := s.dq.enqueueLocked(a.id, p.id, channel, ev)
+		q := s.dq.enqueueLocked(a.id, p.id, channel, psid, ev)
 		if s.collect != nil {
 			s.collect = append(s.collect, q)
 		}
@@ -77,7 +79,8 @@ func (s *Simulator) routeLocked(p *page, psid string, a *app, channel, field str
 func (s *Simulator) fanOutLocked(p *page, t *thread, field string, build func(a *app, standby bool) *event) {
 	for _, id := range p.apps {
 		a := s.apps[id]
-		standby := !(p.zeroConfig() || t.owner == id || (t.owner == "" && id == p.defaultApp))
+		messaging := p.zeroConfig() || t.owner == id || (t.owner == "" && id == p.defaultApp)
+		standby := !messaging
 		ch := ChannelMessaging
 		if standby {
 			ch = ChannelStandby
@@ -93,12 +96,15 @@ func (s *Simulator) handoverToLocked(p *page, t *thread, a *app, ms int64, fill 
 	s.routeLocked(p, t.psid, a, ChannelMessaging, fieldHandovers, ev)
 }
 
-// setOwnerLocked changes the owner; a new owner gets a fresh 24 h.
-func (s *Simulator) setOwnerLocked(t *thread, owner string, now time.Time) {
+// setOwnerLocked changes the owner; a new owner gets a fresh 24 h. cause names the change on the
+// timeline.
+func (s *Simulator) setOwnerLocked(p *page, t *thread, owner string, now time.Time, cause string) {
+	prev := t.owner
 	t.owner = owner
 	if owner != "" {
 		t.expires = now.Add(ownershipTTL)
 	}
+	s.ownerChangedLocked(p, t, prev, cause, now)
 }
 
 // touchLocked records activity on the thread: the owner's control lasts 24 h from now at least.
@@ -117,6 +123,7 @@ func (s *Simulator) expireLocked(p *page, t *thread) {
 	}
 	prev := t.owner
 	t.owner = ""
+	s.ownerChangedLocked(p, t, prev, "expired", t.expires)
 	s.stepLocked(p, t, Step{Time: t.expires, Actor: "platform", Kind: StepExpire,
 		Text: fmt.Sprintf("control of %s expired after inactivity", s.appName(prev))})
 }
@@ -147,7 +154,7 @@ func (s *Simulator) passLocked(p *page, t *thread, from *app, targetID, metadata
 	}
 	now, ms := s.stampLocked(p)
 	prev := t.owner
-	s.setOwnerLocked(t, target.id, now)
+	s.setOwnerLocked(p, t, target.id, now, "pass_thread_control by "+from.name)
 	text := "pass control to " + target.name
 	if metadata != "" {
 		text += fmt.Sprintf(" (%q)", metadata)
@@ -188,13 +195,20 @@ func (s *Simulator) takeLocked(p *page, t *thread, by *app, metadata string, imp
 		case !by.canTake:
 			return errTakeNotAllowed("the Page does not allow this app to take control of conversations")
 		}
+		if gerr := s.mayGainControlLocked(p, t, by); gerr != nil {
+			return gerr
+		}
 	}
 	if t.owner == by.id {
 		return errAlreadyOwner()
 	}
 	now, ms := s.stampLocked(p)
 	prev := t.owner
-	s.setOwnerLocked(t, by.id, now)
+	cause := "take_thread_control by " + by.name
+	if implicit {
+		cause = "the inbox took control (agent acted)"
+	}
+	s.setOwnerLocked(p, t, by.id, now, cause)
 	text := "take control"
 	if prev != "" {
 		text += " from " + s.appName(prev)
@@ -225,12 +239,19 @@ func (s *Simulator) takeLocked(p *page, t *thread, by *app, metadata string, imp
 }
 
 // requestLocked: request_thread_control, delivered to the owner, who decides (§4.1).
+// Conversation Routing accepts it only in zero-config mode (§4.1, §10.10).
 func (s *Simulator) requestLocked(p *page, t *thread, by *app, metadata string) *GraphError {
 	if p.hopDisabled {
 		return errHOPDisabled()
 	}
+	if !p.zeroConfig() && !s.opts.Behaviour.RequestWithDefaultApp {
+		return errRequestNotAllowed()
+	}
 	if t.owner == by.id {
 		return errAlreadyOwner()
+	}
+	if gerr := s.mayGainControlLocked(p, t, by); gerr != nil {
+		return gerr
 	}
 	now, ms := s.stampLocked(p)
 	if t.owner == "" {
@@ -238,7 +259,7 @@ func (s *Simulator) requestLocked(p *page, t *thread, by *app, metadata string) 
 		if s.opts.Behaviour.RequestOnIdleDoesNothing {
 			return nil
 		}
-		s.setOwnerLocked(t, by.id, now)
+		s.setOwnerLocked(p, t, by.id, now, "request_thread_control on an idle thread by "+by.name)
 		s.stepLocked(p, t, Step{Actor: "platform", Kind: StepPass, Text: "idle thread given to " + by.name})
 		s.handoverToLocked(p, t, by, ms, func(ev *event) {
 			ev.Pass = &evControl{PreviousOwnerAppID: nil, NewOwnerAppID: s.id(by.id, idPlain), Metadata: metadata}
@@ -256,12 +277,27 @@ func (s *Simulator) requestLocked(p *page, t *thread, by *app, metadata string) 
 	return nil
 }
 
+// mayGainControlLocked: take and request on the thread of a person the app cannot reach fail as
+// sends do: 200/2018028 for a Standard Access app and a person without a role on it, 551 for a
+// person who blocked the Page (§4.3; Behaviour.HandoverIgnoresUnavailable).
+func (s *Simulator) mayGainControlLocked(p *page, t *thread, by *app) *GraphError {
+	u := p.users[t.psid]
+	if !u.reachable(by) {
+		return errNotReviewed()
+	}
+	if u != nil && u.cfg.Unavailable && !s.opts.Behaviour.HandoverIgnoresUnavailable {
+		return errUnavailable()
+	}
+	return nil
+}
+
 // releaseLocked: release_thread_control; the thread goes idle, no webhook (§3.5).
 func (s *Simulator) releaseLocked(p *page, t *thread, by *app) *GraphError {
 	if t.owner != by.id {
 		return errNotThreadOwner()
 	}
 	t.owner = ""
+	s.ownerChangedLocked(p, t, by.id, "release_thread_control by "+by.name, s.clock.Now())
 	s.stepLocked(p, t, Step{Actor: by.name, Kind: StepRelease, Text: "release control"})
 	return nil
 }

@@ -153,8 +153,23 @@ func TestTakeFromIdle(t *testing.T) {
 	}
 }
 
-func TestRequestThreadControl(t *testing.T) {
+// Conversation Routing accepts request_thread_control only in zero-config mode (reference §4.1).
+func TestRequestRefusedOnAPageWithADefaultApp(t *testing.T) {
 	e := newEnv(t, nil)
+	e.say("hi")
+	e.wantErr(e.handover(crmName, "request_thread_control", nil), 10, 0)
+	e.wantOwner(botName)
+	if len(e.bot.ofKind("request")) != 0 {
+		t.Fatal("a refused request reached the owner")
+	}
+	if r := e.sim.Transcript().Kinds(StepRefused); len(r) != 1 || r[0].Actor != crmName {
+		t.Fatalf("refused steps %+v", r)
+	}
+}
+
+// With Behaviour.RequestWithDefaultApp (the old Handover Protocol) the owner gets the request.
+func TestRequestThreadControl(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Behaviour.RequestWithDefaultApp = true })
 	e.say("hi")
 	e.wantErr(e.handover(botName, "request_thread_control", nil), 100, 0) // already owner
 	e.wantOK(e.handover(crmName, "request_thread_control", map[string]any{"metadata": "vip"}))
@@ -176,10 +191,12 @@ func TestRequestThreadControl(t *testing.T) {
 	}
 }
 
+func zeroConfig(o *Options) { o.Pages[0].DefaultApp = "" }
+
 func TestRequestOnIdleThread(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, zeroConfig)
 	e.say("hi")
-	e.wantOK(e.handover(botName, "release_thread_control", nil))
+	e.wantOwner("none")
 	e.wantOK(e.handover(crmName, "request_thread_control", nil))
 	e.wantOwner(crmName)
 	p := e.crm.ofKind("pass")
@@ -187,15 +204,20 @@ func TestRequestOnIdleThread(t *testing.T) {
 		t.Fatalf("pass after request on idle = %+v", p)
 	}
 
-	e2 := newEnv(t, func(o *Options) { o.Behaviour.RequestOnIdleDoesNothing = true })
+	e2 := newEnv(t, func(o *Options) {
+		zeroConfig(o)
+		o.Behaviour.RequestOnIdleDoesNothing = true
+	})
 	e2.say("hi")
-	e2.wantOK(e2.handover(botName, "release_thread_control", nil))
 	e2.wantOK(e2.handover(crmName, "request_thread_control", nil))
 	e2.wantOwner("none")
 }
 
 func TestScriptedAppHonoursRequests(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.Apps[1].HonourRequests = true })
+	e := newEnv(t, func(o *Options) {
+		zeroConfig(o)
+		o.Apps[1].HonourRequests = true
+	})
 	e.say("hi")
 	e.wantOK(e.handover(botName, "pass_thread_control", map[string]any{"target_app_id": crmID}))
 	e.wantOK(e.handover(botName, "request_thread_control", nil))
@@ -494,8 +516,10 @@ func TestStandbyQuickRepliesAndPostbacks(t *testing.T) {
 		}
 	}
 
-	e := newEnv(t, nil)
-	e.sim.Customer(pageID, psid).GetStarted()
+	e := newEnv(t, func(o *Options) { o.Pages[0].GetStartedPayload = "GET_STARTED" })
+	if err := e.sim.Customer(pageID, psid).GetStarted(); err != nil {
+		t.Fatal(err)
+	}
 	e.wantOwner(botName)
 	pb, pc := e.bot.ofKind("postback"), e.crm.ofKind("postback")
 	if len(pb) != 1 || pb[0].ev.Postback.Payload == nil || *pb[0].ev.Postback.Payload != "GET_STARTED" || pb[0].ev.Postback.Title != "Get Started" {

@@ -31,6 +31,9 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 	}
 	t := p.threadLocked(req.recipientID)
 	s.expireLocked(p, t)
+	if !u.reachable(from) {
+		return nil, errNotReviewed()
+	}
 	if u.cfg.Unavailable {
 		return nil, errUnavailable()
 	}
@@ -50,7 +53,7 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 
 	now, ms := s.stampLocked(p)
 	if claim {
-		s.setOwnerLocked(t, from.id, now)
+		s.setOwnerLocked(p, t, from.id, now, "idle thread claimed by "+from.name+" (it sent)")
 		s.stepLocked(p, t, Step{Actor: "platform", Kind: StepPass, Text: "idle thread claimed by " + from.name + " (it sent)"})
 	}
 	s.touchLocked(t, now)
@@ -75,6 +78,9 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 		}
 		return ev
 	})
+	if s.opts.DeliveryReceipts {
+		s.deliveredLocked(p, t)
+	}
 	if tc := req.threadControl; tc != nil {
 		if tc.ControlType == "pass" {
 			_ = s.passLocked(p, t, from, passTarget.id, "") // validated above

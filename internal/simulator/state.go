@@ -1,7 +1,9 @@
 package simulator
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -24,6 +26,11 @@ type Simulator struct {
 	faults     []*faultRule
 	routed     map[string][]Routed
 	deliveries []Delivery
+	timeline   []TimelineEvent
+	usage      map[string]*usage     // "app/page" -> recent calls (rate limits)
+	rngs       map[string]*rand.Rand // app id -> reordering source (Options.Seed); used under mu
+	dupNext    int                   // DuplicateNext
+	acked      map[string]int        // app id -> acknowledged bodies, for DuplicateEvery
 	// collect gathers the deliveries queued by the scripted action in progress (nil otherwise), so
 	// the action can return once they are done.
 	collect []*queued
@@ -36,9 +43,9 @@ type Simulator struct {
 
 type page struct {
 	id, name     string
-	defaultApp   string   // app id, "" = zero-config
-	apps         []string // connected app ids, inbox included
-	getStarted   string
+	defaultApp   string              // app id, "" = zero-config
+	apps         []string            // connected app ids, inbox included
+	profile      messengerProfile    // the Messenger Profile (profile.go)
 	subscribed   map[string][]string // app id -> Page-level subscribed fields
 	subOrder     []string
 	threads      map[string]*thread
@@ -47,7 +54,11 @@ type page struct {
 	inboxHonours bool
 	inboxDone    string // app id; "" = default app or release
 	lastStamp    int64
+	instantReply string // Business Suite automations
+	awayMessage  string
+	away         bool
 	failingSince map[string]time.Time // app id -> first failed delivery of the current streak
+	alerted      map[string]bool      // app id -> the 15-minute failure alert went out
 }
 
 type app struct {
@@ -59,6 +70,7 @@ type app struct {
 	extraProfileFields bool
 	requireProof       bool
 	honourRequests     bool
+	standardAccess     bool
 	sub                *appSubscription
 }
 
@@ -75,12 +87,23 @@ type thread struct {
 	owner    string    // app id, "" = idle
 	expires  time.Time // ownership expiry (24 h of inactivity, or extended)
 	lastUser time.Time // last user->business message (zero = never): the messaging window
-	messages []Message
+	// delivered is the time of the last Page message the person's device acknowledged.
+	delivered time.Time
+	// automated records the Business Suite automations sent on the thread (inbox_automations.go).
+	instantSent bool
+	awaySent    bool
+	messages    []Message
 }
 
 type user struct {
 	cfg        UserConfig
-	interacted bool // opted in by writing to the Page: profile becomes available
+	interacted bool            // opted in by writing to the Page: profile becomes available
+	roles      map[string]bool // app ids the person has a role on
+}
+
+// reachable: a Standard Access app only hears from and reaches people with a role on it (§2.3).
+func (u *user) reachable(a *app) bool {
+	return !a.standardAccess || (u != nil && u.roles[a.id])
 }
 
 // New builds a simulator from opts. It starts no listener: serve Handler() or call Start.
@@ -97,14 +120,17 @@ func New(opts Options) (*Simulator, error) {
 		tokens:  map[string]*tokenInfo{},
 		calls:   map[string]int{},
 		routed:  map[string][]Routed{},
+		usage:   map[string]*usage{},
+		acked:   map[string]int{},
 		closing: make(chan struct{}),
+		rngs:    map[string]*rand.Rand{},
 	}
 	s.changes.ch = make(chan struct{})
 	s.dq = newDeliverer(s)
 	for _, c := range opts.Apps {
 		a := &app{id: c.ID, name: c.Name, secret: c.Secret, canTake: c.CanTake, humanAgent: c.HumanAgent,
 			profileAccess: !c.NoProfileAccess, extraProfileFields: c.ExtraProfileFields,
-			requireProof: c.RequireAppSecretProof, honourRequests: c.HonourRequests}
+			requireProof: c.RequireAppSecretProof, honourRequests: c.HonourRequests, standardAccess: c.StandardAccess}
 		if a.name == "" {
 			a.name = "app-" + c.ID
 		}
@@ -119,14 +145,16 @@ func New(opts Options) (*Simulator, error) {
 	s.appOrder = append(s.appOrder, InboxAppID)
 
 	for _, pc := range opts.Pages {
-		p := &page{id: pc.ID, name: pc.Name, getStarted: pc.GetStartedPayload, subscribed: map[string][]string{},
+		p := &page{id: pc.ID, name: pc.Name, profile: messengerProfile{}, subscribed: map[string][]string{},
 			threads: map[string]*thread{}, users: map[string]*user{}, hopDisabled: pc.HandoverAPIsDisabled,
-			inboxHonours: pc.InboxHonoursRequests, failingSince: map[string]time.Time{}}
+			inboxHonours: pc.InboxHonoursRequests, failingSince: map[string]time.Time{}, alerted: map[string]bool{}}
 		if p.name == "" {
 			p.name = "Page " + pc.ID
 		}
-		if p.getStarted == "" {
-			p.getStarted = "GET_STARTED"
+		p.instantReply, p.awayMessage = pc.InstantReply, pc.AwayMessage
+		if pc.GetStartedPayload != "" {
+			gs, _ := json.Marshal(profileGetStarted{Payload: &pc.GetStartedPayload})
+			p.profile["get_started"] = gs
 		}
 		connected := pc.Apps
 		if len(connected) == 0 {
@@ -166,7 +194,15 @@ func New(opts Options) (*Simulator, error) {
 			if u.PSID == "" {
 				return nil, fmt.Errorf("simulator: page %s: a user without PSID", pc.ID)
 			}
-			p.users[u.PSID] = &user{cfg: u}
+			nu := &user{cfg: u, roles: map[string]bool{}}
+			for _, ref := range u.AppRoles {
+				a := s.appByRef(ref)
+				if a == nil {
+					return nil, fmt.Errorf("simulator: page %s: user %s has a role on unknown app %q", pc.ID, u.PSID, ref)
+				}
+				nu.roles[a.id] = true
+			}
+			p.users[u.PSID] = nu
 		}
 		s.pages[p.id] = p
 		s.pageOrder = append(s.pageOrder, p.id)
@@ -177,7 +213,7 @@ func New(opts Options) (*Simulator, error) {
 		if a == nil || a.builtin || p == nil || !p.connected(a.id) || t.Token == "" {
 			return nil, fmt.Errorf("simulator: token for app %q on page %q: app not connected or empty token", t.App, t.Page)
 		}
-		s.tokens[t.Token] = &tokenInfo{app: a.id, page: p.id}
+		s.tokens[t.Token] = s.newTokenLocked(a.id, p.id)
 	}
 	return s, nil
 }
@@ -282,7 +318,7 @@ func (p *page) threadLocked(psid string) *thread {
 func (p *page) userLocked(psid string, create bool) *user {
 	u, ok := p.users[psid]
 	if !ok && create {
-		u = &user{cfg: UserConfig{PSID: psid, FirstName: "Test", LastName: "User " + psid}}
+		u = &user{cfg: UserConfig{PSID: psid, FirstName: "Test", LastName: "User " + psid}, roles: map[string]bool{}}
 		p.users[psid] = u
 	}
 	return u

@@ -220,7 +220,7 @@ func (s *Simulator) verifyCallback(callback, verifyToken string) *GraphError {
 	if err != nil {
 		return errCallbackVerification("could not connect to the callback URL or it did not answer in time")
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
 		return errCallbackVerification(fmt.Sprintf("HTTP Status Code = %d; HTTP Message = %s", resp.StatusCode, http.StatusText(resp.StatusCode)))

@@ -12,9 +12,9 @@ type Message struct {
 	Mid          string
 	Page         string
 	PSID         string
-	From         string // "customer" or the sending app's readable name
+	From         string // "customer", the sending app's readable name, or "page" (Meta's own)
 	AppID        string // sending app id; "" for the customer
-	Kind         string // text, quick_reply, postback, template, attachment
+	Kind         string // text, quick_reply, postback, template, attachment, sticker, post, automation
 	Text         string // text, quick-reply/button title, or a short description of a template
 	Payload      string // payload of a tapped quick reply or pressed button
 	Metadata     string
@@ -22,6 +22,7 @@ type Message struct {
 	Buttons      []Button     // postback and URL buttons offered in a template
 	Tag          string
 	PersonaID    string
+	Edits        int // times the person edited the text (message_edits)
 	Time         time.Time
 }
 
@@ -38,6 +39,7 @@ type Button struct {
 	Title   string
 	Payload string
 	URL     string
+	Card    string // the title of the carousel card (generic template element) holding it
 }
 
 // Messages returns the accepted messages of a thread, oldest first.
@@ -101,6 +103,7 @@ func (s *Simulator) Advance(d time.Duration) error {
 	s.mu.Lock()
 	s.sweepLocked()
 	s.mu.Unlock()
+	s.dq.kick() // late delivery attempts may be due now
 	s.changes.notify()
 	return nil
 }

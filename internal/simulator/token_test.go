@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 )
 
@@ -54,6 +55,23 @@ func TestAppSecretProof(t *testing.T) {
 	mac.Write([]byte(tok))
 	e.wantOK(e.call("GET", "/v25.0/me?appsecret_proof="+hex.EncodeToString(mac.Sum(nil)), tok, nil))
 	e.wantErr(e.call("GET", "/v25.0/me?appsecret_proof=00", tok, nil), 100, 0)
+	// Meta's message, for calls without a proof (§7.4).
+	if g := e.send(botName, "hello"); !strings.Contains(string(g.raw), "API calls from the server require an appsecret_proof argument") {
+		t.Fatalf("no-proof answer = %s", g.raw)
+	}
+	// The setting turned off at runtime: calls without a proof pass; a wrong proof still fails.
+	off := false
+	if err := e.sim.ChangeApp(botName, AppChange{RequireAppSecretProof: &off}); err != nil {
+		t.Fatal(err)
+	}
+	e.wantOK(e.call("GET", "/v25.0/me", tok, nil))
+	e.wantErr(e.call("GET", "/v25.0/me?appsecret_proof=00", tok, nil), 100, 0)
+	on := true
+	_ = e.sim.ChangeApp(botName, AppChange{RequireAppSecretProof: &on})
+	e.wantErr(e.call("GET", "/v25.0/me", tok, nil), 100, 0)
+	if err := e.sim.ChangeApp(InboxName, AppChange{}); err == nil {
+		t.Fatal("changed the Page Inbox's settings")
+	}
 }
 
 func TestPageNode(t *testing.T) {

@@ -7,18 +7,47 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 )
 
-// tokenInfo is a Page access token: issued for one (app, page), revocable.
+// tokenInfo is a Page access token: issued for one (app, page), revocable, with an expiry (zero:
+// never, as Page tokens derived from long-lived user tokens), the end of data access and scopes
+// (reference §7.4).
 type tokenInfo struct {
-	app, page string
-	revoked   bool
+	app, page  string
+	revoked    bool
+	issued     time.Time
+	expires    time.Time
+	dataAccess time.Time
+	scopes     []string
+}
+
+// defaultScopes are the permissions a Page token of a messaging app carries (§4, §7.2).
+var defaultScopes = []string{"pages_messaging", "pages_manage_metadata", "pages_show_list"}
+
+// dataAccessPeriod: data access lasts 90 days from the user's last consent (§7.4).
+const dataAccessPeriod = 90 * 24 * time.Hour
+
+func (s *Simulator) newTokenLocked(appID, pageID string) *tokenInfo {
+	now := s.clock.Now()
+	return &tokenInfo{app: appID, page: pageID, issued: now, dataAccess: now.Add(dataAccessPeriod),
+		scopes: append([]string(nil), defaultScopes...)}
+}
+
+func (ti *tokenInfo) has(scope string) bool {
+	for _, sc := range ti.scopes {
+		if sc == scope {
+			return true
+		}
+	}
+	return false
 }
 
 // caller is who a Graph request is made by, from its access token.
 type caller struct {
 	app      *app
-	page     *page // nil for an app token
+	page     *page      // nil for an app token
+	token    *tokenInfo // nil for an app token
 	appToken bool
 }
 
@@ -42,7 +71,7 @@ func (s *Simulator) IssueToken(appRef, pageID string) (string, error) {
 		return "", err
 	}
 	tok := "EAAS" + randomString(60, tokenAlphabet)
-	s.tokens[tok] = &tokenInfo{app: a.id, page: p.id}
+	s.tokens[tok] = s.newTokenLocked(a.id, p.id)
 	return tok, nil
 }
 
@@ -54,8 +83,9 @@ func (s *Simulator) PageToken(appRef, pageID string) (string, error) {
 		s.mu.Unlock()
 		return "", err
 	}
+	now := s.clock.Now()
 	for tok, ti := range s.tokens {
-		if ti.app == a.id && ti.page == p.id && !ti.revoked {
+		if ti.app == a.id && ti.page == p.id && !ti.revoked && (ti.expires.IsZero() || now.Before(ti.expires)) {
 			s.mu.Unlock()
 			return tok, nil
 		}
@@ -159,7 +189,10 @@ func (s *Simulator) authenticateLocked(token, proof string) (*caller, *GraphErro
 		if ti.revoked {
 			return nil, errRevokedToken()
 		}
-		c = &caller{app: s.apps[ti.app], page: s.pages[ti.page]}
+		if !ti.expires.IsZero() && !s.clock.Now().Before(ti.expires) {
+			return nil, errExpiredToken(ti.expires, s.clock.Now())
+		}
+		c = &caller{app: s.apps[ti.app], page: s.pages[ti.page], token: ti}
 	}
 	if proof != "" || c.app.requireProof {
 		if proof == "" {

@@ -27,6 +27,20 @@ const (
 	StepDone       StepKind = "done"   // the inbox agent marked the conversation done
 	StepRefused    StepKind = "refused"
 	StepDisabled   StepKind = "webhooks_disabled"
+	// StepDeliveryAlert: deliveries to an app failed for 15 minutes; Meta alerts the developer.
+	StepDeliveryAlert StepKind = "delivery_alert"
+	StepAttachment    StepKind = "attachment" // customer shared a file or a sticker
+	StepDelivered     StepKind = "delivered"  // the customer's device received the Page's messages
+	StepReact         StepKind = "react"
+	StepEdit          StepKind = "edit"
+	StepReferral      StepKind = "referral"
+	StepOptin         StepKind = "optin"
+	StepPostShare     StepKind = "post" // "Send Message" on a Page post: the post as a Page message
+	StepAutomation    StepKind = "automation"
+	StepAppRoles      StepKind = "app_roles"
+	StepProfile       StepKind = "profile" // a messenger_profile write
+	StepMenu          StepKind = "menu"    // customer tapped a persistent menu item
+	StepIceBreaker    StepKind = "ice_breaker"
 )
 
 // Step is one line of the transcript: who did what on which thread, and who owned the thread
@@ -58,7 +72,7 @@ func (st Step) Line() string {
 		body = "> " + text
 	case StepTap:
 		body = fmt.Sprintf("> [quick reply] %s (%s)", text, st.Payload)
-	case StepPostback, StepGetStarted:
+	case StepPostback, StepGetStarted, StepMenu, StepIceBreaker:
 		if st.Payload != "" {
 			body = fmt.Sprintf("> [postback] %s (%s)", text, st.Payload)
 		} else {
@@ -66,6 +80,10 @@ func (st Step) Line() string {
 		}
 	case StepRead:
 		body = "> [read]"
+	case StepAttachment, StepReact, StepEdit, StepReferral, StepOptin, StepDelivered:
+		body = "> [" + string(st.Kind) + "] " + text
+	case StepPostShare, StepAutomation:
+		body = "< [" + string(st.Kind) + "] " + text
 	case StepSend:
 		body = "< " + text
 	case StepAction:
@@ -153,6 +171,8 @@ func (s *Simulator) stepLocked(p *page, t *thread, st Step) {
 		st.Owner = "none"
 	}
 	s.steps = append(s.steps, st)
+	stc := st
+	s.timelineLocked(TimelineEvent{Kind: TimelineStep, Time: st.Time, Page: st.Page, PSID: st.PSID, Step: &stc})
 	s.logf("%s/%s %s", p.id, st.PSID, st.Line())
 	s.changes.notify()
 }

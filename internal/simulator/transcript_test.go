@@ -8,7 +8,7 @@ import (
 )
 
 func TestTranscriptOfAHandover(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(o *Options) { o.Behaviour.RequestWithDefaultApp = true })
 	c := e.sim.Customer(pageID, psid)
 	must := func(err error) {
 		t.Helper()

@@ -34,6 +34,12 @@ type sendRequest struct {
 	threadControl    *threadControl
 }
 
+// media: audio and video count against the Send API's lower rate (§5.5).
+func (r *sendRequest) media() bool {
+	return r.message != nil && r.message.Attachment != nil &&
+		(r.message.Attachment.Type == "audio" || r.message.Attachment.Type == "video")
+}
+
 type threadControl struct {
 	ControlType string     `json:"control_type"`
 	AppID       flexString `json:"app_id"`
@@ -357,6 +363,7 @@ func validateAttachment(a *sendAttachment, out *outgoing) *GraphError {
 				if gerr != nil {
 					return gerr
 				}
+				got.Card = *e.Title
 				out.buttons = append(out.buttons, got)
 			}
 			titles = append(titles, *e.Title)

@@ -17,11 +17,24 @@ func withCRM(o *harness.PageOptions) {
 	o.OtherApps = append(o.OtherApps, simulator.AppConfig{ID: "222222222222222", Name: crm, Secret: "crm-secret"})
 }
 
+// withRequests lets other apps request control on a Page with a default app, as the Handover
+// Protocol's secondary receivers could; Conversation Routing accepts requests only in
+// zero-config mode.
+func withRequests(o *harness.PageOptions) {
+	prev := o.Simulator
+	o.Simulator = func(so *simulator.Options) {
+		if prev != nil {
+			prev(so)
+		}
+		so.Behaviour.RequestWithDefaultApp = true
+	}
+}
+
 // request_thread_control from another app: with onRequest Pass the bot hands the thread over;
 // with Ignore (a policy edit, live) it keeps it and keeps answering.
 func TestRequestThreadControl(t *testing.T) {
 	t.Parallel()
-	p := pageFixture(t, v1alpha1.HandoverPolicySpec{OnRequest: v1alpha1.RequestPass}, withCRM)
+	p := pageFixture(t, v1alpha1.HandoverPolicySpec{OnRequest: v1alpha1.RequestPass}, withCRM, withRequests)
 
 	must(t, p.Customer(ada).Say("hi"))
 	waitSaid(t, p, ada, bot, 1)

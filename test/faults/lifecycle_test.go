@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -53,7 +54,8 @@ func acceptedSenders(t *testing.T, s *simulator.Simulator, p *pageSite) map[stri
 // TestSIGTERMInTheMiddleOfAStream: users keep writing while the webhook is told to stop and a
 // new process takes over. Every event a webhook acknowledged with 200 is answered exactly once
 // (the old process drains what it accepted; what it refused with 503 is redelivered by the
-// platform to the new one), and the drain ends within its deadline.
+// platform to the new one, at once or at its later attempt), and the drain ends within its
+// deadline.
 func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 	p, plat, old := newServedSite(t, "faults-sigterm", "1000000000000105", "1517776481860105")
 	// Slow sends keep replies in flight when SIGTERM comes.
@@ -104,6 +106,12 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 		t.Error("the old webhook did not drain cleanly")
 	}
 
+	// What both processes refused during the switch waits for the platform's later attempt: move
+	// the clock past it, so it reaches the new process.
+	rig.Must(t, plat.sim.Advance(2*time.Minute))
+	idle, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rig.Must(t, plat.sim.WaitIdle(idle))
 	accepted := acceptedSenders(t, plat.sim, p)
 	waitFor(t, plat.sim, "a reply to every accepted event", func() bool {
 		for psid := range accepted {
@@ -121,16 +129,16 @@ func TestSIGTERMInTheMiddleOfAStream(t *testing.T) {
 		case accepted[psid] && n != 1:
 			t.Errorf("%s: accepted, %d replies (want exactly 1)", psid, n)
 		case !accepted[psid]:
-			lost++ // refused by both (503 while switching) and given up by the platform
+			lost++
 			if n != 0 {
 				t.Errorf("%s: never accepted, yet %d replies", psid, n)
 			}
 		}
 	}
-	t.Logf("%d users; %d accepted; %d replies in flight at SIGTERM; drain took %v of %v; %d never accepted (the platform gave up)",
+	t.Logf("%d users; %d accepted; %d replies in flight at SIGTERM; drain took %v of %v; %d never accepted",
 		users, len(accepted), pendingAtStop, took, old.DrainTimeout, lost)
-	if len(accepted) < users/2 {
-		t.Errorf("only %d of %d events accepted", len(accepted), users)
+	if lost != 0 {
+		t.Errorf("%d events never accepted: the platform's later attempt should have reached the new process", lost)
 	}
 }
 

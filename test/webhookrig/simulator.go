@@ -7,10 +7,11 @@ import (
 )
 
 // NewSimulator returns the Messenger Platform simulator with each page, its app (connected to
-// that page alone, delivering to callback(page)) and its token; the test's end closes it.
+// that page alone, delivering to callback(page)) and its token; the test's end closes it. Its
+// clock is wall time that Advance can push forward (late delivery attempts, windows, expiry).
 func NewSimulator(t *testing.T, callback func(*Page) string, pages ...*Page) *simulator.Simulator {
 	t.Helper()
-	opts := simulator.Options{Logf: func(string, ...any) {}}
+	opts := simulator.Options{Clock: &simulator.OffsetClock{}, Logf: func(string, ...any) {}}
 	for _, p := range pages {
 		opts.Pages = append(opts.Pages, simulator.PageConfig{ID: p.PageID, Name: "Shop " + p.NS, DefaultApp: p.AppName, Apps: []string{p.AppName}})
 		opts.Apps = append(opts.Apps, simulator.AppConfig{ID: p.AppID, Name: p.AppName, Secret: p.AppSecret,
