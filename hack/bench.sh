@@ -7,7 +7,10 @@
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
-# and skips the Node peer), BENCH_SKIP (space-separated: go ingest peers scale).
+# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest cpu peers scale), BENCH_ONLY
+# (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
+# BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run alternately;
+# default: this tree's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,6 +22,9 @@ workers=${BENCH_WORKERS:-64}
 rounds=${BENCH_ROUNDS:-2}
 shared=${BENCH_SHARED:-$root/../shared/bench}
 skip=" ${BENCH_SKIP:-} "
+only=" ${BENCH_ONLY:-} "
+cpu_rate=${BENCH_CPU_RATE:-2000}
+cpu_runs=${BENCH_CPU_RUNS:-5}
 
 tmp=$(mktemp -d)
 pids=()
@@ -53,9 +59,11 @@ else
   barehttp() { exec "$loadkit" bare -listen "$1"; }
 fi
 
-# manifests DIR GRAPH_URL: the page the webhook serves in standalone mode. The fake Graph APIs
-# answer thread_owner with app 1, so the page's app is 1 and the bot answers every first message.
+# manifests DIR GRAPH_URL [WELCOME]: the page the webhook serves in standalone mode. The fake
+# Graph APIs answer thread_owner with app 1, so the page's app is 1 and the bot answers every
+# first message.
 manifests() {
+  local welcome=${3:-'Welcome! The bot is in control. Tap \"Pass to Inbox\" to talk to a person.'}
   mkdir -p "$1"
   cat >"$1/page.yaml" <<EOF
 apiVersion: messenger.handover.dev/v1alpha1
@@ -75,7 +83,7 @@ kind: HandoverPolicy
 metadata: {name: support, namespace: bench}
 spec:
   welcome:
-    text: "Welcome! The bot is in control. Tap \"Pass to Inbox\" to talk to a person."
+    text: "$welcome"
     quickReplies:
       - {title: Pass to Inbox, payload: pass_to_inbox}
 ---
@@ -201,6 +209,65 @@ ingest() {
   kill "$wpid" 2>/dev/null || true
 }
 
+# cpu: the webhook's CPU time per event (utime+stime of its process, before and after each run,
+# the answers drained) under a fixed-rate load, and the p99 of the acknowledgements. Each build
+# of BENCH_CPU_WEBHOOKS is warmed up (threads known, profiles cached, connections open), then the
+# builds take turns, BENCH_CPU_RUNS runs each; the figures are medians. The welcome names the
+# user ({{first_name}}), so every event also takes the profile cache's path.
+cpu() {
+  say "webhook CPU per event at $cpu_rate events/s (tools: $tools)"
+  graph=127.0.0.1:$(freeport)
+  fakegraph "$graph" >/dev/null 2>&1 & pids+=($!)
+  waitready "http://$graph/__stats"
+  manifests "$tmp/cpu-manifests" "http://$graph" 'Hi {{first_name}}! The bot is in control. Tap \"Pass to Inbox\" to talk to a person.'
+  local hz; hz=$(getconf CLK_TCK)
+  local -a labels=() urls=() wpids=()
+  local spec label bin hook probe i
+  for spec in ${BENCH_CPU_WEBHOOKS:-webhook=$tmp/bin/webhook}; do
+    label=${spec%%=*} bin=${spec#*=}
+    hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport)
+    "$bin" --manifests "$tmp/cpu-manifests" --page bench/acme --listen "$hook" --probe-addr "$probe" \
+      --log-level warn >"$tmp/cpu-$label.log" 2>&1 & wpids+=($!); pids+=($!)
+    waitready "http://$probe/readyz" || { cat "$tmp/cpu-$label.log" >&2; return 1; }
+    labels+=("$label") urls+=("http://$hook/webhook")
+  done
+  local n=$(( cpu_rate * ${dur%s} )) from=0 warm=$(( cpu_rate * 3 ))
+  for i in "${!labels[@]}"; do
+    "$loadkit" targets -from "$from" -n "$warm" -url "${urls[$i]}" >"$tmp/cpu.targets"; from=$((from + warm))
+    "$VEGETA" attack -format json -targets "$tmp/cpu.targets" -rate "$cpu_rate/1s" -duration 3s -timeout 5s >/dev/null
+  done
+  drain
+  local r t0 t1 s0 s1 line ok
+  for r in $(seq 1 "$cpu_runs"); do
+    for i in "${!labels[@]}"; do
+      "$loadkit" targets -from "$from" -n "$n" -url "${urls[$i]}" >"$tmp/cpu.targets"; from=$((from + n))
+      s0=$(graph_messages); t0=$(awk '{print $14 + $15}' "/proc/${wpids[$i]}/stat")
+      line=$(attack "cpu-${labels[$i]}-$r" "$tmp/cpu.targets" "$cpu_rate")
+      drain
+      s1=$(graph_messages); t1=$(awk '{print $14 + $15}' "/proc/${wpids[$i]}/stat")
+      ok=$(echo "$line" | awk '{print $5}')
+      echo "${labels[$i]} $(awk -v d="$((t1 - t0))" -v hz="$hz" -v n="$ok" 'BEGIN { printf "%.1f", d / hz * 1e6 / (n > 0 ? n : 1) }') $(echo "$line" | awk '{print $3}') $ok $((s1 - s0))" >>"$tmp/cpu.runs"
+      say "${labels[$i]} run $r: $(tail -1 "$tmp/cpu.runs" | cut -d' ' -f2) µs/event, p99 $(echo "$line" | awk '{print $3}') ms ($line)"
+    done
+  done
+  local s="6 webhook CPU per event" base= med p99 runs
+  for label in "${labels[@]}"; do
+    # median: the middle of the sorted runs (the lower middle for an even count)
+    med=$(awk -v l="$label" '$1 == l {print $2}' "$tmp/cpu.runs" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    p99=$(awk -v l="$label" '$1 == l {print $3}' "$tmp/cpu.runs" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    runs=$(awk -v l="$label" '$1 == l {printf "%s%s", sep, $2; sep=" "}' "$tmp/cpu.runs")
+    ok=$(awk -v l="$label" '$1 == l {e += $4; s += $5} END {print s " / " e}' "$tmp/cpu.runs")
+    row "$s" "$label: CPU per event at $cpu_rate/s (median of $cpu_runs)" "$med µs (runs: $runs)" "" ""
+    row "$s" "$label: p99 at $cpu_rate/s (median of $cpu_runs)" "$p99 ms" "" ""
+    row "$s" "$label: Send API calls / events acknowledged" "$ok" "one each" "$(passmiss "$(echo "$ok" | awk '{print ($1 == $3)}') == 1")"
+    if [ -z "$base" ]; then base=$med; else
+      row "$s" "$label / ${labels[0]}: CPU per event" "$(awk -v a="$med" -v b="$base" 'BEGIN{printf "%.2fx", a/b}')" "" ""
+    fi
+  done
+  echo "cpu: signed text events from 1000 users at $cpu_rate/s, ${dur} runs, $cpu_runs per build, builds alternating after a 3 s warm-up each; the welcome names the user ({{first_name}}: a profile lookup, cached, per send); page limiter off; CPU = utime+stime of the webhook process (/proc/PID/stat, $hz Hz) from before a run to after its answers drained, per acknowledged event; p99 of the acknowledgements (vegeta); fake Graph API: $tools" >>"$notes"
+  for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+
 peers() {
   local s=1\ webhook\ ingest
   if [ ! -x "$shared/../bench/webhook-vs-peers.sh" ] && [ ! -f "$shared/webhook-vs-peers.sh" ]; then
@@ -243,8 +310,9 @@ scale() {
 }
 
 # A part that fails leaves a row saying so; the others still run.
-for part in go_benchmarks ingest peers scale; do
+for part in go_benchmarks ingest cpu peers scale; do
   [[ $skip == *" ${part%%_*} "* ]] && continue
+  [ "$only" = "  " ] || [[ $only == *" ${part%%_*} "* ]] || continue
   # In a subshell, which stops the servers it started when it ends.
   ( trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT; "$part" ) || row "$part" "failed (see the output above)" "" "" "miss"
 done
