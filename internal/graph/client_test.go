@@ -531,3 +531,20 @@ func TestWithMetadata(t *testing.T) {
 		}
 	}
 }
+
+// A token in Meta's message, cut by the 300-character limit: no part of it may survive.
+func TestTokenCutAtTheMessageLimitIsScrubbed(t *testing.T) {
+	for start := 300 - len(testToken) + 1; start < 300; start++ {
+		msg := strings.Repeat("x", start) + testToken + " rest of the message"
+		body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "OAuthException", "code": 190}})
+		f := newFakeGraph(t, graphError(400, string(body)))
+		c := newClient(t, f.URL)
+		_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, "")
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if tail := strings.TrimRight(err.Error(), "."); strings.Contains(tail, testToken[:4]) {
+			t.Fatalf("token at %d: a part of it is in the error: %q", start, tail[max(0, len(tail)-40):])
+		}
+	}
+}

@@ -181,7 +181,8 @@ func (c *Client) parseError(ep Endpoint, status int, body []byte) error {
 		e.Code, e.Subcode = int(eb.Error.Code), int(eb.Error.Subcode)
 		e.Type, e.TraceID = eb.Error.Type, eb.Error.TraceID
 		e.Transient = bool(eb.Error.Transient)
-		e.Message = c.scrubString(truncate(eb.Error.Message, 300))
+		// Scrubbed whole, then cut: cut first, a token straddling the cut would survive in part.
+		e.Message = truncate(c.scrubString(eb.Error.Message), 300)
 	}
 	return e
 }
