@@ -9,7 +9,7 @@
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
 # and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest cpu peers scale), BENCH_ONLY
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
-# BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run alternately;
+# BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
 # default: this tree's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,15 +102,16 @@ waitready() { # URL
   say "$1 not ready"; return 1
 }
 
-graph_messages() { # the fake Graph API's count of Send API calls
-  curl -s "http://$graph/__stats" | sed -n 's/.*"POST messages":\([0-9]*\).*/\1/p'
+graph_messages() { # [ADDR]: the fake Graph API's count of Send API calls
+  curl -s "http://${1:-$graph}/__stats" | sed -n 's/.*"POST messages":\([0-9]*\).*/\1/p'
 }
 
-# drain: wait until the fake Graph API's Send count stops moving (the webhook answers after the ack).
+# drain [ADDR]: wait until the fake Graph API's Send count stops moving (the webhook answers
+# after the ack).
 drain() {
   local last=-1 now
   for _ in $(seq 1 300); do
-    now=$(graph_messages)
+    now=$(graph_messages "${1:-}")
     [ "$now" = "$last" ] && return 0
     last=$now
     sleep 0.2
@@ -210,47 +211,60 @@ ingest() {
 }
 
 # cpu: the webhook's CPU time per event (utime+stime of its process, before and after each run,
-# the answers drained) under a fixed-rate load, and the p99 of the acknowledgements. Each build
-# of BENCH_CPU_WEBHOOKS is warmed up (threads known, profiles cached, connections open), then the
-# builds take turns, BENCH_CPU_RUNS runs each; the figures are medians. The welcome names the
-# user ({{first_name}}), so every event also takes the profile cache's path.
+# the answers drained) under a fixed-rate load, and the p99 of the acknowledgements. The builds of
+# BENCH_CPU_WEBHOOKS run side by side, each with its own fake Graph API and its own load at the
+# same rate at the same time, so that every run of one build meets the same machine as the
+# others'; after a 3 s warm-up (threads known, profiles cached, connections open), BENCH_CPU_RUNS
+# runs; the figures are medians. The welcome names the user ({{first_name}}), so every event also
+# takes the profile cache's path.
 cpu() {
   say "webhook CPU per event at $cpu_rate events/s (tools: $tools)"
-  graph=127.0.0.1:$(freeport)
-  fakegraph "$graph" >/dev/null 2>&1 & pids+=($!)
-  waitready "http://$graph/__stats"
-  manifests "$tmp/cpu-manifests" "http://$graph" 'Hi {{first_name}}! The bot is in control. Tap \"Pass to Inbox\" to talk to a person.'
   local hz; hz=$(getconf CLK_TCK)
-  local -a labels=() urls=() wpids=()
-  local spec label bin hook probe i
+  local -a labels=() urls=() wpids=() graphs=()
+  local spec label bin g hook probe i
   for spec in ${BENCH_CPU_WEBHOOKS:-webhook=$tmp/bin/webhook}; do
     label=${spec%%=*} bin=${spec#*=}
-    hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport)
-    "$bin" --manifests "$tmp/cpu-manifests" --page bench/acme --listen "$hook" --probe-addr "$probe" \
+    g=127.0.0.1:$(freeport) hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport)
+    fakegraph "$g" >/dev/null 2>&1 & pids+=($!)
+    waitready "http://$g/__stats"
+    manifests "$tmp/cpu-$label" "http://$g" 'Hi {{first_name}}! The bot is in control. Tap \"Pass to Inbox\" to talk to a person.'
+    "$bin" --manifests "$tmp/cpu-$label" --page bench/acme --listen "$hook" --probe-addr "$probe" \
       --log-level warn >"$tmp/cpu-$label.log" 2>&1 & wpids+=($!); pids+=($!)
     waitready "http://$probe/readyz" || { cat "$tmp/cpu-$label.log" >&2; return 1; }
-    labels+=("$label") urls+=("http://$hook/webhook")
+    labels+=("$label") urls+=("http://$hook/webhook") graphs+=("$g")
   done
-  local n=$(( cpu_rate * ${dur%s} )) from=0 warm=$(( cpu_rate * 3 ))
-  for i in "${!labels[@]}"; do
-    "$loadkit" targets -from "$from" -n "$warm" -url "${urls[$i]}" >"$tmp/cpu.targets"; from=$((from + warm))
-    "$VEGETA" attack -format json -targets "$tmp/cpu.targets" -rate "$cpu_rate/1s" -duration 3s -timeout 5s >/dev/null
-  done
-  drain
-  local r t0 t1 s0 s1 line ok
-  for r in $(seq 1 "$cpu_runs"); do
+  local from=0
+  # cpu_round NAME SECONDS: every build under its own load at once; prints per build
+  # "label µs/event p99_ms acknowledged sends".
+  cpu_round() {
+    local name=$1 count=$(( cpu_rate * $2 )) i line ok
+    local -a t0=() s0=() jobs=()
     for i in "${!labels[@]}"; do
-      "$loadkit" targets -from "$from" -n "$n" -url "${urls[$i]}" >"$tmp/cpu.targets"; from=$((from + n))
-      s0=$(graph_messages); t0=$(awk '{print $14 + $15}' "/proc/${wpids[$i]}/stat")
-      line=$(attack "cpu-${labels[$i]}-$r" "$tmp/cpu.targets" "$cpu_rate")
-      drain
-      s1=$(graph_messages); t1=$(awk '{print $14 + $15}' "/proc/${wpids[$i]}/stat")
-      ok=$(echo "$line" | awk '{print $5}')
-      echo "${labels[$i]} $(awk -v d="$((t1 - t0))" -v hz="$hz" -v n="$ok" 'BEGIN { printf "%.1f", d / hz * 1e6 / (n > 0 ? n : 1) }') $(echo "$line" | awk '{print $3}') $ok $((s1 - s0))" >>"$tmp/cpu.runs"
-      say "${labels[$i]} run $r: $(tail -1 "$tmp/cpu.runs" | cut -d' ' -f2) µs/event, p99 $(echo "$line" | awk '{print $3}') ms ($line)"
+      "$loadkit" targets -from "$from" -n "$count" -url "${urls[$i]}" >"$tmp/cpu-$i.targets"; from=$((from + count))
     done
+    for i in "${!labels[@]}"; do
+      s0[i]=$(graph_messages "${graphs[$i]}"); t0[i]=$(awk '{print $14 + $15}' "/proc/${wpids[$i]}/stat")
+    done
+    for i in "${!labels[@]}"; do
+      "$VEGETA" attack -format json -targets "$tmp/cpu-$i.targets" -rate "$cpu_rate/1s" -duration "$2s" -timeout 5s \
+        | "$VEGETA" report -type json >"$tmp/$name-$i.json" & jobs+=($!)
+    done
+    wait "${jobs[@]}"
+    for i in "${!labels[@]}"; do drain "${graphs[$i]}"; done
+    for i in "${!labels[@]}"; do
+      line=$("$loadkit" summary <"$tmp/$name-$i.json"); ok=$(echo "$line" | awk '{print $5}')
+      echo "${labels[$i]} $(awk -v d="$(( $(awk '{print $14 + $15}' "/proc/${wpids[$i]}/stat") - t0[i] ))" -v hz="$hz" -v n="$ok" \
+        'BEGIN { printf "%.1f", d / hz * 1e6 / (n > 0 ? n : 1) }') $(echo "$line" | awk '{print $3}') $ok $(( $(graph_messages "${graphs[$i]}") - s0[i] ))"
+    done
+  }
+  cpu_round cpuwarm 3 >/dev/null
+  local r
+  for r in $(seq 1 "$cpu_runs"); do
+    cpu_round "cpu$r" "${dur%s}" >"$tmp/cpu.round" # not in a pipe: it moves $from
+    cat "$tmp/cpu.round" >>"$tmp/cpu.runs"
+    while read -r label us p99 _; do say "$label run $r: $us µs/event, p99 $p99 ms"; done <"$tmp/cpu.round"
   done
-  local s="6 webhook CPU per event" base= med p99 runs
+  local s="6 webhook CPU per event" base= med p99 runs ok
   for label in "${labels[@]}"; do
     # median: the middle of the sorted runs (the lower middle for an even count)
     med=$(awk -v l="$label" '$1 == l {print $2}' "$tmp/cpu.runs" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
@@ -260,11 +274,14 @@ cpu() {
     row "$s" "$label: CPU per event at $cpu_rate/s (median of $cpu_runs)" "$med µs (runs: $runs)" "" ""
     row "$s" "$label: p99 at $cpu_rate/s (median of $cpu_runs)" "$p99 ms" "" ""
     row "$s" "$label: Send API calls / events acknowledged" "$ok" "one each" "$(passmiss "$(echo "$ok" | awk '{print ($1 == $3)}') == 1")"
-    if [ -z "$base" ]; then base=$med; else
-      row "$s" "$label / ${labels[0]}: CPU per event" "$(awk -v a="$med" -v b="$base" 'BEGIN{printf "%.2fx", a/b}')" "" ""
+    if [ -z "$base" ]; then base=$label; else
+      # the median of the per-run ratios: each run's builds met the same machine
+      med=$(paste <(awk -v l="$label" '$1 == l {print $2}' "$tmp/cpu.runs") <(awk -v l="$base" '$1 == l {print $2}' "$tmp/cpu.runs") \
+        | awk '{print $1 / $2}' | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}')
+      row "$s" "$label / $base: CPU per event (median of the runs' ratios)" "${med}x" "" ""
     fi
   done
-  echo "cpu: signed text events from 1000 users at $cpu_rate/s, ${dur} runs, $cpu_runs per build, builds alternating after a 3 s warm-up each; the welcome names the user ({{first_name}}: a profile lookup, cached, per send); page limiter off; CPU = utime+stime of the webhook process (/proc/PID/stat, $hz Hz) from before a run to after its answers drained, per acknowledged event; p99 of the acknowledgements (vegeta); fake Graph API: $tools" >>"$notes"
+  echo "cpu: signed text events from 1000 users at $cpu_rate/s per build, ${dur} runs, $cpu_runs of them after a 3 s warm-up; builds side by side (${labels[*]}), each with its own fake Graph API and load; the welcome names the user ({{first_name}}: a profile lookup, cached, per send); page limiter off; CPU = utime+stime of the webhook process (/proc/PID/stat, $hz Hz) from before a run to after its answers drained, per acknowledged event; p99 of the acknowledgements (vegeta); fake Graph API: $tools" >>"$notes"
   for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
 }
 
