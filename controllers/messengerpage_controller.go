@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,9 +49,6 @@ type MessengerPageReconciler struct {
 	// SubscriptionRecheck is how often spec.subscription is checked at Meta when the page does
 	// not set recheckInterval; 10m when zero.
 	SubscriptionRecheck time.Duration
-	// GraphHTTPClient makes the subscription calls to the Graph API; a client with a 15s timeout
-	// when nil.
-	GraphHTTPClient *http.Client
 	// GatewayAPIRecheck is how often a page asking for an HTTPRoute looks again for the Gateway
 	// API CRDs; 5m when zero.
 	GatewayAPIRecheck time.Duration

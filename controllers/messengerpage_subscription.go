@@ -18,8 +18,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/graph"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
-	"github.com/messenger-operator/messenger-operator/internal/subscription"
 )
 
 const (
@@ -27,6 +27,8 @@ const (
 	subscriptionRetry = time.Minute
 	// subscriptionTimeout bounds one check (up to four Graph calls and Meta's verification GET).
 	subscriptionTimeout = 30 * time.Second
+	// graphCallTimeout bounds one call: registering a callback waits for Meta's verification GET.
+	graphCallTimeout = 15 * time.Second
 )
 
 // subscriptionResult is the outcome of one look at Meta's side.
@@ -74,17 +76,20 @@ func (c *subscriptionChecks) forget(key types.NamespacedName) {
 	delete(c.m, key)
 }
 
+// graphTransport is the manager's connection pool for its Graph calls, shared by all pages.
+var graphTransport = graph.NewTransport()
+
 // subscriptionPlan is what a check needs: credentials, URLs and who registers the callback.
 type subscriptionPlan struct {
-	client    subscription.Client
-	appCred   subscription.Credentials
-	pageCred  subscription.Credentials
-	callback  string
-	fields    []string
-	registers bool
-	owner     string            // the page (namespace/name) that registers the app's callback
-	byURL     map[string]string // callback URL -> page (namespace/name) of the same app
-	secrets   [][]byte          // scrubbed from every message
+	baseURL, version    string
+	appSecret, appToken []byte
+	pageToken           []byte
+	callback            string
+	fields              []string
+	registers           bool
+	owner               string            // the page (namespace/name) that registers the app's callback
+	byURL               map[string]string // callback URL -> page (namespace/name) of the same app
+	secrets             [][]byte          // scrubbed from every message
 }
 
 func (r *MessengerPageReconciler) subscriptionRecheck(page *messengerv1alpha1.MessengerPage) time.Duration {
@@ -158,20 +163,18 @@ func (r *MessengerPageReconciler) planSubscription(ctx context.Context, page *me
 	pageToken := data[ref.GetPageAccessTokenKey()]
 	appToken := data[spec.GetAppAccessTokenKey()]
 	if len(appToken) == 0 {
-		appToken = subscription.AppToken(page.Spec.AppID, appSecret)
+		appToken = graph.AppToken(page.Spec.AppID, appSecret)
 	}
 	p := &subscriptionPlan{
-		client: subscription.Client{
-			BaseURL: page.Spec.GraphAPI.GetBaseURL(),
-			Version: page.Spec.GraphAPI.GetVersion(),
-			HTTP:    r.GraphHTTPClient,
-		},
-		appCred:  subscription.Credentials{Token: appToken, AppSecret: appSecret},
-		pageCred: subscription.Credentials{Token: pageToken, AppSecret: appSecret},
-		callback: callbackURL(page),
-		fields:   spec.GetFields(),
-		byURL:    map[string]string{},
-		secrets:  [][]byte{appSecret, pageToken, appToken, obs.verifyToken},
+		baseURL:   page.Spec.GraphAPI.GetBaseURL(),
+		version:   page.Spec.GraphAPI.GetVersion(),
+		appSecret: appSecret,
+		appToken:  appToken,
+		pageToken: pageToken,
+		callback:  callbackURL(page),
+		fields:    spec.GetFields(),
+		byURL:     map[string]string{},
+		secrets:   [][]byte{appSecret, pageToken, appToken, obs.verifyToken},
 	}
 	var app messengerv1alpha1.MessengerPageList
 	if err := r.List(ctx, &app, client.MatchingFields{IndexAppID: page.Spec.AppID}); err != nil {
@@ -217,7 +220,7 @@ func callbackURL(p *messengerv1alpha1.MessengerPage) string {
 // inputs hashes everything a check depends on, secrets included (the hash stays in memory), so
 // a rotated token or a new callback owner is checked at once.
 func (p *subscriptionPlan) inputs(page *messengerv1alpha1.MessengerPage) [32]byte {
-	b, _ := json.Marshal([]any{page.UID, page.Spec.Subscription, page.Spec.AppID, page.Spec.PageID, p.client.BaseURL, p.client.Version,
+	b, _ := json.Marshal([]any{page.UID, page.Spec.Subscription, page.Spec.AppID, page.Spec.PageID, p.baseURL, p.version,
 		p.callback, p.fields, p.registers, p.owner, p.byURL, p.secrets})
 	return sha256.Sum256(b)
 }
@@ -234,8 +237,16 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		return subscriptionResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonSubscribeFailed, failed: true,
 			message: p.scrub(step + " failed: " + err.Error() + hint(err, page)), observed: observed}
 	}
+	appClient, err := p.client(p.appToken, "")
+	if err != nil {
+		return fail("calling the Graph API with the app token", err)
+	}
+	pageClient, err := p.client(p.pageToken, pageID)
+	if err != nil {
+		return fail("calling the Graph API with the page access token", err)
+	}
 
-	app, err := p.client.AppSubscription(ctx, appID, p.appCred)
+	app, err := appClient.AppSubscription(ctx, appID)
 	if err != nil {
 		return fail(fmt.Sprintf("reading the subscriptions of app %s (GET /%s/subscriptions, app token)", appID, appID), err)
 	}
@@ -243,14 +254,14 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		if len(p.secrets[3]) == 0 {
 			return fail("registering the callback URL", errors.New("no verify token in use yet"))
 		}
-		if err := p.client.RegisterCallback(ctx, appID, p.appCred, p.callback, p.secrets[3], p.fields); err != nil {
+		if err := appClient.RegisterCallback(ctx, appID, p.callback, p.secrets[3], p.fields); err != nil {
 			return fail(fmt.Sprintf("registering %s as the callback URL of app %s (POST /%s/subscriptions)", p.callback, appID, appID), err)
 		}
 		var had []string
 		if app != nil {
 			had = app.Fields
 		}
-		app = &subscription.AppSubscription{CallbackURL: p.callback, Active: true, Fields: union(had, p.fields)}
+		app = &graph.AppSubscription{CallbackURL: p.callback, Active: true, Fields: union(had, p.fields)}
 		r.event(page, corev1.EventTypeNormal, "CallbackRegistered", "registered %s as the callback URL of app %s", p.callback, appID)
 	}
 	if app != nil {
@@ -260,7 +271,7 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		observed.CallbackURL, observed.CallbackPage = "", ""
 	}
 
-	fields, subscribed, err := p.client.PageSubscription(ctx, pageID, appID, p.pageCred)
+	fields, subscribed, err := pageClient.PageSubscription(ctx, appID)
 	if err != nil {
 		return fail(fmt.Sprintf("reading the apps subscribed to Page %s (GET /%s/subscribed_apps, page token)", pageID, pageID), err)
 	}
@@ -275,7 +286,7 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 	}
 	if !subscribed || !containsAll(fields, p.fields) {
 		want := union(fields, p.fields)
-		if err := p.client.SubscribePage(ctx, pageID, p.pageCred, want); err != nil {
+		if err := pageClient.SubscribePage(ctx, want); err != nil {
 			return fail(fmt.Sprintf("subscribing app %s to Page %s (POST /%s/subscribed_apps)", appID, pageID, pageID), err)
 		}
 		fields, subscribed = want, true
@@ -286,14 +297,20 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
 }
 
-func subscribedStatus(app *subscription.AppSubscription) metav1.ConditionStatus {
+// client is a Graph client with token, signed with the app secret, for pageID (or none).
+func (p *subscriptionPlan) client(token []byte, pageID string) (*graph.Client, error) {
+	return graph.New(graph.Config{BaseURL: p.baseURL, Version: p.version, Token: token, AppSecret: p.appSecret,
+		PageID: pageID, Timeout: graphCallTimeout, Transport: graphTransport})
+}
+
+func subscribedStatus(app *graph.AppSubscription) metav1.ConditionStatus {
 	if app == nil || app.CallbackURL == "" {
 		return metav1.ConditionFalse
 	}
 	return metav1.ConditionTrue
 }
 
-func subscribedReason(app *subscription.AppSubscription, st *messengerv1alpha1.SubscriptionStatus) string {
+func subscribedReason(app *graph.AppSubscription, st *messengerv1alpha1.SubscriptionStatus) string {
 	switch {
 	case app == nil || app.CallbackURL == "":
 		return messengerv1alpha1.ReasonNoCallback
@@ -303,7 +320,7 @@ func subscribedReason(app *subscription.AppSubscription, st *messengerv1alpha1.S
 	return messengerv1alpha1.ReasonSubscribed
 }
 
-func subscribedMessage(page *messengerv1alpha1.MessengerPage, p *subscriptionPlan, app *subscription.AppSubscription, st *messengerv1alpha1.SubscriptionStatus) string {
+func subscribedMessage(page *messengerv1alpha1.MessengerPage, p *subscriptionPlan, app *graph.AppSubscription, st *messengerv1alpha1.SubscriptionStatus) string {
 	appID, pageID := page.Spec.AppID, page.Spec.PageID
 	if app == nil || app.CallbackURL == "" {
 		who := "set spec.subscription.registerCallback on one page of the app, or register it in the App Dashboard"
@@ -333,19 +350,15 @@ func subscribedMessage(page *messengerv1alpha1.MessengerPage, p *subscriptionPla
 	return b.String()
 }
 
-// hint adds what to do for the Graph errors a user can fix.
+// hint adds what to do for the Graph refusals a user can fix.
 func hint(err error, page *messengerv1alpha1.MessengerPage) string {
-	var g *subscription.Error
-	if !errors.As(err, &g) {
-		return ""
-	}
-	switch {
-	case g.Unauthorized():
+	switch graph.MeaningOf(err) {
+	case graph.TokenInvalid:
 		return fmt.Sprintf(" (a token from Secret %q was refused: put a fresh page access token, or an app access token under spec.subscription.appAccessTokenKey)", page.Spec.SecretRef.Name)
-	case g.Code == 2200:
+	case graph.CallbackUnverified:
 		return " (Meta could not verify the callback URL: it must be reachable from the internet over HTTPS with a valid certificate)"
-	case g.Code == 10 || g.Code == 200 || g.Code == 210:
-		return " (missing permission: subscribing a Page needs pages_manage_metadata and a token of someone who can manage the Page)"
+	case graph.NotAuthorized:
+		return fmt.Sprintf(" (not authorised: every call carries appsecret_proof, so the app secret in Secret %q must be the app's; subscribing a Page needs pages_manage_metadata and a token of someone who can manage the Page)", page.Spec.SecretRef.Name)
 	}
 	return ""
 }

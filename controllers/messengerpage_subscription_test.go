@@ -274,7 +274,7 @@ func testSubscription(t *testing.T, s *pageSuite) {
 		t.Fatalf("RequeueAfter after a failure %v", res.RequeueAfter)
 	}
 	got = s.waitSubscribed(t, p, metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "was refused")
-	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "graph error 190", status.InProgressStatus})
+	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "code 190", status.InProgressStatus})
 	for _, c := range got.Status.Conditions {
 		for _, secret := range []string{m.tokens[pageID], m.appSecret, "the-verify-token"} {
 			if strings.Contains(c.Message, secret) {

@@ -14,7 +14,7 @@ func BenchmarkSend(b *testing.B) {
 		io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
 	}))
 	defer srv.Close()
-	c, err := New(Config{BaseURL: srv.URL, Version: "v25.0", PageID: "1000000000000001", Token: []byte(testToken)})
+	c, err := New(Config{BaseURL: srv.URL, Version: "v25.0", PageID: "1000000000000001", Token: []byte(testToken), AppSecret: []byte(testSecret)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func BenchmarkSend(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := c.Send(context.Background(), "2000000000000001", msg, ""); err != nil {
+			if _, err := c.Send(context.Background(), "2000000000000001", msg); err != nil {
 				b.Fatal(err)
 			}
 		}

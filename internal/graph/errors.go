@@ -2,13 +2,14 @@ package graph
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Error is the Graph API's answer to a failed call: `{"error":{"message","type","code",
-// "error_subcode"}}` with its HTTP status. Its text never holds the token.
+// "error_subcode"}}` with its HTTP status. MeaningOf says what it means; its text never holds a
+// secret of the client.
 type Error struct {
 	Endpoint  Endpoint
 	Status    int // HTTP status
@@ -43,7 +44,7 @@ type TransportError struct {
 	// Idempotent calls (GETs) may be repeated even when Sent.
 	Idempotent bool
 	Timeout    bool
-	Err        error // already scrubbed of the URL and token
+	Err        error // already scrubbed of the URL and secrets
 }
 
 func (e *TransportError) Error() string {
@@ -55,112 +56,6 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
-
-// Class is what a call's outcome means for the caller (and the label of the calls metric).
-type Class string
-
-const (
-	ClassOK Class = "ok"
-	// ClassNotSent: the request certainly did not reach Graph (dial error, connection refused);
-	// safe to retry.
-	ClassNotSent Class = "not_sent"
-	// ClassAmbiguous: sent, then timed out or was reset; it may have taken effect. Never retried.
-	ClassAmbiguous Class = "ambiguous"
-	// ClassServerError: HTTP 5xx or a transient error code (1, 2, is_transient); retried.
-	ClassServerError Class = "server_error"
-	// ClassThrottled: a rate limit (4, 17, 32, 341, 613, 80001-style); retried after backoff.
-	ClassThrottled Class = "throttled"
-	// ClassTokenInvalid: 190, the page token is invalid or expired; never retried.
-	ClassTokenInvalid Class = "token_invalid"
-	// ClassRefused: any other error answer (551, 10/2018278, 10/2018300, 100/...); never retried.
-	ClassRefused Class = "refused"
-)
-
-// Classify sorts an error of this package into a Class (ClassOK for nil).
-func Classify(err error) Class {
-	if err == nil {
-		return ClassOK
-	}
-	var te *TransportError
-	if errors.As(err, &te) {
-		if te.Sent && !te.Idempotent {
-			return ClassAmbiguous
-		}
-		return ClassNotSent
-	}
-	var ge *Error
-	if !errors.As(err, &ge) {
-		// Not ours (e.g. a cancelled context before the call): nothing was sent.
-		return ClassNotSent
-	}
-	switch {
-	case ge.Code == 190:
-		return ClassTokenInvalid
-	case isThrottle(ge.Code, ge.Subcode):
-		return ClassThrottled
-	case ge.Code == 1 || ge.Code == 2 || ge.Subcode == 2018321:
-		return ClassServerError
-	case isPermanentCode(ge.Code):
-		return ClassRefused
-	case ge.Status >= 500 || ge.Transient:
-		return ClassServerError
-	}
-	return ClassRefused
-}
-
-// isThrottle: app (4), user (17), page (32), application request limit (341), calls exceeded
-// (613) and Business-Use-Case throttles (80001-80099).
-func isThrottle(code, _ int) bool {
-	switch code {
-	case 4, 17, 32, 341, 613:
-		return true
-	}
-	return code >= 80001 && code <= 80099
-}
-
-// isPermanentCode lists codes that stay refused whatever the HTTP status: token (190), user
-// unavailable (551), permission/window (10), bad parameter (100), permission (200).
-func isPermanentCode(code int) bool {
-	switch code {
-	case 190, 551, 10, 100, 200:
-		return true
-	}
-	return false
-}
-
-// Retryable reports whether err certainly had no effect and is worth repeating: not sent, HTTP
-// 5xx, transient codes 1 and 2, rate limits.
-func Retryable(err error) bool {
-	switch Classify(err) {
-	case ClassNotSent, ClassServerError, ClassThrottled:
-		return true
-	}
-	return false
-}
-
-// Permanent reports whether Graph refused the call for a reason a retry does not change: 190,
-// 551, 10/2018278, 10/2534022, 10/2018300, 100/..., and other non-transient error answers.
-func Permanent(err error) bool {
-	switch Classify(err) {
-	case ClassTokenInvalid, ClassRefused:
-		return true
-	}
-	return false
-}
-
-// Ambiguous reports whether a non-idempotent call was sent but not answered: it may have taken
-// effect, so it must not be repeated (at most once).
-func Ambiguous(err error) bool { return Classify(err) == ClassAmbiguous }
-
-// TokenInvalid reports a 190 answer.
-func TokenInvalid(err error) bool { return Classify(err) == ClassTokenInvalid }
-
-// AsError returns the Graph error answer in err, if any.
-func AsError(err error) (*Error, bool) {
-	var ge *Error
-	ok := errors.As(err, &ge)
-	return ge, ok
-}
 
 // errorBody is Meta's error envelope; codes may come as numbers or strings.
 type errorBody struct {
@@ -174,15 +69,18 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-func (c *Client) parseError(ep Endpoint, status int, body []byte) error {
-	e := &Error{Endpoint: ep, Status: status}
+// maxMessage bounds the part of Meta's message an error keeps.
+const maxMessage = 300
+
+func (c *Client) parseError(r *request, status int, body []byte) error {
+	e := &Error{Endpoint: r.ep, Status: status}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
 		e.Code, e.Subcode = int(eb.Error.Code), int(eb.Error.Subcode)
-		e.Type, e.TraceID = eb.Error.Type, eb.Error.TraceID
+		e.Type, e.TraceID = c.scrub(eb.Error.Type, r.secrets), c.scrub(eb.Error.TraceID, r.secrets)
 		e.Transient = bool(eb.Error.Transient)
-		// Scrubbed whole, then cut: cut first, a token straddling the cut would survive in part.
-		e.Message = truncate(c.scrubString(eb.Error.Message), 300)
+		// Scrubbed whole, then cut: cut first, a secret straddling the cut would survive in part.
+		e.Message = truncate(c.scrub(eb.Error.Message, r.secrets), maxMessage)
 	}
 	return e
 }
@@ -195,6 +93,18 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "..."
+}
+
+// scrub replaces every copy of the client's secrets, and of extra, in s.
+func (c *Client) scrub(s string, extra []string) string {
+	for _, list := range [][]string{c.secrets, extra} {
+		for _, secret := range list {
+			if strings.Contains(s, secret) {
+				s = strings.ReplaceAll(s, secret, "[redacted]")
+			}
+		}
+	}
+	return s
 }
 
 // flexInt takes a JSON number or a string of digits; anything else is 0.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,7 @@ func TestPoolReusesConnections(t *testing.T) {
 		t.Fatal("the default client does not use the page's pool")
 	}
 	for i := range 20 {
-		if _, err := c.Send(context.Background(), "42", map[string]any{"text": fmt.Sprint(i)}, ""); err != nil {
+		if _, err := c.Send(context.Background(), "42", map[string]any{"text": fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +52,7 @@ func TestPoolReusesConnections(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 10 {
-				if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, ""); err != nil {
+				if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}); err != nil {
 					t.Error(err)
 				}
 			}
@@ -69,19 +70,19 @@ func TestPoolServerClosesIdleConnection(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	c := newClient(t, srv.URL)
-	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "a"}, ""); err != nil {
+	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "a"}); err != nil {
 		t.Fatal(err)
 	}
 	srv.CloseClientConnections() // the server drops the idle keep-alive connection
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		// The probe notices the dead connection: the next call goes through, on a new one.
-		_, err := c.Send(context.Background(), "42", map[string]any{"text": "b"}, "")
+		_, err := c.Send(context.Background(), "42", map[string]any{"text": "b"})
 		if err == nil {
 			break
 		}
-		if Ambiguous(err) || time.Now().After(deadline) {
-			t.Fatalf("send after the server closed the idle connection: %v (class %s)", err, Classify(err))
+		if MeaningOf(err) == Ambiguous || time.Now().After(deadline) {
+			t.Fatalf("send after the server closed the idle connection: %v (%s)", err, MeaningOf(err))
 		}
 	}
 	if n := conns.Load(); n != 2 {
@@ -150,13 +151,13 @@ func TestPoolResponseFraming(t *testing.T) {
 			url, conns := rawServer(t, func(int) string { return tc.answer })
 			c := newClient(t, url)
 			for range 3 {
-				res, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, "")
+				res, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 				if tc.wantErr {
 					if err == nil {
 						t.Fatal("no error")
 					}
-					if !Ambiguous(err) {
-						t.Errorf("a broken answer to a sent request must be ambiguous: %s", Classify(err))
+					if MeaningOf(err) != Ambiguous {
+						t.Errorf("a broken answer to a sent request must be ambiguous: %s", MeaningOf(err))
 					}
 					continue
 				}
@@ -183,7 +184,7 @@ func TestPoolErrorAnswerKeepsConnection(t *testing.T) {
 		return "HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{\"success\":true}"
 	})
 	c := newClient(t, url)
-	if err := c.TakeThreadControl(context.Background(), "42", ""); Classify(err) != ClassThrottled {
+	if err := c.TakeThreadControl(context.Background(), "42", ""); MeaningOf(err) != Throttled {
 		t.Fatalf("first: %v", err)
 	}
 	if err := c.TakeThreadControl(context.Background(), "42", ""); err != nil {
@@ -198,17 +199,19 @@ func TestPoolTLS(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ok(w, r, nil) }))
 	defer srv.Close()
 	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-	c := newClient(t, srv.URL, func(c *Config) { c.TLS = &tls.Config{RootCAs: roots} })
+	c := newClient(t, srv.URL)
+	u, _ := url.Parse(srv.URL)
+	c.pool = newH1Pool(u, "Bearer "+testToken, &tls.Config{RootCAs: roots})
 	for range 3 {
-		if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, ""); err != nil {
+		if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Without the test CA the certificate is refused: nothing was sent.
 	c2 := newClient(t, srv.URL)
-	_, err := c2.Send(context.Background(), "42", map[string]any{"text": "x"}, "")
-	if Classify(err) != ClassNotSent {
-		t.Fatalf("untrusted certificate: %v (%s)", err, Classify(err))
+	_, err := c2.Send(context.Background(), "42", map[string]any{"text": "x"})
+	if MeaningOf(err) != NotSent {
+		t.Fatalf("untrusted certificate: %v (%s)", err, MeaningOf(err))
 	}
 	assertNoToken(t, err.Error())
 }
@@ -220,21 +223,21 @@ func TestNetHTTPTransportPath(t *testing.T) {
 	if c.pool != nil {
 		t.Fatal("pool used despite a transport")
 	}
-	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, "")
-	if ge, ok := AsError(err); !ok || ge.Subcode != 2018300 || !Permanent(err) {
+	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	if MeaningOf(err) != NotOwner {
 		t.Fatalf("%v", err)
 	}
 	h, _ := hangingGraph(t)
 	c = newClient(t, h.URL, func(c *Config) { c.Transport = &http.Transport{}; c.Timeout = 100 * time.Millisecond })
-	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, ""); !Ambiguous(err) {
-		t.Fatalf("timeout after send: %s", Classify(err))
+	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}); MeaningOf(err) != Ambiguous {
+		t.Fatalf("timeout after send: %s", MeaningOf(err))
 	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
 	c = newClient(t, "http://"+addr, func(c *Config) { c.Transport = &http.Transport{} })
-	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}, ""); Classify(err) != ClassNotSent {
-		t.Fatalf("refused: %s", Classify(err))
+	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "x"}); MeaningOf(err) != NotSent {
+		t.Fatalf("refused: %s", MeaningOf(err))
 	} else {
 		assertNoToken(t, err.Error())
 	}
@@ -246,7 +249,7 @@ func TestPoolCancelInterruptsCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Send(ctx, "42", map[string]any{"text": "x"}, "")
+		_, err := c.Send(ctx, "42", map[string]any{"text": "x"})
 		done <- err
 	}()
 	for deadline := time.Now().Add(10 * time.Second); got.Load() == 0; time.Sleep(time.Millisecond) {
@@ -257,8 +260,8 @@ func TestPoolCancelInterruptsCall(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if !Ambiguous(err) {
-			t.Errorf("cancelled after sending: %s", Classify(err))
+		if MeaningOf(err) != Ambiguous {
+			t.Errorf("cancelled after sending: %s", MeaningOf(err))
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("cancellation did not interrupt the call")

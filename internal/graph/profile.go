@@ -5,13 +5,38 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/cache"
 )
 
 // Profile is what the webhook uses of a user's profile.
 type Profile struct {
 	FirstName string
+}
+
+// The profile cache: at most profileCacheSize users (the least recently used go first); a
+// profile is kept a day, a failure five minutes.
+const (
+	profileCacheSize = 10000
+	profileTTL       = 24 * time.Hour
+	profileFailTTL   = 5 * time.Minute
+)
+
+// profileCache maps a PSID to a profileEntry.
+type profileCache = cache.LRUExpireCache
+
+type profileEntry struct {
+	p   Profile
+	err error
+}
+
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+func newProfileCache(size int, now func() time.Time) *profileCache {
+	return cache.NewLRUExpireCacheWithClock(size, clockFunc(now))
 }
 
 // UserProfile returns the user's first name, from a per-PSID cache when possible. Failures
@@ -22,16 +47,16 @@ func (c *Client) UserProfile(ctx context.Context, psid string) (Profile, error) 
 	if psid == "" {
 		return Profile{}, errors.New("graph user_profile: empty psid")
 	}
-	now := c.now()
-	if p, err, ok := c.profiles.get(psid, now); ok {
-		return p, err
+	if v, ok := c.profiles.Get(psid); ok {
+		e := v.(profileEntry)
+		return e.p, e.err
 	}
 	var p Profile
-	u, err := c.parse(EndpointProfile, c.base+"/"+c.version+"/"+url.PathEscape(psid)+"?fields=first_name&access_token="+url.QueryEscape(c.token))
+	u, err := c.url(url.PathEscape(psid), "fields=first_name")
 	if err != nil {
 		return p, err
 	}
-	err = c.call(ctx, EndpointProfile, "GET", u, nil, true, func(b []byte) error {
+	err = c.call(ctx, c.get(EndpointProfile, u, func(b []byte) error {
 		var a struct {
 			FirstName string `json:"first_name"`
 		}
@@ -40,77 +65,16 @@ func (c *Client) UserProfile(ctx context.Context, psid string) (Profile, error) 
 		}
 		p.FirstName = a.FirstName
 		return nil
-	})
+	}))
 	if err == nil && p.FirstName == "" {
 		err = &Error{Endpoint: EndpointProfile, Status: 200, Message: "no first_name in the profile"}
 	}
 	if ctx.Err() == nil { // a cancelled caller says nothing about the profile
-		c.profiles.put(psid, p, err, c.now())
+		ttl := profileTTL
+		if err != nil {
+			ttl = profileFailTTL
+		}
+		c.profiles.Add(psid, profileEntry{p: p, err: err}, ttl)
 	}
 	return p, err
-}
-
-// profileCache is bounded: when full, an arbitrary entry makes room (expired ones first go
-// lazily on lookup); a miss only costs one call.
-type profileCache struct {
-	mu      sync.Mutex
-	m       map[string]profileEntry
-	max     int
-	ttl     time.Duration
-	failTTL time.Duration
-}
-
-type profileEntry struct {
-	p       Profile
-	err     error
-	expires time.Time
-}
-
-func newProfileCache(max int, ttl, failTTL time.Duration) *profileCache {
-	if max <= 0 {
-		max = 10000
-	}
-	if ttl <= 0 {
-		ttl = 24 * time.Hour
-	}
-	if failTTL <= 0 {
-		failTTL = 5 * time.Minute
-	}
-	return &profileCache{m: make(map[string]profileEntry), max: max, ttl: ttl, failTTL: failTTL}
-}
-
-func (pc *profileCache) get(psid string, now time.Time) (Profile, error, bool) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	e, ok := pc.m[psid]
-	if !ok {
-		return Profile{}, nil, false
-	}
-	if !now.Before(e.expires) {
-		delete(pc.m, psid)
-		return Profile{}, nil, false
-	}
-	return e.p, e.err, true
-}
-
-func (pc *profileCache) put(psid string, p Profile, err error, now time.Time) {
-	ttl := pc.ttl
-	if err != nil {
-		ttl = pc.failTTL
-	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if _, ok := pc.m[psid]; !ok && len(pc.m) >= pc.max {
-		for k := range pc.m {
-			delete(pc.m, k)
-			break
-		}
-	}
-	pc.m[psid] = profileEntry{p: p, err: err, expires: now.Add(ttl)}
-}
-
-func (pc *profileCache) len() int {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	return len(pc.m)
 }

@@ -19,21 +19,27 @@ type successAnswer struct {
 	Success flexBool `json:"success"`
 }
 
+// decodeSuccess checks Graph's {"success":true}.
+func decodeSuccess(b []byte) error {
+	var a successAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	if !a.Success {
+		return errors.New(`no "success":true`)
+	}
+	return nil
+}
+
 func (c *Client) control(ctx context.Context, ep Endpoint, u *url.URL, psid, target, metadata string) error {
+	if err := c.needPage(ep); err != nil {
+		return err
+	}
 	if psid == "" {
 		return errors.New("graph " + string(ep) + ": empty recipient")
 	}
 	body, _ := json.Marshal(controlRequest{Recipient: recipient{psid}, TargetAppID: target, Metadata: metadata})
-	return c.call(ctx, ep, "POST", u, body, false, func(b []byte) error {
-		var a successAnswer
-		if err := json.Unmarshal(b, &a); err != nil {
-			return err
-		}
-		if !a.Success {
-			return errors.New(`no "success":true`)
-		}
-		return nil
-	})
+	return c.call(ctx, c.postJSON(ep, u, body, decodeSuccess))
 }
 
 // PassThreadControl passes the thread of psid to targetAppID (the Page Inbox is
@@ -50,17 +56,6 @@ func (c *Client) TakeThreadControl(ctx context.Context, psid, metadata string) e
 	return c.control(ctx, EndpointTake, c.takeURL, psid, "", metadata)
 }
 
-// RequestThreadControl asks the owner of psid's thread for control; success means only that the
-// request was delivered.
-func (c *Client) RequestThreadControl(ctx context.Context, psid, metadata string) error {
-	return c.control(ctx, EndpointRequest, c.requestURL, psid, "", metadata)
-}
-
-// ReleaseThreadControl makes psid's thread idle; no webhook follows.
-func (c *Client) ReleaseThreadControl(ctx context.Context, psid, metadata string) error {
-	return c.control(ctx, EndpointRelease, c.releaseURL, psid, "", metadata)
-}
-
 // ThreadOwner is the answer of thread_owner.
 type ThreadOwner struct {
 	// Idle: nobody owns the thread (empty data).
@@ -73,15 +68,17 @@ type ThreadOwner struct {
 // ThreadOwner asks who owns psid's thread.
 func (c *Client) ThreadOwner(ctx context.Context, psid string) (ThreadOwner, error) {
 	var res ThreadOwner
+	if err := c.needPage(EndpointThreadOwner); err != nil {
+		return res, err
+	}
 	if psid == "" {
 		return res, errors.New("graph thread_owner: empty recipient")
 	}
-	u, err := c.parse(EndpointThreadOwner, c.base+"/"+c.version+"/"+url.PathEscape(c.pageID)+"/thread_owner?recipient="+
-		url.QueryEscape(psid)+"&access_token="+url.QueryEscape(c.token))
+	u, err := c.url(c.pageID+"/thread_owner", "recipient="+url.QueryEscape(psid))
 	if err != nil {
 		return res, err
 	}
-	err = c.call(ctx, EndpointThreadOwner, "GET", u, nil, true, func(b []byte) error {
+	err = c.call(ctx, c.get(EndpointThreadOwner, u, func(b []byte) error {
 		var a struct {
 			Data []struct {
 				ThreadOwner *struct {
@@ -100,7 +97,7 @@ func (c *Client) ThreadOwner(ctx context.Context, psid string) (ThreadOwner, err
 			}
 		}
 		return nil
-	})
+	}))
 	return res, err
 }
 
@@ -120,22 +117,10 @@ func (s *idString) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*s = ""
 	default:
-		if _, err := strconv.ParseUint(string(b), 10, 64); err != nil && !allDigits(b) {
+		if _, err := strconv.ParseUint(string(b), 10, 64); err != nil && !isID(string(b)) {
 			return errors.New("id is neither a string nor an integer")
 		}
 		*s = idString(b)
 	}
 	return nil
-}
-
-func allDigits(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -63,7 +63,7 @@ type Event struct {
 type Owner int
 
 const (
-	OwnerUnknown Owner = iota // after a restart, or after a 2018300 answer: ask thread_owner
+	OwnerUnknown Owner = iota // after a restart, or after a not-owner answer: ask thread_owner
 	OwnerUs
 	OwnerOther // OwnerAppID says which app
 	OwnerIdle  // nobody: released, or expired
@@ -86,7 +86,7 @@ type Thread struct {
 	// ErrorSent is set when the last thing the bot sent was the error message (never twice in a
 	// row); any other send clears it.
 	ErrorSent bool
-	// Unreachable is set after 551 or 2018278: no error message, no retries.
+	// Unreachable is set after FailUnreachable or FailOutsideWindow: no error message, no retries.
 	Unreachable bool
 }
 
@@ -172,17 +172,40 @@ type Decision struct {
 type Result struct {
 	Action Action
 	OK     bool
-	// Code and Subcode of a Graph error (0 when the call did not reach Graph or succeeded).
-	Code, Subcode int
-	// Message of a Graph error, to recognise "Handover Protocol APIs disabled for this page".
-	Message string
+	// Failure says what went wrong when !OK.
+	Failure Failure
 	// Owner and OwnerAppID answer ActResolveOwner.
 	Owner      Owner
 	OwnerAppID string
-	// Failed is true when handling failed inside our process (retries exhausted, a bug): the
-	// engine may answer with the error message.
-	Failed bool
 }
+
+// Failure is what a failed action means to the engine. The webhook derives it from the Graph
+// API's answer; the engine never sees Meta's codes.
+type Failure int
+
+const (
+	// FailRefused: refused for a reason no other Failure names (also the zero value).
+	FailRefused Failure = iota
+	// FailInternal: handling failed inside the webhook (retries exhausted, a bug); the engine
+	// may answer with the error message.
+	FailInternal
+	// FailAmbiguous: sent, no answer: the call may have taken effect.
+	FailAmbiguous
+	// FailNotOwner: another app controls the thread, or this app is not its owner.
+	FailNotOwner
+	// FailTakeRefused: Conversation Routing refuses take_thread_control.
+	FailTakeRefused
+	// FailAlreadyOwner: a take by the app that owns the thread already.
+	FailAlreadyOwner
+	// FailUnreachable: the user cannot get the Page's messages (blocked, unavailable).
+	FailUnreachable
+	// FailOutsideWindow: the messaging window is closed.
+	FailOutsideWindow
+	// FailTokenInvalid: the page access token is invalid, expired or revoked.
+	FailTokenInvalid
+	// FailNotAuthorized: the app may not make the call (appsecret_proof, permissions).
+	FailNotAuthorized
+)
 
 // The functions of the contract, implemented in this package:
 //
@@ -191,13 +214,13 @@ type Result struct {
 //	Decide(p *Page, ev Event, th Thread, now time.Time) Decision
 //	    for one event of one thread.
 //	Outcome(p *Page, th Thread, r Result, now time.Time) Decision
-//	    after an action ran: updates the thread (2018300 => owner other/unknown, take refused =>
-//	    silent and TakeRefused, 551/2018278 => unreachable) and may return follow-up actions
+//	    after an action ran: updates the thread (not owner => owner other/unknown, take refused =>
+//	    silent and TakeRefused, unreachable or outside the window => unreachable) and may return follow-up actions
 //	    (after ActResolveOwner, the decision deferred on it; after a failure, the error message).
 //	Tick(p *Page, th Thread, now time.Time) Decision
 //	    for timers: the idle timeout taking the thread back. NextTick(p, th) says when to call it.
 //	Render(m *OutMessage, firstName, businessName string) map[string]any
 //	    the Send API "message" object, placeholders filled, text cut safely to the limits.
 //	TakeRefused(r Result) bool
-//	    Conversation Routing refused a take: 100/2534037 on take, take blocked without a default
-//	    app, or "Handover Protocol APIs disabled" - the page gets a HandoverPermitted=False warning.
+//	    Conversation Routing refused a take (FailTakeRefused) - the page gets a
+//	    HandoverPermitted=False warning.

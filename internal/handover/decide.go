@@ -28,8 +28,9 @@ import (
 // owner the target) and Outcome undoes it when the pass does not happen. When the message fails,
 // the webhook drops the Then and Outcome decides: the pass still runs when the failure says
 // nothing against it (the user asked for a person: a lost notice must not lose the request), but
-// not after 10/2018300 (another app already controls the thread), 551 or 2018278 (the user
-// cannot be reached) or 190 (the token is broken; the pass would fail the same way).
+// not after FailNotOwner (another app already controls the thread), FailUnreachable or
+// FailOutsideWindow (the user cannot be reached) or FailTokenInvalid (the token is broken; the
+// pass would fail the same way).
 //
 // Business hours and trigger precedence, for a user's message or postback while the bot owns
 // the thread:

@@ -161,12 +161,12 @@ func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	o = Outcome(p, paused, owner(res, OwnerIdle, ""), now)
 	wantActions(t, o, welcomeMsg)
 	// thread_owner failed: the decision is dropped, the bot stays silent.
-	o = Outcome(p, paused, graphErr(res, 2, 0, "transient"), now)
+	o = Outcome(p, paused, refused(res, FailRefused), now)
 	if len(o.Actions) != 0 || o.Thread != paused {
 		t.Errorf("failed resolve: %+v", o)
 	}
-	// 100/2018234 (visibility denied) means another app owns it.
-	o = Outcome(p, paused, graphErr(res, 100, 2018234, "Denying visibility"), now)
+	// Not the owner (100/2018234, visibility denied) means another app owns it.
+	o = Outcome(p, paused, refused(res, FailNotOwner), now)
 	if len(o.Actions) != 0 || o.Thread.Owner != OwnerOther {
 		t.Errorf("visibility denied: %+v", o)
 	}
@@ -332,13 +332,12 @@ func TestTakeOutcomes(t *testing.T) {
 		want      string
 	}{
 		{"ok", ok(take), false, OwnerUs, ""},
-		{"not owner 100/2534037", graphErr(take, 100, 2534037, "(#100) The action is invalid since it's not the thread owner."), true, OwnerOther, ""},
-		{"no default app", graphErr(take, 10, 0, "(#10) Application does not have permission to take thread control"), true, OwnerOther, ""},
-		{"HOP disabled", graphErr(take, 100, 0, "(#100) Handover Protocol APIs disabled for this page"), true, OwnerOther, ""},
-		{"already owner", graphErr(take, 100, 0, "(#100) The app is already the thread owner."), false, OwnerUs, takeBackMsg},
+		// 100/2534037, 10 without a default app, "Handover Protocol APIs disabled" (internal/graph)
+		{"refused by Conversation Routing", refused(take, FailTakeRefused), true, OwnerOther, ""},
+		{"already owner", refused(take, FailAlreadyOwner), false, OwnerUs, takeBackMsg},
 		{"retries exhausted", failed(take), false, OwnerOther, ""},
-		{"ambiguous", Result{Action: take, Message: "no answer"}, false, OwnerUnknown, ""},
-		{"token", graphErr(take, 190, 463, "expired"), false, OwnerOther, ""},
+		{"ambiguous", refused(take, FailAmbiguous), false, OwnerUnknown, ""},
+		{"token", refused(take, FailTokenInvalid), false, OwnerOther, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := TakeRefused(tc.r); got != tc.refused {
@@ -358,8 +357,8 @@ func TestTakeOutcomes(t *testing.T) {
 	send := Action{Kind: ActSend, Reason: ReasonWelcome}
 	pass := Action{Kind: ActPass, Reason: ReasonHandoff}
 	for _, r := range []Result{
-		graphErr(send, 100, 2534037, ""), graphErr(pass, 100, 0, "Handover Protocol APIs disabled for this page"),
-		ok(take), graphErr(take, 10, 2018278, "outside window"),
+		refused(send, FailNotOwner), refused(pass, FailTakeRefused),
+		ok(take), refused(take, FailOutsideWindow),
 	} {
 		if TakeRefused(r) {
 			t.Errorf("TakeRefused(%+v) = true", r)
@@ -506,7 +505,7 @@ func TestInboxTakeoverSignals(t *testing.T) {
 		"echo":                Decide(p, echo(inbox), ours, t0).Thread,
 		"echo, doc's typo id": Decide(p, echo("26390203743090"), ours, t0).Thread,
 		"standby":             Decide(p, text(Standby, "hello"), ours, t0).Thread,
-		"2018300":             Outcome(p, ours, graphErr(welcome, 10, 2018300, ""), t0).Thread,
+		"not owner (2018300)": Outcome(p, ours, refused(welcome, FailNotOwner), t0).Thread,
 	} {
 		if th.Owner != OwnerOther {
 			t.Errorf("%s: owner %v", name, th.Owner)

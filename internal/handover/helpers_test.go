@@ -135,11 +135,11 @@ func checkPSIDs(t *testing.T, a Action) {
 // ok and fail make Results.
 func ok(a Action) Result { return Result{Action: a, OK: true} }
 
-func graphErr(a Action, code, sub int, msg string) Result {
-	return Result{Action: a, Code: code, Subcode: sub, Message: msg}
-}
+// refused is a Graph refusal as the webhook reports it; the comments of the callers name
+// Meta's answer it stands for.
+func refused(a Action, f Failure) Result { return Result{Action: a, Failure: f} }
 
-func failed(a Action) Result { return Result{Action: a, Failed: true, Message: "retries exhausted"} }
+func failed(a Action) Result { return Result{Action: a, Failure: FailInternal} }
 
 func owner(a Action, o Owner, appID string) Result {
 	return Result{Action: a, OK: true, Owner: o, OwnerAppID: appID}

@@ -1,43 +1,30 @@
 package handover
 
 import (
-	"strings"
 	"time"
-)
-
-// Graph error codes the engine acts on (reference §4.3).
-const (
-	codePermission     = 10
-	codeParam          = 100
-	codeToken          = 190
-	codeUnavailable    = 551
-	subNotOwnerSend    = 2018300 // 10: another app controls the thread
-	subOutsideWindow   = 2018278 // 10: outside the messaging window
-	subOutsideWindow2  = 2534022 // 10: outside the messaging window (newer subcode)
-	subCannotReceive   = 2018108 // 10: the user cannot receive messages now
-	subNotThreadOwner  = 2534037 // 100: not the thread owner
-	subDenyVisibility  = 2018234 // 100: thread_owner hidden: another app owns it
-	hopDisabledMessage = "handover protocol apis disabled"
 )
 
 // Outcome updates the thread after an action ran and returns follow-ups:
 //   - send: success clears ErrorSent (unless it was the error message) and Unreachable;
-//     10/2018300 means another app owns the thread (silent, no retry, no pass); 551 and
-//     10/2018278 (or 10/2534022) mark the user Unreachable; after a failed handoff message the
-//     pass runs anyway unless one of those (or 190) says it cannot help (see Decide);
-//   - pass: a failure undoes the passed state (owner us), except 100/2534037 (we were not the
+//     FailNotOwner means another app owns the thread (silent, no retry, no pass);
+//     FailUnreachable and FailOutsideWindow mark the user Unreachable; after a failed handoff
+//     message the pass runs anyway unless one of those (or FailTokenInvalid) says it cannot help
+//     (see Decide);
+//   - pass: a failure undoes the passed state (owner us), except FailNotOwner (we were not the
 //     owner: unknown) and an ambiguous failure (it may have happened: unknown, the idle timer
 //     still runs and resolves);
 //   - take: success makes the thread ours (the webhook then runs the take-back message); a refusal
 //     (TakeRefused) leaves the thread with the other owner and the bot silent; "already the owner"
 //     makes it ours and sends the take-back message all the same;
 //   - resolve owner: records the owner and resumes the deferred decision (Action.Deferred, or the
-//     idle timeout or error message its Reason names); 100/2018234 counts as another app.
+//     idle timeout or error message its Reason names); FailNotOwner (the owner is hidden from
+//     us) counts as another app.
 //
 // The error message answers a user's message or postback (welcome, handoff, outside_hours,
-// take_back) whose send or pass failed inside the webhook (Result.Failed): once (ErrorSent; any
+// take_back) whose send or pass failed inside the webhook (FailInternal): once (ErrorSent; any
 // other successful send clears it), never on a thread another app owns (an unknown owner is
-// checked first), never to an Unreachable user, never after 551, 2018278 or 190.
+// checked first), never to an Unreachable user, never after a Graph refusal (unreachable user,
+// closed window, invalid token).
 func Outcome(p *Page, th Thread, r Result, now time.Time) Decision {
 	if p == nil || p.Policy == nil {
 		return Decision{Thread: th, Ignored: IgnoredNoPolicy}
@@ -55,40 +42,17 @@ func Outcome(p *Page, th Thread, r Result, now time.Time) Decision {
 	return Decision{Thread: th}
 }
 
-// TakeRefused reports whether Conversation Routing refused a take: 100/2534037, a permission
-// error (code 10: the Page has no default app, zero-config, or this app may not take control; the
-// reference gives no code, permission errors are 10), or "Handover Protocol APIs disabled".
+// TakeRefused reports whether Conversation Routing refused a take.
 func TakeRefused(r Result) bool {
-	if r.Action.Kind != ActTake || r.OK {
-		return false
-	}
-	switch {
-	case r.Code == codeParam && r.Subcode == subNotThreadOwner:
-		return true
-	case r.Code == codePermission && !windowError(r.Subcode) && r.Subcode != subNotOwnerSend:
-		return true
-	case strings.Contains(strings.ToLower(r.Message), hopDisabledMessage):
-		return true
-	}
-	return false
+	return r.Action.Kind == ActTake && !r.OK && r.Failure == FailTakeRefused
 }
 
-func windowError(sub int) bool {
-	return sub == subOutsideWindow || sub == subOutsideWindow2 || sub == subCannotReceive
-}
+// failed reports whether r failed with f.
+func (r *Result) failed(f Failure) bool { return !r.OK && r.Failure == f }
 
-// unreachable: the user cannot get our messages (551, or outside the window).
+// unreachable: the user cannot get our messages (unavailable, or outside the window).
 func unreachable(r *Result) bool {
-	return r.Code == codeUnavailable || r.Code == codePermission && (r.Subcode == subOutsideWindow || r.Subcode == subOutsideWindow2)
-}
-
-// ambiguous: no answer from Graph and not given up inside the webhook: the call may have taken
-// effect.
-func ambiguous(r *Result) bool { return !r.OK && !r.Failed && r.Code == 0 }
-
-func alreadyOwner(r *Result) bool {
-	m := strings.ToLower(r.Message)
-	return r.Code == codeParam && strings.Contains(m, "already") && strings.Contains(m, "owner")
+	return r.failed(FailUnreachable) || r.failed(FailOutsideWindow)
 }
 
 func handoffSend(a *Action) bool {
@@ -103,7 +67,7 @@ func (p *Page) sendOutcome(th Thread, r *Result) Decision {
 		th.ErrorSent = a.Reason == ReasonError
 		th.Unreachable = false
 		return Decision{Thread: th}
-	case r.Code == codePermission && r.Subcode == subNotOwnerSend:
+	case r.failed(FailNotOwner):
 		th = otherOwner(th, "")
 		if handoff {
 			th.PassedAt = time.Time{} // we did not pass: another app had the thread already
@@ -115,7 +79,7 @@ func (p *Page) sendOutcome(th Thread, r *Result) Decision {
 		}
 		th.Unreachable = true
 		return Decision{Thread: th, Ignored: IgnoredUnreachable}
-	case r.Code == codeToken:
+	case r.failed(FailTokenInvalid):
 		if handoff {
 			th = ours(th)
 		}
@@ -136,10 +100,10 @@ func (p *Page) passOutcome(th Thread, r *Result, now time.Time) Decision {
 			th.PassedAt = now
 		}
 		return Decision{Thread: th}
-	case r.Code == codeParam && r.Subcode == subNotThreadOwner:
+	case r.failed(FailNotOwner):
 		th.Owner, th.OwnerAppID, th.PassedAt = OwnerUnknown, "", time.Time{}
 		return Decision{Thread: th, Ignored: IgnoredNotOwner}
-	case ambiguous(r):
+	case r.failed(FailAmbiguous):
 		th.Owner, th.OwnerAppID = OwnerUnknown, ""
 		return Decision{Thread: th}
 	}
@@ -155,9 +119,9 @@ func (p *Page) takeOutcome(th Thread, r *Result) Decision {
 			th = otherOwner(th, "")
 		}
 		return Decision{Thread: th, Ignored: IgnoredTakeRefused}
-	case alreadyOwner(r):
+	case r.failed(FailAlreadyOwner):
 		return Decision{Thread: ours(th), Actions: r.Action.Then}
-	case ambiguous(r):
+	case r.failed(FailAmbiguous):
 		th.Owner, th.OwnerAppID = OwnerUnknown, ""
 	}
 	return Decision{Thread: th}
@@ -168,7 +132,7 @@ func (p *Page) resolveOutcome(th Thread, r *Result, now time.Time) Decision {
 	owner, appID := r.Owner, r.OwnerAppID
 	switch {
 	case r.OK:
-	case r.Code == codeParam && r.Subcode == subDenyVisibility:
+	case r.failed(FailNotOwner):
 		owner, appID = OwnerOther, ""
 	default:
 		return Decision{Thread: th, Ignored: IgnoredOwnerUnknown}
@@ -201,9 +165,9 @@ func (p *Page) resolveOutcome(th Thread, r *Result, now time.Time) Decision {
 func (p *Page) errorReply(th Thread, r *Result) Decision {
 	a := &r.Action
 	switch {
-	case !r.Failed || a.Kind != ActSend && a.Kind != ActPass || !userOriginated(a.Reason):
-		return Decision{Thread: th}
-	case th.Unreachable || unreachable(r) || r.Code == codeToken:
+	case !r.failed(FailInternal) || a.Kind != ActSend && a.Kind != ActPass || !userOriginated(a.Reason):
+		return Decision{Thread: th} // a Graph refusal (unreachable, window, token) never gets it
+	case th.Unreachable:
 		return Decision{Thread: th}
 	case th.ErrorSent:
 		return Decision{Thread: th}

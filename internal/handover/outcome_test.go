@@ -47,14 +47,14 @@ func TestErrorMessage(t *testing.T) {
 		r    Result
 		want string
 	}{
-		{"551", us, Result{Action: welcome, Failed: true, Code: 551, Subcode: 1545041}, ""},
-		{"2018278", us, Result{Action: welcome, Failed: true, Code: 10, Subcode: 2018278}, ""},
-		{"190", us, Result{Action: welcome, Failed: true, Code: 190}, ""},
+		{"551", us, refused(welcome, FailUnreachable), ""},
+		{"2018278", us, refused(welcome, FailOutsideWindow), ""},
+		{"190", us, refused(welcome, FailTokenInvalid), ""},
 		{"unreachable user", Thread{Owner: OwnerUs, Unreachable: true}, failed(welcome), ""},
 		{"another app's thread", Thread{Owner: OwnerOther, OwnerAppID: inbox}, failed(welcome), ""},
 		{"unknown owner: check first", Thread{}, failed(welcome), "resolve[error]"},
-		{"a Graph refusal is not a failure of ours", us, graphErr(welcome, 100, 0, "(#100) Invalid parameter"), ""},
-		{"ambiguous", us, Result{Action: welcome, Message: "no answer"}, ""},
+		{"a Graph refusal is not a failure of ours", us, refused(welcome, FailRefused), ""},
+		{"ambiguous", us, refused(welcome, FailAmbiguous), ""},
 		{"done is not a user's message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonDone, Message: p.Policy.done}), ""},
 		{"request is not a user's message", us, failed(Action{Kind: ActPass, PSID: testPSID, Reason: ReasonRequest, TargetAppID: inbox}), ""},
 		{"idle timeout is not a user's message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonIdleTimeout, Message: p.Policy.takeBack}), ""},
@@ -88,13 +88,13 @@ func TestHandoffOutcomes(t *testing.T) {
 		unreachable bool
 	}{
 		{"sent: the webhook runs the pass (Then)", ok(send), "", OwnerOther, true, false},
-		{"another app controls the thread: no pass", graphErr(send, 10, 2018300, "(#10) Message failed to send because another app is controlling this thread now."), "", OwnerOther, false, false},
-		{"blocked: no pass", graphErr(send, 551, 1545041, "(#551) This person isn't available right now."), "", OwnerUs, false, true},
-		{"outside the window: no pass", graphErr(send, 10, 2018278, "outside window"), "", OwnerUs, false, true},
-		{"token: no pass", graphErr(send, 190, 0, "Invalid OAuth access token"), "", OwnerUs, false, false},
+		{"another app controls the thread: no pass", refused(send, FailNotOwner), "", OwnerOther, false, false},
+		{"blocked: no pass", refused(send, FailUnreachable), "", OwnerUs, false, true},
+		{"outside the window: no pass", refused(send, FailOutsideWindow), "", OwnerUs, false, true},
+		{"token: no pass", refused(send, FailTokenInvalid), "", OwnerUs, false, false},
 		{"retries exhausted: pass anyway", failed(send), passInbox, OwnerOther, true, false},
-		{"ambiguous: pass anyway", Result{Action: send, Message: "no answer"}, passInbox, OwnerOther, true, false},
-		{"bad message: pass anyway", graphErr(send, 100, 0, "(#100) Invalid parameter"), passInbox, OwnerOther, true, false},
+		{"ambiguous: pass anyway", refused(send, FailAmbiguous), passInbox, OwnerOther, true, false},
+		{"bad message: pass anyway", refused(send, FailRefused), passInbox, OwnerOther, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Outcome(p, passed, tc.r, t0)
@@ -115,10 +115,10 @@ func TestHandoffOutcomes(t *testing.T) {
 	}{
 		{"passed", ok(pass), "", OwnerOther, true},
 		{"retries exhausted: ours again, the error message", failed(pass), errorMsg, OwnerUs, false},
-		{"not the owner", graphErr(pass, 100, 2534037, "(#100) The action is invalid since it's not the thread owner."), "", OwnerUnknown, false},
-		{"ambiguous: may have passed", Result{Action: pass, Message: "no answer"}, "", OwnerUnknown, true},
-		{"refused", graphErr(pass, 100, 0, "(#100) Invalid target app"), "", OwnerUs, false},
-		{"token", graphErr(pass, 190, 0, "expired"), "", OwnerUs, false},
+		{"not the owner", refused(pass, FailNotOwner), "", OwnerUnknown, false},
+		{"ambiguous: may have passed", refused(pass, FailAmbiguous), "", OwnerUnknown, true},
+		{"refused", refused(pass, FailRefused), "", OwnerUs, false},
+		{"token", refused(pass, FailTokenInvalid), "", OwnerUs, false},
 	} {
 		t.Run("pass "+tc.name, func(t *testing.T) {
 			o := Outcome(p, passed, tc.r, t0)
@@ -139,12 +139,12 @@ func TestHandoffMessageLost(t *testing.T) {
 	pl := newPlatform(t, page(t, nil))
 	pl.fault = func(a Action) (Result, bool) {
 		if a.Kind == ActSend && a.Reason == ReasonHandoff {
-			return Result{Action: a, Failed: true}, true
+			return failed(a), true
 		}
 		return Result{}, false
 	}
 	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff=fault(0/0,failed) pass:handoff:" + inbox)
+	pl.expect("send:handoff=failed pass:handoff:" + inbox)
 	if pl.owner != inbox || pl.th.Owner != OwnerOther {
 		t.Errorf("owner %q, thread %+v", pl.owner, pl.th)
 	}
@@ -153,12 +153,12 @@ func TestHandoffMessageLost(t *testing.T) {
 	pl2 := newPlatform(t, page(t, nil))
 	pl2.fault = func(a Action) (Result, bool) {
 		if a.Kind == ActPass {
-			return Result{Action: a, Failed: true}, true
+			return failed(a), true
 		}
 		return Result{}, false
 	}
 	pl2.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl2.expect("send:handoff pass:handoff:" + inbox + "=fault(0/0,failed) send:error")
+	pl2.expect("send:handoff pass:handoff:" + inbox + "=failed send:error")
 	if pl2.th.Owner != OwnerUs || !pl2.th.PassedAt.IsZero() || !pl2.th.ErrorSent {
 		t.Errorf("thread %+v", pl2.th)
 	}
@@ -175,15 +175,15 @@ func TestSendOutcomes(t *testing.T) {
 	welcome := Decide(p, text(Messaging, "hi"), Thread{}, t0).Actions[0]
 
 	// 10/2018300: another app (unknown which) owns the thread: silent, no retry.
-	o := Outcome(p, Thread{Owner: OwnerUs}, graphErr(welcome, 10, 2018300, "(#10) Message failed to send because another app is controlling this thread now."), t0)
+	o := Outcome(p, Thread{Owner: OwnerUs}, refused(welcome, FailNotOwner), t0)
 	if len(o.Actions) != 0 || o.Thread.Owner != OwnerOther || o.Thread.OwnerAppID != "" {
 		t.Errorf("2018300: %+v", o)
 	}
 	// 551 and 2018278: unreachable, no error message, no Done message later.
-	for _, r := range []Result{graphErr(welcome, 551, 1545041, ""), graphErr(welcome, 10, 2018278, ""), graphErr(welcome, 10, 2534022, "")} {
+	for _, r := range []Result{refused(welcome, FailUnreachable), refused(welcome, FailOutsideWindow)} {
 		o := Outcome(p, Thread{Owner: OwnerUs}, r, t0)
 		if len(o.Actions) != 0 || !o.Thread.Unreachable || o.Thread.Owner != OwnerUs {
-			t.Errorf("%d/%d: %+v", r.Code, r.Subcode, o)
+			t.Errorf("failure %d: %+v", r.Failure, o)
 		}
 	}
 	un := Thread{Owner: OwnerOther, OwnerAppID: inbox, PassedAt: t0, Unreachable: true}
@@ -201,7 +201,7 @@ func TestSendOutcomes(t *testing.T) {
 		t.Error("Unreachable survives a successful send")
 	}
 	// 190: nothing, the webhook reports the token on the page.
-	if o := Outcome(p, Thread{Owner: OwnerUs}, graphErr(welcome, 190, 460, "expired"), t0); len(o.Actions) != 0 || o.Thread != (Thread{Owner: OwnerUs}) {
+	if o := Outcome(p, Thread{Owner: OwnerUs}, refused(welcome, FailTokenInvalid), t0); len(o.Actions) != 0 || o.Thread != (Thread{Owner: OwnerUs}) {
 		t.Errorf("190: %+v", o)
 	}
 	// No policy: the thread is kept.

@@ -134,7 +134,7 @@ func (pl *platform) exec(a Action) Result {
 	pl.t.Helper()
 	if pl.fault != nil {
 		if r, ok := pl.fault(a); ok {
-			pl.log = append(pl.log, fmt.Sprintf("%s=fault(%d/%d%s)", describeKind(a), r.Code, r.Subcode, failedMark(r)))
+			pl.log = append(pl.log, fmt.Sprintf("%s=%s", describeKind(a), failureMark(r)))
 			return r
 		}
 	}
@@ -151,14 +151,14 @@ func (pl *platform) exec(a Action) Result {
 		default:
 			pl.t.Errorf("the engine sent %q on a thread %s owns", a.Reason, pl.owner)
 			pl.log = append(pl.log, describeKind(a)+"=2018300")
-			res.Code, res.Subcode = 10, 2018300
+			res.Failure = FailNotOwner // 10/2018300
 			return res
 		}
 		pl.sends = append(pl.sends, a.Reason)
 	case ActPass:
 		if pl.owner != us && pl.owner != "" {
 			pl.log = append(pl.log, describeKind(a)+"=2534037")
-			res.Code, res.Subcode = 100, 2534037
+			res.Failure = FailNotOwner // 100/2534037
 			return res
 		}
 		pl.owner = a.TargetAppID
@@ -166,11 +166,11 @@ func (pl *platform) exec(a Action) Result {
 		switch {
 		case pl.defaultApp == "":
 			pl.log = append(pl.log, describeKind(a)+"=refused")
-			res.Code, res.Message = 10, "(#10) Application does not have permission to take thread control"
+			res.Failure = FailTakeRefused // (#10) Application does not have permission to take thread control
 			return res
 		case pl.owner == us:
 			pl.t.Errorf("the engine took a thread it owns")
-			res.Code, res.Message = 100, "(#100) The app is already the thread owner."
+			res.Failure = FailAlreadyOwner // (#100) The app is already the thread owner.
 			return res
 		}
 		pl.owner = us
@@ -204,11 +204,11 @@ func describeKind(a Action) string {
 	return "resolve:" + a.Reason
 }
 
-func failedMark(r Result) string {
-	if r.Failed {
-		return ",failed"
+func failureMark(r Result) string {
+	if r.Failure == FailInternal {
+		return "failed"
 	}
-	return ""
+	return fmt.Sprintf("fault(%d)", r.Failure)
 }
 
 // calls returns the log since the last call and clears it.

@@ -29,7 +29,7 @@ const (
 	IgnoredControlReceived = "control_received" // control came to us from idle: nothing to say
 	IgnoredRequestIgnored  = "request_ignored"  // onRequest: Ignore
 	IgnoredRequestInvalid  = "request_invalid"  // a request without a requester, or from us
-	IgnoredUnreachable     = "unreachable"      // the user cannot receive messages (551, 2018278)
+	IgnoredUnreachable     = "unreachable"      // the user cannot receive messages (unavailable, window closed)
 	IgnoredTakeRefused     = "take_refused"     // Conversation Routing refused our take
 	IgnoredOwnerUnknown    = "owner_unknown"    // thread_owner failed: the deferred decision is dropped
 	IgnoredIdle            = "idle"             // the thread went idle: nothing to take back

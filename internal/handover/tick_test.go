@@ -55,7 +55,7 @@ func TestIdleTimeout(t *testing.T) {
 	}
 
 	// A refused take: silent, and the timer does not fire again and again.
-	o = Outcome(p, d.Thread, graphErr(d.Actions[0], 10, 0, "(#10) no permission to take thread control"), t0.Add(50*minute))
+	o = Outcome(p, d.Thread, refused(d.Actions[0], FailTakeRefused), t0.Add(50*minute))
 	if len(o.Actions) != 0 || o.Thread.Owner != OwnerOther || o.Thread.OwnerAppID != inbox || !NextTick(p, o.Thread).IsZero() {
 		t.Errorf("refused: %+v", o)
 	}

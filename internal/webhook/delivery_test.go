@@ -30,6 +30,10 @@ func TestTextEventGetsOneReply(t *testing.T) {
 	if c.Method != "POST" || c.Endpoint != "messages" || c.PSID != "2000000000000042" || c.Token != testPageToken {
 		t.Errorf("call %+v", c)
 	}
+	// The token in the Authorization header only; the app secret's proof with the call.
+	if strings.Contains(c.URL, testPageToken) || c.Proof != proofOf(testPageToken, testSecret) {
+		t.Errorf("call URL %q, appsecret_proof %q", c.URL, c.Proof)
+	}
 	if c.Body["messaging_type"] != "RESPONSE" {
 		t.Errorf("body %v", c.Body)
 	}
@@ -216,14 +220,15 @@ func TestRetryAfterConnectionRefused(t *testing.T) {
 
 func TestPermanentErrorsAreNotRetried(t *testing.T) {
 	for _, tc := range []struct {
-		name          string
-		body          string
-		code, subcode int
+		name    string
+		body    string
+		failure handover.Failure
 	}{
-		{"190", `{"error":{"message":"Error validating access token: the token ` + testPageToken + ` expired","type":"OAuthException","code":190,"error_subcode":463}}`, 190, 463},
-		{"551", `{"error":{"message":"This person isn't available right now.","code":551,"error_subcode":1545041}}`, 551, 1545041},
-		{"2018278", `{"error":{"message":"outside of allowed window","code":10,"error_subcode":2018278}}`, 10, 2018278},
-		{"2018300", `{"error":{"message":"(#10) another app is controlling this thread now.","code":10,"error_subcode":2018300}}`, 10, 2018300},
+		{"190", `{"error":{"message":"Error validating access token: the token ` + testPageToken + ` expired","type":"OAuthException","code":190,"error_subcode":463}}`, handover.FailTokenInvalid},
+		{"551", `{"error":{"message":"This person isn't available right now.","code":551,"error_subcode":1545041}}`, handover.FailUnreachable},
+		{"2018278", `{"error":{"message":"outside of allowed window","code":10,"error_subcode":2018278}}`, handover.FailOutsideWindow},
+		{"2018300", `{"error":{"message":"(#10) another app is controlling this thread now.","code":10,"error_subcode":2018300}}`, handover.FailNotOwner},
+		{"proof", `{"error":{"message":"API calls from the server require an appsecret_proof argument","type":"GraphMethodException","code":100}}`, handover.FailNotAuthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -236,11 +241,8 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 				t.Errorf("%d attempts, want 1", n)
 			}
 			res := h.engine.outcomes()
-			if len(res) != 1 || res[0].OK || res[0].Failed || res[0].Code != tc.code || res[0].Subcode != tc.subcode {
+			if len(res) != 1 || res[0].OK || res[0].Failure != tc.failure {
 				t.Errorf("outcomes %+v", res)
-			}
-			if strings.Contains(res[0].Message, testPageToken) {
-				t.Errorf("token in the result message: %q", res[0].Message)
 			}
 			if r := h.counter("messenger_webhook_retries_total"); r != 0 {
 				t.Errorf("retries %v", r)
@@ -275,6 +277,30 @@ func TestGraphAuthorizedReported(t *testing.T) {
 	}
 }
 
+// A refusal of the app, not the token, turns GraphAuthorized false too, saying why (#20).
+func TestGraphNotAuthorizedReported(t *testing.T) {
+	for name, body := range map[string]string{
+		"proof missing": `{"error":{"message":"API calls from the server require an appsecret_proof argument","type":"GraphMethodException","code":100,"fbtrace_id":"A1"}}`,
+		"proof wrong":   `{"error":{"message":"Invalid appsecret_proof provided in the API argument","type":"GraphMethodException","code":100,"fbtrace_id":"A2"}}`,
+		"permission":    `{"error":{"message":"(#200) Requires pages_messaging permission to manage the object","type":"OAuthException","code":200,"error_subcode":2018028}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.graph.setScript(func(c graphCall, n int, w http.ResponseWriter) bool { return answer(w, 400, body) })
+			h.post(pageBody(textEvent("2350", "m_1", 1700000000000)))
+			h.drain()
+			eventually(t, "GraphAuthorized=false", func() bool { a, _ := h.reporter.get(); return len(a) == 1 })
+			auth, _ := h.reporter.get()
+			if !strings.HasPrefix(auth[0], "false: ") || !strings.Contains(auth[0], "appsecret_proof") {
+				t.Fatalf("report %q", auth[0])
+			}
+			if n := h.graph.count("messages"); n != 1 {
+				t.Errorf("%d attempts: a refusal of the app is not retried", n)
+			}
+		})
+	}
+}
+
 func TestAmbiguousTimeoutIsNotRetried(t *testing.T) {
 	h := newHarness(t, func(o *Options, c *Config) { o.GraphTimeout = 100 * time.Millisecond })
 	release := make(chan struct{})
@@ -292,7 +318,7 @@ func TestAmbiguousTimeoutIsNotRetried(t *testing.T) {
 		t.Errorf("%d attempts, want exactly 1 (at most once)", n)
 	}
 	res := h.engine.outcomes()
-	if len(res) != 1 || res[0].OK || res[0].Failed || res[0].Code != 0 {
+	if len(res) != 1 || res[0].OK || res[0].Failure != handover.FailAmbiguous {
 		t.Errorf("outcomes %+v", res)
 	}
 	if r := h.counter("messenger_webhook_retries_total"); r != 0 {
@@ -310,7 +336,7 @@ func TestDeadLetterAfterRetryWindow(t *testing.T) {
 	})
 	var errorSends atomic.Int32
 	h.engine.outcome = func(th handover.Thread, r handover.Result) handover.Decision {
-		if r.Failed && r.Action.Reason != "error" {
+		if r.Failure == handover.FailInternal && r.Action.Reason != "error" {
 			errorSends.Add(1)
 			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: r.Action.PSID, Reason: "error", Message: &handover.OutMessage{Text: "sorry"}}}}
 		}
@@ -322,7 +348,7 @@ func TestDeadLetterAfterRetryWindow(t *testing.T) {
 		t.Errorf("dead letters %v, want 2 (the reply, then the error message)", d)
 	}
 	res := h.engine.outcomes()
-	if len(res) != 2 || !res[0].Failed || res[0].OK {
+	if len(res) != 2 || res[0].Failure != handover.FailInternal || res[0].OK {
 		t.Errorf("outcomes %+v", res)
 	}
 	if n := h.graph.count("messages"); n < 3 {
@@ -634,8 +660,8 @@ func TestApplyWhileServing(t *testing.T) {
 	h.post(pageBody(textEvent("4500", "m_rot", 1700000000000)))
 	h.drain()
 	calls := h.graph.all()
-	if last := calls[len(calls)-1]; last.Token != "rotated" {
-		t.Errorf("the next event used token %q", last.Token)
+	if last := calls[len(calls)-1]; last.Token != "rotated" || last.Proof != proofOf("rotated", testSecret) {
+		t.Errorf("the next event used token %q, appsecret_proof %q", last.Token, last.Proof)
 	}
 }
 

@@ -36,7 +36,9 @@ const (
 type graphCall struct {
 	Method, Endpoint, PSID string
 	Body                   map[string]any
-	Token                  string
+	Token                  string // from the Authorization header
+	Proof                  string // appsecret_proof
+	URL                    string // the request URI as the server saw it
 }
 
 // fakeGraph answers Graph calls; script, when set, decides the answer per call (return false to
@@ -60,7 +62,8 @@ func newFakeGraph(t testing.TB) *fakeGraph {
 func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	c := graphCall{Method: r.Method, Endpoint: parts[len(parts)-1], Token: r.URL.Query().Get("access_token")}
+	c := graphCall{Method: r.Method, Endpoint: parts[len(parts)-1], Token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "),
+		Proof: r.URL.Query().Get("appsecret_proof"), URL: r.RequestURI}
 	if len(parts) == 2 && r.Method == "GET" {
 		c.Endpoint, c.PSID = "profile", parts[1]
 	}
@@ -213,7 +216,7 @@ func (e *fakeEngine) TakeRefused(r handover.Result) bool {
 	if e.refused != nil {
 		return e.refused(r)
 	}
-	return r.Action.Kind == handover.ActTake && r.Code == 100 && r.Subcode == 2534037
+	return r.Action.Kind == handover.ActTake && !r.OK && r.Failure == handover.FailTakeRefused
 }
 
 func (e *fakeEngine) events() []handover.Event {
@@ -321,6 +324,11 @@ func testConfig(graphURL string) Config {
 		Page:       &handover.Page{PageID: testPage, AppID: testApp, BusinessName: "Shop"},
 		Generation: "page/1 policy/1",
 	}
+}
+
+// proofOf is the appsecret_proof of a token (reference §7.4).
+func proofOf(token, secret string) string {
+	return strings.TrimPrefix(sign([]byte(token), secret), "sha256=")
 }
 
 func sign(body []byte, secret string) string {

@@ -85,6 +85,7 @@ func (s *Server) apply(cfg Config) {
 			Version:           cfg.GraphVersion,
 			PageID:            cfg.PageID,
 			Token:             cfg.PageAccessToken,
+			AppSecret:         cfg.AppSecret,
 			MaxSendsPerSecond: cfg.MaxSendsPerSecond,
 			Timeout:           s.opts.GraphTimeout,
 			Transport:         s.opts.GraphTransport,
@@ -107,11 +108,14 @@ func (s *Server) apply(cfg Config) {
 		"policy", cfg.Page != nil)
 }
 
-// graphKey identifies what the Graph client is built from; the token only as a hash.
+// graphKey identifies what the Graph client is built from; the secrets only as a hash.
 func graphKey(cfg *Config) string {
-	h := sha256.Sum256(cfg.PageAccessToken)
+	h := sha256.New()
+	h.Write(cfg.PageAccessToken)
+	h.Write([]byte{0})
+	h.Write(cfg.AppSecret)
 	return cfg.GraphBaseURL + "|" + cfg.GraphVersion + "|" + cfg.PageID + "|" +
-		strconv.Itoa(int(cfg.MaxSendsPerSecond)) + "|" + hex.EncodeToString(h[:8])
+		strconv.Itoa(int(cfg.MaxSendsPerSecond)) + "|" + hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 func clone(b []byte) []byte {

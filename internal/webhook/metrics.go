@@ -173,14 +173,14 @@ func codeLabel(code int) string {
 func (m *metrics) graphObserver() graph.Observer {
 	type key struct {
 		ep  graph.Endpoint
-		res graph.Class
+		res graph.Meaning
 	}
 	type children struct {
 		calls   prometheus.Counter
 		latency prometheus.Observer
 	}
 	var cache sync.Map
-	return func(ep graph.Endpoint, result graph.Class, took time.Duration) {
+	return func(ep graph.Endpoint, result graph.Meaning, took time.Duration) {
 		k := key{ep, result}
 		v, ok := cache.Load(k)
 		if !ok {

@@ -93,10 +93,10 @@ func (s *Server) runStep(q *userQueue) bool {
 		st.act.PSID = q.psid
 	}
 	res, err := s.execute(live, p, &st.act)
-	class := graph.Classify(err)
+	meaning := graph.MeaningOf(err)
 	var internal *internalError
 	isInternal := errors.As(err, &internal)
-	if err != nil && !isInternal && graph.Retryable(err) {
+	if err != nil && !isInternal && meaning.Retry() {
 		now := s.clock.Now()
 		if st.first.IsZero() {
 			st.first = now
@@ -107,7 +107,7 @@ func (s *Server) runStep(q *userQueue) bool {
 			s.metrics.inc(s.metrics.retries, endpointOf(st.act.Kind))
 			delay := s.backoff(st.attempt)
 			s.log.Debug("graph call will be retried", "page", live.cfg.PageID, "psid", q.psid,
-				"endpoint", endpointOf(st.act.Kind), "class", string(class), "attempt", st.attempt, "delay", delay)
+				"endpoint", endpointOf(st.act.Kind), "class", string(meaning), "attempt", st.attempt, "delay", delay)
 			s.disp.wait(q)
 			s.clock.AfterFunc(delay, func() { s.disp.wake(q) })
 			return false
@@ -115,12 +115,12 @@ func (s *Server) runStep(q *userQueue) bool {
 		s.metrics.inc(s.metrics.deadLetters, endpointOf(st.act.Kind))
 		s.log.Error("graph call given up (dead letter)", "page", live.cfg.PageID, "psid", q.psid,
 			"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
-			"attempts", st.attempt+1, "class", string(class), "error", err.Error(), "shuttingDown", s.ctx.Err() != nil)
-		res.Failed = true
+			"attempts", st.attempt+1, "class", string(meaning), "error", err.Error(), "shuttingDown", s.ctx.Err() != nil)
+		res.Failure = handover.FailInternal
 	} else if err != nil {
-		s.logFailure(live, q.psid, &st, class, err)
+		s.logFailure(live, q.psid, &st, meaning, err)
 	}
-	s.metrics.inc(s.metrics.actions, actionName(st.act.Kind), st.act.Reason, resultLabel(res, class, isInternal))
+	s.metrics.inc(s.metrics.actions, actionName(st.act.Kind), st.act.Reason, resultLabel(res, meaning, isInternal))
 	q.agenda = q.agenda[1:]
 	if p == nil {
 		q.agenda = nil
@@ -154,7 +154,7 @@ func (s *Server) runStep(q *userQueue) bool {
 }
 
 // internalError is a failure inside the process (no Graph client, a malformed action): never
-// retried, reported to the engine as Failed.
+// retried, reported to the engine as FailInternal.
 type internalError struct{ msg string }
 
 func (e *internalError) Error() string { return e.msg }
@@ -186,11 +186,11 @@ func (s *Server) execute(live *liveConfig, p *handover.Page, a *handover.Action)
 				}
 			}
 			msg := s.engine.Render(a.Message, first, p.BusinessName)
-			_, err = g.Send(ctx, a.PSID, msg, "")
+			_, err = g.Send(ctx, a.PSID, msg)
 			if templateRejected(a.Message, err) {
 				// Templates do not render everywhere; the message's text is its fallback.
 				s.log.Info("template rejected, sending its text instead", "page", live.cfg.PageID, "psid", a.PSID, "reason", a.Reason)
-				_, err = g.Send(ctx, a.PSID, s.engine.RenderFallback(a.Message, first, p.BusinessName), "")
+				_, err = g.Send(ctx, a.PSID, s.engine.RenderFallback(a.Message, first, p.BusinessName))
 			}
 		case handover.ActPass:
 			err = g.PassThreadControl(ctx, a.PSID, a.TargetAppID, a.Metadata)
@@ -214,28 +214,47 @@ func (s *Server) execute(live *liveConfig, p *handover.Page, a *handover.Action)
 		}
 	}
 	res.OK = err == nil
-	if ge, ok := graph.AsError(err); ok {
-		res.Code, res.Subcode, res.Message = ge.Code, ge.Subcode, ge.Message
-	} else if graph.Ambiguous(err) {
-		res.Message = "no answer: the call may have taken effect"
+	if err != nil {
+		res.Failure = failureOf(graph.MeaningOf(err))
 	}
 	var internal *internalError
 	if errors.As(err, &internal) {
-		res.Failed = true
-		res.Message = internal.msg
+		res.Failure = handover.FailInternal
 	}
 	s.noteGraph(err)
 	return res, err
 }
 
-// templateRejected: the Send API refused a button or generic template as an invalid parameter
-// (code 100), not for the user or the thread (2018001: no such user).
-func templateRejected(m *handover.OutMessage, err error) bool {
-	if m.Buttons == nil && len(m.Cards) == 0 {
-		return false
+// failureOf is the one translation of the Graph client's meanings into the engine's failures.
+// The meanings worth a retry reach the engine only once retries are given up: FailInternal.
+func failureOf(m graph.Meaning) handover.Failure {
+	switch m {
+	case graph.NotSent, graph.Transient, graph.Throttled:
+		return handover.FailInternal
+	case graph.Ambiguous:
+		return handover.FailAmbiguous
+	case graph.NotOwner:
+		return handover.FailNotOwner
+	case graph.TakeRefused:
+		return handover.FailTakeRefused
+	case graph.AlreadyOwner:
+		return handover.FailAlreadyOwner
+	case graph.Unreachable:
+		return handover.FailUnreachable
+	case graph.OutsideWindow:
+		return handover.FailOutsideWindow
+	case graph.TokenInvalid:
+		return handover.FailTokenInvalid
+	case graph.NotAuthorized:
+		return handover.FailNotAuthorized
 	}
-	ge, ok := graph.AsError(err)
-	return ok && ge.Code == 100 && ge.Subcode != 2018001
+	return handover.FailRefused
+}
+
+// templateRejected: the Send API refused a button or generic template's content (BadRequest),
+// not the user, the thread or the app.
+func templateRejected(m *handover.OutMessage, err error) bool {
+	return (m.Buttons != nil || len(m.Cards) > 0) && graph.MeaningOf(err) == graph.BadRequest
 }
 
 // backoff is capped exponential with jitter (half fixed, half random) so that retries of many
@@ -250,15 +269,19 @@ func (s *Server) backoff(attempt int) time.Duration {
 	return half + time.Duration(rand.Int64N(int64(half)+1))
 }
 
-// noteGraph turns Graph answers into the GraphAuthorized condition.
+// noteGraph turns Graph answers into the GraphAuthorized condition: false when the token or the
+// app is refused, true after a call succeeds.
 func (s *Server) noteGraph(err error) {
-	switch {
-	case err == nil:
+	switch graph.MeaningOf(err) {
+	case graph.OK:
 		s.status.auth(true, "Graph API calls with the page access token succeed")
-	case graph.TokenInvalid(err):
-		ge, _ := graph.AsError(err)
-		s.status.auth(false, "the Graph API rejects the page access token (code 190"+subcodeText(ge.Subcode)+
+	case graph.TokenInvalid:
+		s.status.auth(false, "the Graph API rejects the page access token ("+err.Error()+
 			"): it is invalid, expired or revoked; put a new page access token in the page's Secret")
+	case graph.NotAuthorized:
+		s.status.auth(false, "the Graph API refuses the app's call ("+err.Error()+"): every call carries "+
+			"appsecret_proof, so the app secret in the page's Secret must be the app's; the page access token "+
+			"needs the pages_messaging permission")
 	}
 }
 
@@ -269,16 +292,15 @@ func (s *Server) noteTake(res handover.Result, err error) {
 		s.status.permit(true, "take_thread_control succeeds")
 	case s.engine.TakeRefused(res):
 		s.metrics.takeRefused.Inc()
-		s.log.Warn("Conversation Routing refused take_thread_control", "code", res.Code, "subcode", res.Subcode)
-		s.status.permit(false, "Conversation Routing refuses take_thread_control (code "+itoa(res.Code)+subcodeText(res.Subcode)+
+		s.log.Warn("Conversation Routing refused take_thread_control", "error", err.Error())
+		s.status.permit(false, "Conversation Routing refuses take_thread_control ("+err.Error()+
 			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
 	}
-	_ = err
 }
 
-func (s *Server) logFailure(live *liveConfig, psid string, st *step, class graph.Class, err error) {
+func (s *Server) logFailure(live *liveConfig, psid string, st *step, meaning graph.Meaning, err error) {
 	level := slog.LevelInfo
-	if class == graph.ClassAmbiguous || class == graph.ClassTokenInvalid {
+	if meaning == graph.Ambiguous || meaning == graph.TokenInvalid || meaning == graph.NotAuthorized {
 		level = slog.LevelWarn
 	}
 	var internal *internalError
@@ -287,17 +309,17 @@ func (s *Server) logFailure(live *liveConfig, psid string, st *step, class graph
 	}
 	s.log.Log(context.Background(), level, "graph call failed", "page", live.cfg.PageID, "psid", psid,
 		"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
-		"class", string(class), "error", err.Error())
+		"class", string(meaning), "error", err.Error())
 }
 
-func resultLabel(res handover.Result, class graph.Class, internal bool) string {
+func resultLabel(res handover.Result, meaning graph.Meaning, internal bool) string {
 	switch {
 	case internal:
 		return "internal_error"
-	case res.Failed:
+	case !res.OK && res.Failure == handover.FailInternal:
 		return "dead_letter"
 	}
-	return string(class)
+	return string(meaning)
 }
 
 func endpointOf(k handover.ActionKind) string {

@@ -40,8 +40,8 @@ type Config struct {
 // patching the MessengerPage's status conditions. Calls come from one goroutine, only on
 // changes, and never carry secrets. They may block without slowing event handling.
 type Reporter interface {
-	// GraphAuthorized is false after a 190 answer (token invalid or expired) and true again after
-	// a successful call.
+	// GraphAuthorized is false after an answer that refuses the token (invalid or expired) or the
+	// app (appsecret_proof, permissions), and true again after a successful call.
 	GraphAuthorized(ok bool, message string)
 	// HandoverPermitted is false when Conversation Routing refuses a take (handover.TakeRefused)
 	// and true again after a take succeeds.
@@ -90,8 +90,7 @@ type Options struct {
 	// process outgrowing its memory. Defaults 10000 and 16 MiB.
 	MaxQueued      int
 	MaxQueuedBytes int64
-	// GraphTransport, when set, makes Graph calls through net/http with it. Default: the page's
-	// own keep-alive HTTP/1.1 connection pool (graph.Config.Transport says why).
+	// GraphTransport, when set, makes the Graph calls. Default: a connection pool per page.
 	GraphTransport http.RoundTripper
 }
 

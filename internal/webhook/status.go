@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -98,13 +97,4 @@ func (p *statusPump) flush() {
 func (p *statusPump) stop() {
 	close(p.done)
 	<-p.stopped
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func subcodeText(sub int) string {
-	if sub == 0 {
-		return ""
-	}
-	return ", subcode " + strconv.Itoa(sub)
 }

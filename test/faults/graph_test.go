@@ -80,7 +80,7 @@ func TestGraphErrorsDeliverEveryReplyOnce(t *testing.T) {
 	if got := wh.Metric(t, "messenger_webhook_dead_letters_total"); got != 0 {
 		t.Errorf("dead letters: %v", got)
 	}
-	for _, class := range []string{"server_error", "throttled"} {
+	for _, class := range []string{"transient", "throttled"} {
 		if wh.Metric(t, "messenger_graph_calls_total", "result", class) == 0 {
 			t.Errorf("no Graph call counted as %s", class)
 		}

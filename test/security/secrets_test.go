@@ -186,7 +186,7 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	rig.Must(t, sim.InjectFault(simulator.Fault{Endpoint: simulator.EndpointMessages, Code: 100, Message: "(#100) Invalid parameter"}))
 	say("refused")
 	rig.Eventually(t, "the refused call", func() bool {
-		return strings.Contains(o.String("webhook logs"), `"class":"refused"`)
+		return strings.Contains(o.String("webhook logs"), `"class":"bad_request"`)
 	})
 
 	// A revoked token (190): the condition is written.

@@ -45,7 +45,7 @@ func newFakeGraph(t *testing.T) *fakeGraph {
 func (g *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	g.mu.Lock()
-	g.token = r.URL.Query().Get("access_token")
+	g.token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	g.mu.Unlock()
 	if g.refuseToken.Load() {
 		w.WriteHeader(http.StatusBadRequest)
