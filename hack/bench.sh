@@ -10,7 +10,8 @@
 # and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest cpu peers scale), BENCH_ONLY
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
 # BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
-# default: this tree's).
+# default: this tree's), BENCH_CPU_GRAPH_ARGS (flags of the shared fake Graph API in the CPU runs,
+# e.g. "-fail 0.05" to answer 5 % of the calls with a transient error).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,11 +52,11 @@ loadkit=$tmp/bin/loadkit
 if [ -f "$shared/go.mod" ]; then
   tools="shared ($shared)"
   (cd "$shared" && go build -o "$tmp/shared/" ./cmd/...)
-  fakegraph() { exec "$tmp/shared/fakegraph" -listen "$1"; }
+  fakegraph() { exec "$tmp/shared/fakegraph" -listen "$@"; }
   barehttp() { exec "$tmp/shared/barehttp" -listen "$1"; }
 else
   tools="own (test/bench/loadkit; $shared not found)"
-  fakegraph() { exec "$loadkit" graph -listen "$1"; }
+  fakegraph() { exec "$loadkit" graph -listen "$@"; }
   barehttp() { exec "$loadkit" bare -listen "$1"; }
 fi
 
@@ -225,7 +226,8 @@ cpu() {
   for spec in ${BENCH_CPU_WEBHOOKS:-webhook=$tmp/bin/webhook}; do
     label=${spec%%=*} bin=${spec#*=}
     g=127.0.0.1:$(freeport) hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport)
-    fakegraph "$g" >/dev/null 2>&1 & pids+=($!)
+    # shellcheck disable=SC2086 # BENCH_CPU_GRAPH_ARGS is a list of flags
+    fakegraph "$g" ${BENCH_CPU_GRAPH_ARGS:-} >/dev/null 2>&1 & pids+=($!)
     waitready "http://$g/__stats"
     manifests "$tmp/cpu-$label" "http://$g" 'Hi {{first_name}}! The bot is in control. Tap \"Pass to Inbox\" to talk to a person.'
     "$bin" --manifests "$tmp/cpu-$label" --page bench/acme --listen "$hook" --probe-addr "$probe" \
@@ -281,7 +283,7 @@ cpu() {
       row "$s" "$label / $base: CPU per event (median of the runs' ratios)" "${med}x" "" ""
     fi
   done
-  echo "cpu: signed text events from 1000 users at $cpu_rate/s per build, ${dur} runs, $cpu_runs of them after a 3 s warm-up; builds side by side (${labels[*]}), each with its own fake Graph API and load; the welcome names the user ({{first_name}}: a profile lookup, cached, per send); page limiter off; CPU = utime+stime of the webhook process (/proc/PID/stat, $hz Hz) from before a run to after its answers drained, per acknowledged event; p99 of the acknowledgements (vegeta); fake Graph API: $tools" >>"$notes"
+  echo "cpu: signed text events from 1000 users at $cpu_rate/s per build${BENCH_CPU_GRAPH_ARGS:+ (fake Graph API: $BENCH_CPU_GRAPH_ARGS)}, ${dur} runs, $cpu_runs of them after a 3 s warm-up; builds side by side (${labels[*]}), each with its own fake Graph API and load; the welcome names the user ({{first_name}}: a profile lookup, cached, per send); page limiter off; CPU = utime+stime of the webhook process (/proc/PID/stat, $hz Hz) from before a run to after its answers drained, per acknowledged event; p99 of the acknowledgements (vegeta); fake Graph API: $tools" >>"$notes"
   for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
 }
 
