@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/messenger-operator/messenger-operator/internal/graph"
 	"github.com/messenger-operator/messenger-operator/internal/handover"
@@ -257,16 +258,16 @@ func templateRejected(m *handover.OutMessage, err error) bool {
 	return (m.Buttons != nil || len(m.Cards) > 0) && graph.MeaningOf(err) == graph.BadRequest
 }
 
-// backoff is capped exponential with jitter (half fixed, half random) so that retries of many
-// users after an outage do not arrive together.
+// backoff is the delay before the attempt-th retry: RetryBase doubling up to RetryMax, of which
+// half is fixed and half random (wait.Backoff jitters half the step by up to 100 %), so that
+// retries of many users after an outage do not arrive together.
 func (s *Server) backoff(attempt int) time.Duration {
-	d := s.opts.RetryBase
-	for i := 1; i < attempt && d < s.opts.RetryMax; i++ {
-		d *= 2
+	b := wait.Backoff{Duration: s.opts.RetryBase / 2, Factor: 2, Jitter: 1, Steps: attempt, Cap: s.opts.RetryMax / 2}
+	d := b.Step()
+	for i := 1; i < attempt; i++ {
+		d = b.Step()
 	}
-	d = min(d, s.opts.RetryMax)
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1))
+	return d
 }
 
 // noteGraph turns Graph answers into the GraphAuthorized condition: false when the token or the
