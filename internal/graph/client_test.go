@@ -382,7 +382,7 @@ func TestResetAfterSendIsAmbiguous(t *testing.T) {
 
 func TestTokenNeverInErrorsOrStrings(t *testing.T) {
 	// Meta's message may quote the token; the error must not.
-	f := newFakeGraph(t, graphError(400, `{"error":{"message":"Invalid OAuth access token - Cannot parse access token `+testToken+`","type":"OAuthException","code":190}}`))
+	f := newFakeGraph(t, graphError(400, `{"error":{"message":"Invalid OAuth access token - Cannot parse access token `+testToken+` signed with `+testSecret+`","type":"OAuthException","code":190}}`))
 	c := newClient(t, f.URL)
 	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 	if MeaningOf(err) != TokenInvalid {
