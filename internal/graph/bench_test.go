@@ -22,7 +22,7 @@ func BenchmarkSend(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := c.Send(context.Background(), "2000000000000001", msg); err != nil {
+			if err := c.Send(context.Background(), "2000000000000001", msg); err != nil {
 				b.Fatal(err)
 			}
 		}

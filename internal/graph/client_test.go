@@ -107,12 +107,8 @@ func newClient(t *testing.T, base string, mod ...func(*Config)) *Client {
 func TestSendRequestShape(t *testing.T) {
 	f := newFakeGraph(t, ok)
 	c := newClient(t, f.URL+"/")
-	res, err := c.Send(context.Background(), "1254459154682919", map[string]any{"text": "hi"})
-	if err != nil {
+	if err := c.Send(context.Background(), "1254459154682919", map[string]any{"text": "hi"}); err != nil {
 		t.Fatal(err)
-	}
-	if res.MessageID != "m_1" || res.RecipientID != "1254459154682919" {
-		t.Errorf("answer %+v", res)
 	}
 	calls := f.calls()
 	if len(calls) != 1 {
@@ -162,6 +158,14 @@ func TestThreadControlCalls(t *testing.T) {
 	}
 	if err := c.PassThreadControl(ctx, "42", "", ""); err == nil {
 		t.Error("pass without a target accepted")
+	}
+}
+
+func TestSendAnswerThatIsNotJSONIsAnError(t *testing.T) {
+	f := newFakeGraph(t, graphError(200, `<html>a proxy's page</html>`))
+	err := newClient(t, f.URL).Send(context.Background(), "42", map[string]any{"text": "x"})
+	if MeaningOf(err) != Refused {
+		t.Fatalf("meaning %s (%v)", MeaningOf(err), err)
 	}
 }
 
@@ -260,7 +264,7 @@ func TestErrorMeanings(t *testing.T) {
 			var err error
 			switch tc.call {
 			case "send":
-				_, err = c.Send(ctx, "42", map[string]any{"text": "x"})
+				err = c.Send(ctx, "42", map[string]any{"text": "x"})
 			case "take":
 				err = c.TakeThreadControl(ctx, "42", "")
 			case "pass":
@@ -297,7 +301,7 @@ func TestErrorMeanings(t *testing.T) {
 func TestErrorFields(t *testing.T) {
 	f := newFakeGraph(t, graphError(400, `{"error":{"message":"(#10) Message failed to send because another app is controlling this thread now.","type":"OAuthException","code":10,"error_subcode":2018300,"fbtrace_id":"AbC"}}`))
 	c := newClient(t, f.URL)
-	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 	var ge *Error
 	if !errors.As(err, &ge) {
 		t.Fatal(err)
@@ -317,7 +321,7 @@ func TestConnectionRefusedIsNotSent(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
 	c := newClient(t, "http://"+addr)
-	_, err = c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	err = c.Send(context.Background(), "42", map[string]any{"text": "x"})
 	if MeaningOf(err) != NotSent {
 		t.Fatalf("meaning %s for %v", MeaningOf(err), err)
 	}
@@ -342,7 +346,7 @@ func hangingGraph(t *testing.T) (*fakeGraph, *atomic.Int32) {
 func TestTimeoutAfterSendIsAmbiguous(t *testing.T) {
 	f, n := hangingGraph(t)
 	c := newClient(t, f.URL, func(c *Config) { c.Timeout = 100 * time.Millisecond })
-	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 	if MeaningOf(err) != Ambiguous {
 		t.Fatalf("meaning %s for %v", MeaningOf(err), err)
 	}
@@ -371,7 +375,7 @@ func TestResetAfterSendIsAmbiguous(t *testing.T) {
 		}
 	})
 	c := newClient(t, f.URL)
-	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 	if MeaningOf(err) != Ambiguous {
 		t.Fatalf("meaning %s for %v", MeaningOf(err), err)
 	}
@@ -384,7 +388,7 @@ func TestTokenNeverInErrorsOrStrings(t *testing.T) {
 	// Meta's message may quote the token; the error must not.
 	f := newFakeGraph(t, graphError(400, `{"error":{"message":"Invalid OAuth access token - Cannot parse access token `+testToken+` signed with `+testSecret+`","type":"OAuthException","code":190}}`))
 	c := newClient(t, f.URL)
-	_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 	if MeaningOf(err) != TokenInvalid {
 		t.Fatalf("want 190, got %v", err)
 	}
@@ -507,12 +511,12 @@ func TestLimiter(t *testing.T) {
 func TestSendRateLimitedAndCancelled(t *testing.T) {
 	f := newFakeGraph(t, ok)
 	c := newClient(t, f.URL, func(c *Config) { c.MaxSendsPerSecond = 1 })
-	if _, err := c.Send(context.Background(), "42", map[string]any{"text": "a"}); err != nil {
+	if err := c.Send(context.Background(), "42", map[string]any{"text": "a"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := c.Send(ctx, "42", map[string]any{"text": "b"})
+	err := c.Send(ctx, "42", map[string]any{"text": "b"})
 	if MeaningOf(err) != NotSent {
 		t.Fatalf("waiting for the limiter then cancelled: meaning %s (%v)", MeaningOf(err), err)
 	}
@@ -606,7 +610,7 @@ func TestAuthorizationHeaderAndProofOnEveryCall(t *testing.T) {
 		calls func(c *Client) []error
 	}{
 		{"page token", testToken, func(c *Client) []error {
-			_, send := c.Send(ctx, "42", map[string]any{"text": "x"})
+			send := c.Send(ctx, "42", map[string]any{"text": "x"})
 			_, profile := c.UserProfile(ctx, "42")
 			_, owner := c.ThreadOwner(ctx, "42")
 			_, _, subscribed := c.PageSubscription(ctx, "111")
@@ -661,7 +665,7 @@ func TestTokenCutAtTheMessageLimitIsScrubbed(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "OAuthException", "code": 190}})
 		f := newFakeGraph(t, graphError(400, string(body)))
 		c := newClient(t, f.URL)
-		_, err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
+		err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
 		if err == nil {
 			t.Fatal("no error")
 		}

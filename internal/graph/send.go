@@ -7,12 +7,6 @@ import (
 	"fmt"
 )
 
-// SendResult is the Send API's answer.
-type SendResult struct {
-	RecipientID string `json:"recipient_id"`
-	MessageID   string `json:"message_id"`
-}
-
 type recipient struct {
 	ID string `json:"id"`
 }
@@ -24,26 +18,28 @@ type sendRequest struct {
 }
 
 // Send sends a message object (the Send API's "message": text, quick_replies, attachment) to
-// psid as a RESPONSE.
-func (c *Client) Send(ctx context.Context, psid string, message any) (SendResult, error) {
-	var res SendResult
+// psid as a RESPONSE. Its answer (recipient and message ids) is only checked to be JSON: nothing
+// uses it.
+func (c *Client) Send(ctx context.Context, psid string, message any) error {
 	if err := c.needPage(EndpointSend); err != nil {
-		return res, err
+		return err
 	}
 	if psid == "" {
-		return res, errors.New("graph messages: empty recipient")
+		return errors.New("graph messages: empty recipient")
 	}
 	body, err := json.Marshal(sendRequest{Recipient: recipient{psid}, MessagingType: "RESPONSE", Message: message})
 	if err != nil {
-		return res, fmt.Errorf("graph messages: the message cannot be encoded: %w", err)
+		return fmt.Errorf("graph messages: the message cannot be encoded: %w", err)
 	}
 	if err := c.waitSend(ctx); err != nil {
-		return res, err
+		return err
 	}
-	err = c.call(ctx, c.postJSON(EndpointSend, c.sendURL, body, func(b []byte) error {
-		return json.Unmarshal(b, &res)
+	return c.call(ctx, c.postJSON(EndpointSend, c.sendURL, body, func(b []byte) error {
+		if !json.Valid(b) {
+			return errors.New("not JSON")
+		}
+		return nil
 	}))
-	return res, err
 }
 
 func (c *Client) waitSend(ctx context.Context) error {

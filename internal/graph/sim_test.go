@@ -17,7 +17,7 @@ func TestEveryPageCallCarriesTheProof(t *testing.T) {
 	}
 	ctx := context.Background()
 	calls := func(c *Client) map[string]error {
-		_, send := c.Send(ctx, simPSID, map[string]any{"text": "hello"})
+		send := c.Send(ctx, simPSID, map[string]any{"text": "hello"})
 		_, profile := c.UserProfile(ctx, simPSID)
 		_, owner := c.ThreadOwner(ctx, simPSID)
 		pass := c.PassThreadControl(ctx, simPSID, simulator.InboxAppID, "to the inbox")

@@ -193,7 +193,7 @@ func TestBadInputIsRefusedBeforeAnyCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := noPage.Send(ctx, "42", map[string]any{"text": "x"}); err == nil {
+	if err := noPage.Send(ctx, "42", map[string]any{"text": "x"}); err == nil {
 		t.Error("a page call on a client without a page accepted")
 	}
 	if err := c.SubscribePage(ctx, nil); err == nil {

@@ -187,11 +187,11 @@ func (s *Server) execute(live *liveConfig, p *handover.Page, a *handover.Action)
 				}
 			}
 			msg := s.engine.Render(a.Message, first, p.BusinessName)
-			_, err = g.Send(ctx, a.PSID, msg)
+			err = g.Send(ctx, a.PSID, msg)
 			if templateRejected(a.Message, err) {
 				// Templates do not render everywhere; the message's text is its fallback.
 				s.log.Info("template rejected, sending its text instead", "page", live.cfg.PageID, "psid", a.PSID, "reason", a.Reason)
-				_, err = g.Send(ctx, a.PSID, s.engine.RenderFallback(a.Message, first, p.BusinessName))
+				err = g.Send(ctx, a.PSID, s.engine.RenderFallback(a.Message, first, p.BusinessName))
 			}
 		case handover.ActPass:
 			err = g.PassThreadControl(ctx, a.PSID, a.TargetAppID, a.Metadata)
