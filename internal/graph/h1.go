@@ -84,14 +84,6 @@ func newH1Pool(base *url.URL, auth string, tlsConf *tls.Config) *h1Pool {
 	return p
 }
 
-// h1Result is one exchange: the status and the whole answer, or an error with whether the
-// request was completely handed to the network before it.
-type h1Result struct {
-	status int
-	body   []byte
-	sent   bool
-}
-
 var errAnswerTooLarge = errors.New("answer larger than 1 MiB")
 
 // do sends one request. The request counts as sent once it was completely written: from then on
