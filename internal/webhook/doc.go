@@ -18,11 +18,11 @@
 // Delivery: every user (PSID) has a queue, found through a sharded map; a fixed pool of workers
 // runs ready queues, one user at a time each, so a user's events are decided in order and never
 // concurrently, while users proceed in parallel. A Graph call that certainly did not take effect
-// (not sent, 5xx, codes 1/2, rate limits 4/17/32/613/80001-style) is retried with capped
-// exponential backoff and jitter for Options.RetryWindow; the user's queue waits on a timer
-// meanwhile, not a worker. A call that may have taken effect (sent, then a timeout or a reset)
-// is never repeated. Refusals (190, 551, 2018278, 2018300, 100/...) are not retried. Every
-// result goes to the engine's Outcome; an action's Then runs only after it succeeded.
+// (graph.Meaning.Retry: not sent, transient, throttled) is retried with capped exponential
+// backoff and jitter for Options.RetryWindow; the user's queue waits on a timer meanwhile, not a
+// worker. A call that may have taken effect (sent, then a timeout or a reset) is never repeated;
+// nor is a refusal. Every result goes to the engine's Outcome, its failure translated from the
+// Graph client's meaning (failureOf); an action's Then runs only after it succeeded.
 //
 // State: thread states and the dedup keys live in a Store (in memory by default: the API allows
 // one replica per page). Timers (the agent idle timeout) run on the Clock and put a tick on the
