@@ -234,9 +234,6 @@ func (c *Client) needPage(ep Endpoint) error {
 	return nil
 }
 
-// PageID is the page the client calls for.
-func (c *Client) PageID() string { return c.pageID }
-
 // String never shows the token.
 func (c *Client) String() string {
 	return "graph.Client{page=" + c.pageID + " base=" + c.base + " version=" + c.version + "}"
@@ -315,7 +312,7 @@ func (c *Client) roundTrip(ctx context.Context, r *request) error {
 		st, sent, err := c.pool.do(ctx, r.method, r.u, r.contentType, r.body, buf)
 		if err != nil {
 			timeout := isTimeout(err) || ctx.Err() == context.DeadlineExceeded
-			return &TransportError{Endpoint: r.ep, Sent: sent, Idempotent: r.idempotent, Timeout: timeout, Err: c.scrubErr(err, r.secrets)}
+			return &transportError{Endpoint: r.ep, Sent: sent, Idempotent: r.idempotent, Timeout: timeout, Err: c.scrubErr(err, r.secrets)}
 		}
 		status = st
 	} else {
@@ -330,7 +327,7 @@ func (c *Client) roundTrip(ctx context.Context, r *request) error {
 	}
 	if r.out != nil {
 		if err := r.out(buf.Bytes()); err != nil {
-			return &Error{Endpoint: r.ep, Status: status, Message: truncate(c.scrub("unexpected answer: "+err.Error(), r.secrets), maxMessage)}
+			return &apiError{Endpoint: r.ep, Status: status, Message: truncate(c.scrub("unexpected answer: "+err.Error(), r.secrets), maxMessage)}
 		}
 	}
 	return nil
@@ -356,12 +353,12 @@ func (c *Client) roundTripHTTP(ctx context.Context, r *request, buf *bytes.Buffe
 	}
 	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
-		return 0, &TransportError{Endpoint: r.ep, Sent: wrote.Load(), Idempotent: r.idempotent, Timeout: isTimeout(err), Err: c.scrubErr(err, r.secrets)}
+		return 0, &transportError{Endpoint: r.ep, Sent: wrote.Load(), Idempotent: r.idempotent, Timeout: isTimeout(err), Err: c.scrubErr(err, r.secrets)}
 	}
 	defer resp.Body.Close()
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponse)); err != nil {
 		// The server answered but the answer broke off: the call may have taken effect.
-		return 0, &TransportError{Endpoint: r.ep, Sent: true, Idempotent: r.idempotent, Timeout: isTimeout(err), Err: c.scrubErr(err, r.secrets)}
+		return 0, &transportError{Endpoint: r.ep, Sent: true, Idempotent: r.idempotent, Timeout: isTimeout(err), Err: c.scrubErr(err, r.secrets)}
 	}
 	return resp.StatusCode, nil
 }

@@ -281,9 +281,9 @@ func TestErrorMeanings(t *testing.T) {
 			if got := MeaningOf(err); got != tc.want {
 				t.Fatalf("meaning %s, want %s (err %v)", got, tc.want, err)
 			}
-			var ge *Error
+			var ge *apiError
 			if !errors.As(err, &ge) || ge.Status != tc.status {
-				t.Fatalf("not a *graph.Error with status %d: %#v", tc.status, err)
+				t.Fatalf("not an *apiError with status %d: %#v", tc.status, err)
 			}
 			if retry := tc.want == Transient || tc.want == Throttled; tc.want.Retry() != retry {
 				t.Errorf("Retry() = %v", tc.want.Retry())
@@ -302,11 +302,11 @@ func TestErrorFields(t *testing.T) {
 	f := newFakeGraph(t, graphError(400, `{"error":{"message":"(#10) Message failed to send because another app is controlling this thread now.","type":"OAuthException","code":10,"error_subcode":2018300,"fbtrace_id":"AbC"}}`))
 	c := newClient(t, f.URL)
 	err := c.Send(context.Background(), "42", map[string]any{"text": "x"})
-	var ge *Error
+	var ge *apiError
 	if !errors.As(err, &ge) {
 		t.Fatal(err)
 	}
-	want := Error{Endpoint: EndpointSend, Status: 400, Code: 10, Subcode: 2018300, Type: "OAuthException",
+	want := apiError{Endpoint: EndpointSend, Status: 400, Code: 10, Subcode: 2018300, Type: "OAuthException",
 		Message: "(#10) Message failed to send because another app is controlling this thread now.", TraceID: "AbC"}
 	if *ge != want {
 		t.Errorf("got %+v\nwant %+v", *ge, want)

@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// Error is the Graph API's answer to a failed call: `{"error":{"message","type","code",
-// "error_subcode"}}` with its HTTP status. MeaningOf says what it means; its text never holds a
+// apiError is the Graph API's answer to a failed call: `{"error":{"message","type","code",
+// "error_subcode"}}` with its HTTP status. Unexported: callers see its text and, through
+// MeaningOf, what it means, never its codes. Its text never holds a
 // secret of the client.
-type Error struct {
+type apiError struct {
 	Endpoint  Endpoint
 	Status    int // HTTP status
 	Code      int
@@ -21,7 +22,7 @@ type Error struct {
 	TraceID   string
 }
 
-func (e *Error) Error() string {
+func (e *apiError) Error() string {
 	s := fmt.Sprintf("graph %s: HTTP %d", e.Endpoint, e.Status)
 	if e.Code != 0 {
 		s += fmt.Sprintf(", code %d", e.Code)
@@ -35,8 +36,8 @@ func (e *Error) Error() string {
 	return s
 }
 
-// TransportError is a call that got no HTTP answer.
-type TransportError struct {
+// transportError is a call that got no HTTP answer.
+type transportError struct {
 	Endpoint Endpoint
 	// Sent is true when the whole request was written before the failure: the server may have
 	// acted on it.
@@ -47,7 +48,7 @@ type TransportError struct {
 	Err        error // already scrubbed of the URL and secrets
 }
 
-func (e *TransportError) Error() string {
+func (e *transportError) Error() string {
 	state := "not sent"
 	if e.Sent {
 		state = "sent, no answer"
@@ -55,7 +56,7 @@ func (e *TransportError) Error() string {
 	return fmt.Sprintf("graph %s: %s: %v", e.Endpoint, state, e.Err)
 }
 
-func (e *TransportError) Unwrap() error { return e.Err }
+func (e *transportError) Unwrap() error { return e.Err }
 
 // errorBody is Meta's error envelope; codes may come as numbers or strings.
 type errorBody struct {
@@ -73,7 +74,7 @@ type errorBody struct {
 const maxMessage = 300
 
 func (c *Client) parseError(r *request, status int, body []byte) error {
-	e := &Error{Endpoint: r.ep, Status: status}
+	e := &apiError{Endpoint: r.ep, Status: status}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
 		e.Code, e.Subcode = int(eb.Error.Code), int(eb.Error.Subcode)

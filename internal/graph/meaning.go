@@ -58,14 +58,14 @@ func MeaningOf(err error) Meaning {
 	if err == nil {
 		return OK
 	}
-	var te *TransportError
+	var te *transportError
 	if errors.As(err, &te) {
 		if te.Sent && !te.Idempotent {
 			return Ambiguous
 		}
 		return NotSent
 	}
-	var ge *Error
+	var ge *apiError
 	if !errors.As(err, &ge) {
 		// Not an answer (bad input refused before the call, a cancelled context): nothing was sent.
 		return NotSent
@@ -101,7 +101,7 @@ const (
 	msgHOPDisabled = "handover protocol apis disabled"
 )
 
-func (e *Error) meaning() Meaning {
+func (e *apiError) meaning() Meaning {
 	msg := strings.ToLower(e.Message)
 	take := e.Endpoint == EndpointTake
 	switch {

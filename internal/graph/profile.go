@@ -67,7 +67,7 @@ func (c *Client) UserProfile(ctx context.Context, psid string) (Profile, error) 
 		return nil
 	}))
 	if err == nil && p.FirstName == "" {
-		err = &Error{Endpoint: EndpointProfile, Status: 200, Message: "no first_name in the profile"}
+		err = &apiError{Endpoint: EndpointProfile, Status: 200, Message: "no first_name in the profile"}
 	}
 	if ctx.Err() == nil { // a cancelled caller says nothing about the profile
 		ttl := profileTTL

@@ -47,7 +47,7 @@ func (c *Client) waitSend(ctx context.Context) error {
 		return nil
 	}
 	if err := c.limiter.wait(ctx, c.now); err != nil {
-		return &TransportError{Endpoint: EndpointSend, Err: fmt.Errorf("waiting for the send rate limit: %w", err)}
+		return &transportError{Endpoint: EndpointSend, Err: fmt.Errorf("waiting for the send rate limit: %w", err)}
 	}
 	return nil
 }
