@@ -9,8 +9,7 @@ import (
 
 // apiError is the Graph API's answer to a failed call: `{"error":{"message","type","code",
 // "error_subcode"}}` with its HTTP status. Unexported: callers see its text and, through
-// MeaningOf, what it means, never its codes. Its text never holds a
-// secret of the client.
+// MeaningOf, what it means, never its codes. Its text never holds a secret of the client.
 type apiError struct {
 	Endpoint  Endpoint
 	Status    int // HTTP status
