@@ -237,6 +237,7 @@ func TestErrorMeanings(t *testing.T) {
 		{"appsecret_proof missing", "send", 400, proofMissing, NotAuthorized},
 		{"appsecret_proof wrong", "profile", 400, `{"error":{"message":"Invalid appsecret_proof provided in the API argument","type":"GraphMethodException","code":100}}`, NotAuthorized},
 		{"app not reviewed 200/2018028", "send", 403, `{"error":{"message":"(#200) The app has not been approved for pages_messaging","type":"OAuthException","code":200,"error_subcode":2018028}}`, NotAuthorized},
+		{"pages_messaging missing 230", "send", 403, `{"error":{"message":"(#230) Requires pages_messaging permission to manage the object","type":"OAuthException","code":230}}`, NotAuthorized},
 		{"needs a page token 210", "subscribe", 400, `{"error":{"message":"(#210) This call requires a Page access token.","type":"OAuthException","code":210}}`, NotAuthorized},
 		{"permission to subscribe (10)", "subscribe", 403, `{"error":{"message":"(#10) To use 'Page Public Metadata Access', your use of this endpoint must be reviewed and approved by Facebook.","type":"OAuthException","code":10}}`, NotAuthorized},
 		{"profile access (10) is not the app's authorisation", "profile", 400, `{"error":{"message":"(#10) Application does not have the capability to make this API call.","type":"OAuthException","code":10}}`, Refused},
