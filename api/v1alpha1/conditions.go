@@ -92,3 +92,26 @@ var HandoverPolicyConditions = ConditionTypes{
 
 // PageInboxAppID is the app id of the Page Inbox (Meta Business Suite Inbox) for Messenger.
 const PageInboxAppID = "263902037430900"
+
+// MessengerApp conditions and the page's link to its app.
+const (
+	// ConditionServed is written by the app's webhook on each of its pages: True once its pods
+	// serve the page's current generation (the condition's observedGeneration). A page with
+	// spec.appRef is Ready only when it is Served.
+	ConditionServed = "Served"
+	// ConditionCallbackRegistered reports the app's callback at Meta (spec.subscription).
+	ConditionCallbackRegistered = "CallbackRegistered"
+)
+
+// Reasons of MessengerApp conditions and of pages served by an app.
+const (
+	ReasonAppNotFound        = "AppNotFound"
+	ReasonAppNotReady        = "AppNotReady"
+	ReasonAppManaged         = "AppManaged"
+	ReasonServing            = "Serving"
+	ReasonLoading            = "Loading"
+	ReasonConfigInvalid      = "ConfigInvalid"
+	ReasonCallbackVerified   = "CallbackVerified"
+	ReasonCallbackFailed     = "CallbackFailed"
+	ReasonUnknownPageEntries = "UnknownPageEntries"
+)

@@ -5,19 +5,40 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// MessengerPageSpec declares one Facebook Page and the webhook that serves it.
+// MessengerPageSpec declares one Facebook Page and the webhook that serves it: its own (a
+// standalone page, spec.appID) or its MessengerApp's (spec.appRef). A page with appRef keeps only
+// what is the Page's own; the app-level fields are the MessengerApp's.
+//
+// The app-level fields carry no schema defaults (CEL runs after defaulting, so a default would
+// make them present on every page); the operator and the webhook apply their defaults where a
+// standalone page is read (api/v1alpha1 DefaultPageSpec).
+// +kubebuilder:validation:XValidation:rule="has(self.appID) != has(self.appRef)",message="set exactly one of spec.appID (the page is served by its own webhook) and spec.appRef (the page is served by its MessengerApp's webhook)"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.ingress)",message="spec.ingress belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.ingress"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.httpRoute)",message="spec.httpRoute belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.httpRoute"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.webhook)",message="spec.webhook belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.webhook"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.graphAPI) || (!has(self.graphAPI.baseURL) && !has(self.graphAPI.version))",message="spec.graphAPI.baseURL and spec.graphAPI.version belong to the MessengerApp when spec.appRef is set: move them to the MessengerApp's spec.graphAPI (a page keeps only maxSendsPerSecond)"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || (!has(self.secretRef.appSecretKey) && !has(self.secretRef.verifyTokenKey))",message="spec.secretRef.appSecretKey and spec.secretRef.verifyTokenKey belong to the MessengerApp when spec.appRef is set: the app secret and verify token are the MessengerApp's (its spec.secretRef); a page's Secret holds only its page access token"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.subscription) || (!has(self.subscription.registerCallback) && !has(self.subscription.callbackURL) && !has(self.subscription.appAccessTokenKey) && !has(self.subscription.recheckInterval))",message="spec.subscription.registerCallback, callbackURL, appAccessTokenKey and recheckInterval belong to the MessengerApp when spec.appRef is set: move them to the MessengerApp's spec.subscription (a page keeps only its fields)"
 type MessengerPageSpec struct {
 	// PageID is the Facebook Page id (digits, kept as a string: ids can exceed 2^53).
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="pageID is immutable: create a new MessengerPage for another Page"
 	PageID string `json:"pageID"`
 
-	// AppID is our Meta app's id; echoes carrying it are our own messages.
+	// AppID is our Meta app's id, for a standalone page (served by its own webhook); echoes
+	// carrying it are our own messages. Exactly one of appID and appRef is set.
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
-	AppID string `json:"appID"`
+	// +optional
+	AppID string `json:"appID,omitempty"`
 
-	// SecretRef names an existing Secret in the page's namespace holding the page access token, the
-	// app secret and, optionally, the verify token. The operator reads it and never writes it.
+	// AppRef names the MessengerApp, in the same namespace, whose webhook serves the page. Exactly
+	// one of appID and appRef is set.
+	// +optional
+	AppRef *LocalReference `json:"appRef,omitempty"`
+
+	// SecretRef names an existing Secret in the page's namespace holding the page access token and,
+	// for a standalone page, the app secret and optionally the verify token. The operator reads it
+	// and never writes it.
 	SecretRef SecretReference `json:"secretRef"`
 
 	// PolicyRef names the HandoverPolicy, in the same namespace, that drives the conversation.
@@ -38,8 +59,7 @@ type MessengerPageSpec struct {
 	// +optional
 	Ingress *IngressSpec `json:"ingress,omitempty"`
 
-	// Webhook shapes the webhook's pods.
-	// +kubebuilder:default={}
+	// Webhook shapes the webhook's pods of a standalone page.
 	// +optional
 	Webhook WebhookSpec `json:"webhook,omitzero"`
 
@@ -132,7 +152,7 @@ type SubscriptionSpec struct {
 	// Meta keeps one callback URL per app: among the pages of one app that register, only the
 	// oldest does; status.subscription.callbackPage names the page whose URL is registered. False
 	// leaves the app's callback alone and only subscribes the Page.
-	// +kubebuilder:default=true
+	// Default true.
 	// +optional
 	RegisterCallback *bool `json:"registerCallback,omitempty"`
 
@@ -154,9 +174,8 @@ type SubscriptionSpec struct {
 	// +optional
 	Fields []string `json:"fields,omitempty"`
 
-	// AppAccessTokenKey is the Secret key of an app access token. When the Secret lacks it, the
-	// operator uses "{appID}|{appSecret}".
-	// +kubebuilder:default=appAccessToken
+	// AppAccessTokenKey is the Secret key of an app access token (default appAccessToken). When
+	// the Secret lacks it, the operator uses "{appID}|{appSecret}".
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
 	// +optional
 	AppAccessTokenKey string `json:"appAccessTokenKey,omitempty"`
@@ -184,15 +203,15 @@ type SecretReference struct {
 	// +optional
 	PageAccessTokenKey string `json:"pageAccessTokenKey,omitempty"`
 
-	// AppSecretKey is the key of the app secret that signs webhook requests.
-	// +kubebuilder:default=appSecret
+	// AppSecretKey is the key of the app secret that signs webhook requests (standalone pages;
+	// default appSecret).
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
 	// +optional
 	AppSecretKey string `json:"appSecretKey,omitempty"`
 
-	// VerifyTokenKey is the key of the verify token. When the Secret lacks it, the operator
-	// generates one into a Secret it owns, named in status.verifyTokenSecret.
-	// +kubebuilder:default=verifyToken
+	// VerifyTokenKey is the key of the verify token (standalone pages; default verifyToken). When
+	// the Secret lacks it, the operator generates one into a Secret it owns, named in
+	// status.verifyTokenSecret.
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
 	// +optional
 	VerifyTokenKey string `json:"verifyTokenKey,omitempty"`
@@ -208,15 +227,13 @@ type LocalReference struct {
 
 // GraphAPISpec says where and how fast to call the Graph API.
 type GraphAPISpec struct {
-	// BaseURL of the Graph API.
-	// +kubebuilder:default="https://graph.facebook.com"
+	// BaseURL of the Graph API (standalone pages; default https://graph.facebook.com).
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	BaseURL string `json:"baseURL,omitempty"`
 
-	// Version of the Graph API, such as v25.0.
-	// +kubebuilder:default="v25.0"
+	// Version of the Graph API, such as v25.0 (standalone pages; default v25.0).
 	// +kubebuilder:validation:Pattern=`^v[0-9]{1,3}\.[0-9]{1,3}$`
 	// +optional
 	Version string `json:"version,omitempty"`
@@ -396,6 +413,8 @@ type ResolvedPolicy struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.webhookURL`
 // +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.status.policy.name`
+// +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.spec.appRef.name`
+// +kubebuilder:selectablefield:JSONPath=`.spec.appRef.name`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // MessengerPage is one Facebook Page served by one webhook.
