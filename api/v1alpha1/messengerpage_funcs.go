@@ -56,42 +56,71 @@ func (p *MessengerPage) Default() {
 	}
 }
 
-// Default fills the spec's absent (zero) fields with the CRD defaults, in place. On an object
-// read from the API server it changes nothing.
+// Default fills the spec's absent (zero) fields with their defaults, in place: the CRD's
+// markers and, on a standalone page (no appRef), the defaults of the app-level fields, which
+// carry no marker (CEL runs after defaulting and rejects app-level fields on a page with appRef,
+// so the schema cannot default them). On an object read from the API server it changes only
+// those app-level fields; every reader of a standalone page calls it.
 func (s *MessengerPageSpec) Default() {
-	ref := &s.SecretRef
-	ref.PageAccessTokenKey = ref.GetPageAccessTokenKey()
-	ref.AppSecretKey = ref.GetAppSecretKey()
-	ref.VerifyTokenKey = ref.GetVerifyTokenKey()
+	s.SecretRef.PageAccessTokenKey = s.SecretRef.GetPageAccessTokenKey()
 	g := &s.GraphAPI
-	g.BaseURL = g.GetBaseURL()
-	g.Version = g.GetVersion()
 	if g.MaxSendsPerSecond == nil {
 		// 0 is a meaningful value (no limit): only an absent field gets the default.
 		v := DefaultMaxSendsPerSecond
 		g.MaxSendsPerSecond = &v
 	}
-	if s.Webhook.Replicas == nil {
-		v := DefaultWebhookReplicas
-		s.Webhook.Replicas = &v
+	if s.Subscription != nil {
+		s.Subscription.Fields = s.Subscription.GetFields()
 	}
+	if s.AppRef != nil {
+		return
+	}
+	s.SecretRef.AppSecretKey = s.SecretRef.GetAppSecretKey()
+	s.SecretRef.VerifyTokenKey = s.SecretRef.GetVerifyTokenKey()
+	g.BaseURL = g.GetBaseURL()
+	g.Version = g.GetVersion()
+	s.Webhook.Default()
 	if in := s.Ingress; in != nil {
-		if in.Path == "" {
-			in.Path = DefaultWebhookPath
-		}
-		if in.TLS != nil && in.TLS.Issuer != nil {
-			in.TLS.Issuer.Kind = in.TLS.Issuer.GetKind()
-		}
+		in.Default()
 	}
 	if sub := s.Subscription; sub != nil {
 		if sub.RegisterCallback == nil {
 			v := DefaultRegisterCallback
 			sub.RegisterCallback = &v
 		}
-		sub.Fields = sub.GetFields()
 		sub.AppAccessTokenKey = sub.GetAppAccessTokenKey()
 	}
 }
+
+// StandaloneDefaultPaths are the fields of a standalone page that Default fills without a CRD
+// marker (see Default).
+var StandaloneDefaultPaths = []string{
+	"spec.secretRef.appSecretKey", "spec.secretRef.verifyTokenKey", "spec.graphAPI.baseURL",
+	"spec.graphAPI.version", "spec.webhook", "spec.subscription.registerCallback",
+	"spec.subscription.appAccessTokenKey",
+}
+
+// Default fills the webhook's absent fields, in place.
+func (w *WebhookSpec) Default() {
+	if w.Replicas == nil {
+		v := DefaultWebhookReplicas
+		w.Replicas = &v
+	}
+}
+
+// Default fills the Ingress's absent fields, in place.
+func (in *IngressSpec) Default() {
+	if in.Path == "" {
+		in.Path = DefaultWebhookPath
+	}
+	if in.TLS != nil && in.TLS.Issuer != nil {
+		in.TLS.Issuer.Kind = in.TLS.Issuer.GetKind()
+	}
+}
+
+// Standalone says whether the page is served by its own webhook (spec.appID) rather than by its
+// MessengerApp's (spec.appRef).
+func (s *MessengerPageSpec) Standalone() bool { return s.AppRef == nil }
 
 // WebhookPath is the path Meta calls and the webhook serves: spec.ingress.path, else /webhook.
 func (s *MessengerPageSpec) WebhookPath() string {
@@ -202,11 +231,16 @@ func (s *MessengerPageSpec) Validate() error {
 	d.Default()
 	field := func(name, detail string) error { return FieldError{Field: name, Detail: detail} }
 	ref, g := &d.SecretRef, &d.GraphAPI
+	if err := s.validateAppLink(); err != nil {
+		return err
+	}
 	switch {
 	case !idPattern.MatchString(d.PageID):
 		return field("spec.pageID", "must be 1 to 32 digits")
-	case !idPattern.MatchString(d.AppID):
+	case d.AppRef == nil && !idPattern.MatchString(d.AppID):
 		return field("spec.appID", "must be 1 to 32 digits")
+	case d.AppRef != nil && (!objectName.MatchString(d.AppRef.Name) || len(d.AppRef.Name) > 253):
+		return field("spec.appRef.name", fmt.Sprintf("%q is not an object name", d.AppRef.Name))
 	case ref.Name == "":
 		return field("spec.secretRef.name", "required")
 	case !objectName.MatchString(ref.Name) || len(ref.Name) > 253:
@@ -215,9 +249,9 @@ func (s *MessengerPageSpec) Validate() error {
 		return field("spec.policyRef.name", "required")
 	case !objectName.MatchString(d.PolicyRef.Name) || len(d.PolicyRef.Name) > 253:
 		return field("spec.policyRef.name", fmt.Sprintf("%q is not an object name", d.PolicyRef.Name))
-	case !baseURLPattern.MatchString(g.BaseURL) || utf8.RuneCountInString(g.BaseURL) > 2048:
+	case d.AppRef == nil && (!baseURLPattern.MatchString(g.BaseURL) || utf8.RuneCountInString(g.BaseURL) > 2048):
 		return field("spec.graphAPI.baseURL", "must be an http(s) URL without query or fragment")
-	case !versionPattern.MatchString(g.Version):
+	case d.AppRef == nil && !versionPattern.MatchString(g.Version):
 		return field("spec.graphAPI.version", "must look like v25.0")
 	case *g.MaxSendsPerSecond < 0 || *g.MaxSendsPerSecond > MaxSendsPerSecondLimit:
 		return field("spec.graphAPI.maxSendsPerSecond", fmt.Sprintf("must be between 0 and %d", MaxSendsPerSecondLimit))
@@ -231,9 +265,43 @@ func (s *MessengerPageSpec) Validate() error {
 		{"spec.secretRef.appSecretKey", ref.AppSecretKey},
 		{"spec.secretRef.verifyTokenKey", ref.VerifyTokenKey},
 	} {
+		if k.key == "" && d.AppRef != nil {
+			continue // the app's, not the page's
+		}
 		if !secretKeyPattern.MatchString(k.key) {
 			return field(k.field, fmt.Sprintf("%q is not a Secret key", k.key))
 		}
+	}
+	return nil
+}
+
+// validateAppLink repeats the CEL rules of MessengerPageSpec: exactly one of appID and appRef,
+// and no app-level field on a page with appRef (the messages are the schema's).
+func (s *MessengerPageSpec) validateAppLink() error {
+	field := func(name, detail string) error { return FieldError{Field: name, Detail: detail} }
+	if (s.AppID != "") == (s.AppRef != nil) {
+		return field("spec", "set exactly one of spec.appID (the page is served by its own webhook) and spec.appRef (the page is served by its MessengerApp's webhook)")
+	}
+	if s.AppRef == nil {
+		return nil
+	}
+	moveTo := func(f, app string) error {
+		return field(f, "belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's "+app)
+	}
+	sub := s.Subscription
+	switch {
+	case s.Ingress != nil:
+		return moveTo("spec.ingress", "spec.ingress")
+	case s.HTTPRoute != nil:
+		return moveTo("spec.httpRoute", "spec.httpRoute")
+	case !reflect.DeepEqual(s.Webhook, WebhookSpec{}):
+		return moveTo("spec.webhook", "spec.webhook")
+	case s.GraphAPI.BaseURL != "" || s.GraphAPI.Version != "":
+		return moveTo("spec.graphAPI.baseURL and spec.graphAPI.version", "spec.graphAPI")
+	case s.SecretRef.AppSecretKey != "" || s.SecretRef.VerifyTokenKey != "":
+		return moveTo("spec.secretRef.appSecretKey and spec.secretRef.verifyTokenKey", "spec.secretRef")
+	case sub != nil && (sub.RegisterCallback != nil || sub.CallbackURL != "" || sub.AppAccessTokenKey != "" || sub.RecheckInterval != nil):
+		return moveTo("spec.subscription.registerCallback, callbackURL, appAccessTokenKey and recheckInterval", "spec.subscription")
 	}
 	return nil
 }

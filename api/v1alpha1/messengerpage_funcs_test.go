@@ -108,6 +108,12 @@ func TestMessengerPageValidate(t *testing.T) {
 	if err := (&MessengerPageSpec{PageID: "1", AppID: "2", SecretRef: SecretReference{Name: "creds"}, PolicyRef: LocalReference{Name: "p"}}).Validate(); err != nil {
 		t.Fatalf("minimal page: %v", err)
 	}
+	onApp := minimalPage()
+	onApp.AppID, onApp.AppRef = "", &LocalReference{Name: "acme"}
+	onApp.Subscription = &SubscriptionSpec{Fields: []string{"messages"}}
+	if err := onApp.Validate(); err != nil {
+		t.Fatalf("a page of an app: %v", err)
+	}
 	wide := minimalPage()
 	wide.BusinessName = strings.Repeat("店", 100) // 300 bytes, 100 characters: what the schema allows
 	if err := wide.Validate(); err != nil {
@@ -119,7 +125,25 @@ func TestMessengerPageValidate(t *testing.T) {
 		want   string
 	}{
 		{func(s *MessengerPageSpec) { s.PageID = "12a" }, "spec.pageID: "},
-		{func(s *MessengerPageSpec) { s.AppID = "" }, "spec.appID: "},
+		{func(s *MessengerPageSpec) { s.AppID = "" }, "spec: set exactly one of spec.appID"},
+		{func(s *MessengerPageSpec) { s.AppID = "2a" }, "spec.appID: "},
+		{func(s *MessengerPageSpec) { s.AppRef = &LocalReference{Name: "acme"} }, "spec: set exactly one of spec.appID"},
+		{func(s *MessengerPageSpec) { s.AppID, s.AppRef = "", &LocalReference{Name: "Acme"} }, "spec.appRef.name: "},
+		{func(s *MessengerPageSpec) {
+			s.AppID, s.AppRef, s.Ingress = "", &LocalReference{Name: "acme"}, &IngressSpec{Host: "h"}
+		}, "spec.ingress: belongs to the MessengerApp"},
+		{func(s *MessengerPageSpec) {
+			s.AppID, s.AppRef, s.Webhook.Image = "", &LocalReference{Name: "acme"}, "img"
+		}, "spec.webhook: belongs to the MessengerApp"},
+		{func(s *MessengerPageSpec) {
+			s.AppID, s.AppRef, s.GraphAPI.Version = "", &LocalReference{Name: "acme"}, "v24.0"
+		}, "spec.graphAPI.baseURL and spec.graphAPI.version: belongs"},
+		{func(s *MessengerPageSpec) {
+			s.AppID, s.AppRef, s.SecretRef.AppSecretKey = "", &LocalReference{Name: "acme"}, "s"
+		}, "spec.secretRef.appSecretKey and spec.secretRef.verifyTokenKey: belongs"},
+		{func(s *MessengerPageSpec) {
+			s.AppID, s.AppRef, s.Subscription = "", &LocalReference{Name: "acme"}, &SubscriptionSpec{CallbackURL: "https://x"}
+		}, "spec.subscription.registerCallback, callbackURL"},
 		{func(s *MessengerPageSpec) { s.SecretRef.Name = "" }, "spec.secretRef.name: required"},
 		{func(s *MessengerPageSpec) { s.SecretRef.Name = "Creds" }, "spec.secretRef.name: "},
 		{func(s *MessengerPageSpec) { s.PolicyRef.Name = "" }, "spec.policyRef.name: required"},

@@ -85,11 +85,19 @@ spec:
 		t.Fatal(err)
 	}
 	s := p.Spec
-	if s.SecretRef.PageAccessTokenKey != "pageAccessToken" || s.SecretRef.AppSecretKey != "appSecret" || s.SecretRef.VerifyTokenKey != "verifyToken" {
+	// The page's own fields are defaulted by the schema; the app-level ones of a standalone page
+	// carry no marker (a page of an app must not have them) and are defaulted in Go.
+	if s.SecretRef.PageAccessTokenKey != "pageAccessToken" || s.SecretRef.AppSecretKey != "" || s.SecretRef.VerifyTokenKey != "" {
+		t.Errorf("stored secret keys = %+v, want only pageAccessTokenKey defaulted", s.SecretRef)
+	}
+	if s.GraphAPI.BaseURL != "" || s.GraphAPI.Version != "" || s.GraphAPI.MaxSendsPerSecond == nil || *s.GraphAPI.MaxSendsPerSecond != 250 {
+		t.Errorf("stored graphAPI = %+v, want only maxSendsPerSecond defaulted", s.GraphAPI)
+	}
+	s.Default()
+	if s.SecretRef.AppSecretKey != "appSecret" || s.SecretRef.VerifyTokenKey != "verifyToken" {
 		t.Errorf("secret keys = %+v", s.SecretRef)
 	}
-	if s.GraphAPI.BaseURL != "https://graph.facebook.com" || s.GraphAPI.Version != "v25.0" ||
-		s.GraphAPI.MaxSendsPerSecond == nil || *s.GraphAPI.MaxSendsPerSecond != 250 {
+	if s.GraphAPI.BaseURL != "https://graph.facebook.com" || s.GraphAPI.Version != "v25.0" {
 		t.Errorf("graphAPI = %+v", s.GraphAPI)
 	}
 	if s.Webhook.Replicas == nil || *s.Webhook.Replicas != 1 {

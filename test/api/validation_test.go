@@ -43,7 +43,8 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{name: "valid page (control)", page: true, spec: "  graphAPI: {}\n", want: nil},
 		{name: "page id missing", page: true, drop: `pageID: "1000000000000002"`, want: []string{"spec.pageID", "Required"}},
 		{name: "page id not digits", page: true, drop: `pageID: "1000000000000002"`, spec: "  pageID: page-1\n", want: []string{"spec.pageID"}},
-		{name: "app id missing", page: true, drop: `appID: "42"`, want: []string{"spec.appID", "Required"}},
+		{name: "neither app id nor app ref", page: true, drop: `appID: "42"`, want: []string{"set exactly one of spec.appID", "spec.appRef"}},
+		{name: "both app id and app ref", page: true, spec: "  appRef: {name: acme}\n", want: []string{"set exactly one of spec.appID", "spec.appRef"}},
 		{name: "secretRef missing", page: true, drop: "secretRef: {name: creds}", want: []string{"spec.secretRef", "Required"}},
 		{name: "policyRef missing", page: true, drop: "policyRef: {name: support}", want: []string{"spec.policyRef", "Required"}},
 		{name: "secret name not a DNS name", page: true, drop: "secretRef: {name: creds}", spec: "  secretRef: {name: Creds_1}\n", want: []string{"spec.secretRef.name"}},
@@ -139,5 +140,103 @@ func TestPageIDIsImmutable(t *testing.T) {
 	_, err := apply(ctx, changed)
 	if err == nil || !strings.Contains(err.Error(), "spec.pageID") || !strings.Contains(err.Error(), "immutable") {
 		t.Fatalf("changing pageID: err = %v, want an immutability error on spec.pageID", err)
+	}
+}
+
+const appPage = `apiVersion: messenger.handover.dev/v1alpha1
+kind: MessengerPage
+metadata: {name: %s}
+spec:
+  pageID: "1000000000000012"
+  appRef: {name: acme}
+  secretRef: {name: creds}
+  policyRef: {name: support}
+%s`
+
+const goodApp = `apiVersion: messenger.handover.dev/v1alpha1
+kind: MessengerApp
+metadata: {name: %s}
+spec:
+  appID: "42"
+  secretRef: {name: app-creds}
+%s`
+
+// A page served by its MessengerApp keeps only what is the Page's own: every app-level field is
+// rejected at apply with a message that says where it goes.
+func TestAppLevelFieldsOnAppPagesAreRejected(t *testing.T) {
+	ctx := context.Background()
+	for i, c := range []struct {
+		name string
+		spec string
+		drop bool // the page's secretRef line, replaced by spec
+		want []string
+	}{
+		{name: "valid page of an app (control)", spec: "  businessName: ACME\n  graphAPI: {maxSendsPerSecond: 10}\n  subscription: {fields: [messages]}\n"},
+		{name: "ingress", spec: "  ingress: {host: a.example.com}\n", want: []string{"spec.ingress belongs to the MessengerApp", "MessengerApp's spec.ingress"}},
+		{name: "httpRoute", spec: "  httpRoute: {parentRefs: [{name: gw}]}\n", want: []string{"spec.httpRoute belongs to the MessengerApp"}},
+		{name: "webhook", spec: "  webhook: {replicas: 1}\n", want: []string{"spec.webhook belongs to the MessengerApp"}},
+		{name: "graph base URL", spec: "  graphAPI: {baseURL: \"https://graph.example.com\"}\n", want: []string{"spec.graphAPI.baseURL and spec.graphAPI.version belong to the MessengerApp"}},
+		{name: "graph version", spec: "  graphAPI: {version: v24.0}\n", want: []string{"MessengerApp's spec.graphAPI"}},
+		{name: "app secret key", drop: true, spec: "  secretRef: {name: creds, appSecretKey: s}\n", want: []string{"spec.secretRef.appSecretKey and spec.secretRef.verifyTokenKey belong to the MessengerApp"}},
+		{name: "register callback", spec: "  subscription: {registerCallback: true}\n", want: []string{"belong to the MessengerApp", "MessengerApp's spec.subscription"}},
+		{name: "recheck interval", spec: "  subscription: {recheckInterval: 5m}\n", want: []string{"MessengerApp's spec.subscription"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base := appPage
+			if c.drop {
+				base = strings.Replace(base, "  secretRef: {name: creds}\n", "", 1)
+			}
+			_, err := apply(ctx, fmt.Sprintf(base, fmt.Sprintf("app-page-%d", i), c.spec))
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("valid page rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted, want a rejection saying %v", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestMessengerAppValidation(t *testing.T) {
+	ctx := context.Background()
+	if _, err := apply(ctx, fmt.Sprintf(goodApp, "acme", "  ingress: {host: hooks.example.com}\n  subscription: {}\n")); err != nil {
+		t.Fatalf("valid app rejected: %v", err)
+	}
+	for _, c := range []struct {
+		name, spec string
+		want       []string
+	}{
+		{"app id not digits", "  appID: app\n", []string{"spec.appID"}},
+		{"graph version", "  graphAPI: {version: \"25\"}\n", []string{"spec.graphAPI.version"}},
+		{"recheck too often", "  subscription: {recheckInterval: 10s}\n", []string{"recheckInterval must be at least 1m"}},
+		{"unknown field", "  subscription: {fields: [everything]}\n", []string{"spec.subscription.fields"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := fmt.Sprintf(goodApp, "bad-app", c.spec)
+			if strings.HasPrefix(c.spec, "  appID:") {
+				doc = strings.Replace(doc, "  appID: \"42\"\n", "", 1)
+			}
+			_, err := apply(ctx, doc)
+			if err == nil {
+				t.Fatalf("accepted, want a rejection naming %v", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+	changed := strings.Replace(fmt.Sprintf(goodApp, "acme", "  ingress: {host: hooks.example.com}\n  subscription: {}\n"), `"42"`, `"43"`, 1)
+	if _, err := apply(ctx, changed); err == nil || !strings.Contains(err.Error(), "appID is immutable") {
+		t.Fatalf("changing appID: err = %v, want an immutability error", err)
 	}
 }

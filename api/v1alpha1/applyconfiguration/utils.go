@@ -32,12 +32,20 @@ import (
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
 	// Group=messenger.handover.dev, Version=v1alpha1
+	case v1alpha1.SchemeGroupVersion.WithKind("AppGraphAPISpec"):
+		return &apiv1alpha1.AppGraphAPISpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("AppSecretReference"):
+		return &apiv1alpha1.AppSecretReferenceApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("AppSubscriptionSpec"):
+		return &apiv1alpha1.AppSubscriptionSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("BusinessHours"):
 		return &apiv1alpha1.BusinessHoursApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Button"):
 		return &apiv1alpha1.ButtonApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ButtonTemplate"):
 		return &apiv1alpha1.ButtonTemplateApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CallbackStatus"):
+		return &apiv1alpha1.CallbackStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Card"):
 		return &apiv1alpha1.CardApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("GraphAPISpec"):
@@ -64,6 +72,12 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.LocalReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Message"):
 		return &apiv1alpha1.MessageApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("MessengerApp"):
+		return &apiv1alpha1.MessengerAppApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("MessengerAppSpec"):
+		return &apiv1alpha1.MessengerAppSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("MessengerAppStatus"):
+		return &apiv1alpha1.MessengerAppStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("MessengerPage"):
 		return &apiv1alpha1.MessengerPageApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("MessengerPageSpec"):

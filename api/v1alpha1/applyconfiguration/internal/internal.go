@@ -39,6 +39,61 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppGraphAPISpec
+  map:
+    fields:
+    - name: baseURL
+      type:
+        scalar: string
+      default: https://graph.facebook.com
+    - name: version
+      type:
+        scalar: string
+      default: v25.0
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppSecretReference
+  map:
+    fields:
+    - name: appAccessTokenKey
+      type:
+        scalar: string
+      default: appAccessToken
+    - name: appSecretKey
+      type:
+        scalar: string
+      default: appSecret
+    - name: name
+      type:
+        scalar: string
+    - name: verifyTokenKey
+      type:
+        scalar: string
+      default: verifyToken
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppSubscriptionSpec
+  map:
+    fields:
+    - name: callbackURL
+      type:
+        scalar: string
+    - name: fields
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: associative
+      default:
+      - messages
+      - messaging_postbacks
+      - messaging_handovers
+      - standby
+      - message_echoes
+      - messaging_referrals
+    - name: recheckInterval
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: registerCallback
+      type:
+        scalar: boolean
+      default: true
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.BusinessHours
   map:
     fields:
@@ -83,6 +138,21 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: text
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.CallbackStatus
+  map:
+    fields:
+    - name: fields
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: associative
+    - name: url
+      type:
+        scalar: string
+    - name: verifiedTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Card
   map:
     fields:
@@ -107,7 +177,6 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: baseURL
       type:
         scalar: string
-      default: https://graph.facebook.com
     - name: maxSendsPerSecond
       type:
         scalar: numeric
@@ -115,7 +184,6 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: version
       type:
         scalar: string
-      default: v25.0
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.HTTPRouteSpec
   map:
     fields:
@@ -334,6 +402,81 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: text
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerApp
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+    - name: spec
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerAppSpec
+    - name: status
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerAppStatus
+      default:
+        observedGeneration: -1
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerAppSpec
+  map:
+    fields:
+    - name: appID
+      type:
+        scalar: string
+    - name: graphAPI
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppGraphAPISpec
+      default: {}
+    - name: httpRoute
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.HTTPRouteSpec
+    - name: ingress
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IngressSpec
+    - name: secretRef
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppSecretReference
+    - name: subscription
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppSubscriptionSpec
+    - name: webhook
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookSpec
+      default: {}
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerAppStatus
+  map:
+    fields:
+    - name: callback
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.CallbackStatus
+    - name: conditions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+          elementRelationship: associative
+          keys:
+          - type
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: pages
+      type:
+        scalar: numeric
+    - name: readyReplicas
+      type:
+        scalar: numeric
+    - name: verifyTokenSecret
+      type:
+        scalar: string
+    - name: webhookURL
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerPage
   map:
     fields:
@@ -360,6 +503,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: appID
       type:
         scalar: string
+    - name: appRef
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.LocalReference
     - name: businessName
       type:
         scalar: string
@@ -388,7 +534,6 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: webhook
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookSpec
-      default: {}
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerPageStatus
   map:
     fields:
@@ -483,7 +628,6 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: appSecretKey
       type:
         scalar: string
-      default: appSecret
     - name: name
       type:
         scalar: string
@@ -494,14 +638,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: verifyTokenKey
       type:
         scalar: string
-      default: verifyToken
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.SubscriptionSpec
   map:
     fields:
     - name: appAccessTokenKey
       type:
         scalar: string
-      default: appAccessToken
     - name: callbackURL
       type:
         scalar: string
@@ -524,7 +666,6 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: registerCallback
       type:
         scalar: boolean
-      default: true
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.SubscriptionStatus
   map:
     fields:

@@ -23,9 +23,9 @@ package v1alpha1
 //
 // GraphAPISpec says where and how fast to call the Graph API.
 type GraphAPISpecApplyConfiguration struct {
-	// BaseURL of the Graph API.
+	// BaseURL of the Graph API (standalone pages; default https://graph.facebook.com).
 	BaseURL *string `json:"baseURL,omitempty"`
-	// Version of the Graph API, such as v25.0.
+	// Version of the Graph API, such as v25.0 (standalone pages; default v25.0).
 	Version *string `json:"version,omitempty"`
 	// MaxSendsPerSecond limits Send API calls for this page, under Meta's 300 calls/s per Page.
 	// 0 means no limit (for benchmarks against a fake Graph API).

@@ -21,14 +21,25 @@ package v1alpha1
 // MessengerPageSpecApplyConfiguration represents a declarative configuration of the MessengerPageSpec type for use
 // with apply.
 //
-// MessengerPageSpec declares one Facebook Page and the webhook that serves it.
+// MessengerPageSpec declares one Facebook Page and the webhook that serves it: its own (a
+// standalone page, spec.appID) or its MessengerApp's (spec.appRef). A page with appRef keeps only
+// what is the Page's own; the app-level fields are the MessengerApp's.
+//
+// The app-level fields carry no schema defaults (CEL runs after defaulting, so a default would
+// make them present on every page); the operator and the webhook apply their defaults where a
+// standalone page is read (api/v1alpha1 DefaultPageSpec).
 type MessengerPageSpecApplyConfiguration struct {
 	// PageID is the Facebook Page id (digits, kept as a string: ids can exceed 2^53).
 	PageID *string `json:"pageID,omitempty"`
-	// AppID is our Meta app's id; echoes carrying it are our own messages.
+	// AppID is our Meta app's id, for a standalone page (served by its own webhook); echoes
+	// carrying it are our own messages. Exactly one of appID and appRef is set.
 	AppID *string `json:"appID,omitempty"`
-	// SecretRef names an existing Secret in the page's namespace holding the page access token, the
-	// app secret and, optionally, the verify token. The operator reads it and never writes it.
+	// AppRef names the MessengerApp, in the same namespace, whose webhook serves the page. Exactly
+	// one of appID and appRef is set.
+	AppRef *LocalReferenceApplyConfiguration `json:"appRef,omitempty"`
+	// SecretRef names an existing Secret in the page's namespace holding the page access token and,
+	// for a standalone page, the app secret and optionally the verify token. The operator reads it
+	// and never writes it.
 	SecretRef *SecretReferenceApplyConfiguration `json:"secretRef,omitempty"`
 	// PolicyRef names the HandoverPolicy, in the same namespace, that drives the conversation.
 	PolicyRef *LocalReferenceApplyConfiguration `json:"policyRef,omitempty"`
@@ -39,7 +50,7 @@ type MessengerPageSpecApplyConfiguration struct {
 	// Ingress exposes the webhook; without it no Ingress is created. Meta only calls HTTPS
 	// endpoints with a valid certificate.
 	Ingress *IngressSpecApplyConfiguration `json:"ingress,omitempty"`
-	// Webhook shapes the webhook's pods.
+	// Webhook shapes the webhook's pods of a standalone page.
 	Webhook *WebhookSpecApplyConfiguration `json:"webhook,omitempty"`
 	// HTTPRoute exposes the webhook through a Gateway API HTTPRoute, besides or instead of the
 	// Ingress. It is made only when the Gateway API CRDs are installed; the HTTPRoute condition
@@ -70,6 +81,14 @@ func (b *MessengerPageSpecApplyConfiguration) WithPageID(value string) *Messenge
 // If called multiple times, the AppID field is set to the value of the last call.
 func (b *MessengerPageSpecApplyConfiguration) WithAppID(value string) *MessengerPageSpecApplyConfiguration {
 	b.AppID = &value
+	return b
+}
+
+// WithAppRef sets the AppRef field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the AppRef field is set to the value of the last call.
+func (b *MessengerPageSpecApplyConfiguration) WithAppRef(value *LocalReferenceApplyConfiguration) *MessengerPageSpecApplyConfiguration {
+	b.AppRef = value
 	return b
 }
 

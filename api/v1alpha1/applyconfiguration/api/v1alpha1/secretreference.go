@@ -27,10 +27,12 @@ type SecretReferenceApplyConfiguration struct {
 	Name *string `json:"name,omitempty"`
 	// PageAccessTokenKey is the key of the page access token.
 	PageAccessTokenKey *string `json:"pageAccessTokenKey,omitempty"`
-	// AppSecretKey is the key of the app secret that signs webhook requests.
+	// AppSecretKey is the key of the app secret that signs webhook requests (standalone pages;
+	// default appSecret).
 	AppSecretKey *string `json:"appSecretKey,omitempty"`
-	// VerifyTokenKey is the key of the verify token. When the Secret lacks it, the operator
-	// generates one into a Secret it owns, named in status.verifyTokenSecret.
+	// VerifyTokenKey is the key of the verify token (standalone pages; default verifyToken). When
+	// the Secret lacks it, the operator generates one into a Secret it owns, named in
+	// status.verifyTokenSecret.
 	VerifyTokenKey *string `json:"verifyTokenKey,omitempty"`
 }
 

@@ -34,6 +34,7 @@ type SubscriptionSpecApplyConfiguration struct {
 	// Meta keeps one callback URL per app: among the pages of one app that register, only the
 	// oldest does; status.subscription.callbackPage names the page whose URL is registered. False
 	// leaves the app's callback alone and only subscribes the Page.
+	// Default true.
 	RegisterCallback *bool `json:"registerCallback,omitempty"`
 	// CallbackURL is the URL registered instead of status.webhookURL, for a webhook reached
 	// through a proxy the operator does not manage. Meta only calls HTTPS URLs with a valid
@@ -42,8 +43,8 @@ type SubscriptionSpecApplyConfiguration struct {
 	// Fields are the webhook fields subscribed at app and Page level; an event is delivered only
 	// for a field subscribed at both. The default is what the handover needs.
 	Fields []string `json:"fields,omitempty"`
-	// AppAccessTokenKey is the Secret key of an app access token. When the Secret lacks it, the
-	// operator uses "{appID}|{appSecret}".
+	// AppAccessTokenKey is the Secret key of an app access token (default appAccessToken). When
+	// the Secret lacks it, the operator uses "{appID}|{appSecret}".
 	AppAccessTokenKey *string `json:"appAccessTokenKey,omitempty"`
 	// RecheckInterval is how often the operator checks that Meta still has the Page subscribed
 	// (Meta unsubscribes a Page whose deliveries failed for an hour). Default 10m; at least 1m.
