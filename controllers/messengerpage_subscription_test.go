@@ -384,11 +384,14 @@ func testSubscriptionValidation(t *testing.T, s *pageSuite) {
 			}
 		}
 	}
-	// Defaults: the handover's fields, registering, the appAccessToken key.
+	// Defaults: the handover's fields by the schema; registering and the appAccessToken key, which
+	// are the app's on a page of a MessengerApp, by Go where a standalone page is read.
 	p := newPage(ns, "good", "1", "2")
 	p.Spec.Subscription = &messengerv1alpha1.SubscriptionSpec{}
 	s.must(t, s.c.Create(s.ctx, p))
-	got := s.get(t, p).Spec.Subscription
+	stored := s.get(t, p)
+	stored.Spec.Default()
+	got := stored.Spec.Subscription
 	slices.Sort(got.Fields)
 	if !slices.Equal(got.Fields, handoverFields) || got.RegisterCallback == nil || !*got.RegisterCallback || got.AppAccessTokenKey != "appAccessToken" {
 		t.Fatalf("defaults: %+v", got)
