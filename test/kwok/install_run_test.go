@@ -145,7 +145,7 @@ func TestHelmValues(t *testing.T) {
 		t.Errorf("resources %v", c.Resources)
 	case env["WATCH_NAMESPACE"] != "a,b":
 		t.Errorf("WATCH_NAMESPACE %q", env["WATCH_NAMESPACE"])
-	case kinds["ServiceMonitor"] != 1 || kinds["CustomResourceDefinition"] != 2:
+	case kinds["ServiceMonitor"] != 1 || kinds["CustomResourceDefinition"] != 3:
 		t.Errorf("kinds rendered: %v", kinds)
 	}
 	// Off by default.
