@@ -17,7 +17,7 @@ import (
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/controllers"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // The policy reconciler reports what CEL cannot check (a bad pattern, a bad time zone), recovers

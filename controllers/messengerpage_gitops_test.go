@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 func readGitOps(t *testing.T, rel string, into any) {

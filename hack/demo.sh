@@ -10,6 +10,6 @@ KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS:-$(hack/control-plane.sh "$root/bin")}
 export KUBEBUILDER_ASSETS
 echo "Building bin/manager, bin/webhook and bin/demo"
 CGO_ENABLED=0 go build -o "$root/bin/" ./cmd/manager ./cmd/webhook ./hack/demo
-# No -trimpath: the harness finds config/crd from its source path (internal/testenv.RepoRoot).
+# No -trimpath: the harness finds config/crd from its source path (test/testenv.RepoRoot).
 # exec: signals reach the demo itself, which cleans up.
 exec "$root/bin/demo" --manager "$root/bin/manager" --webhook "$root/bin/webhook" --samples "$root/config/samples"

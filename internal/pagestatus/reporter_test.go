@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 var env *testenv.Env

@@ -17,7 +17,7 @@ import (
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/controllers"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // kstatus (what Flux and kubectl-adjacent tools use) sees a HandoverPolicy as InProgress until the

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 var (

@@ -26,7 +26,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // operator is the manager binary run as a local process in place of the installed Deployment's

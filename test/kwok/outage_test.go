@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/messenger-operator/messenger-operator/internal/specs"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // throughProxy points the operator's kubeconfig at a proxy to the API server that the test can

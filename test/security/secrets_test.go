@@ -36,7 +36,7 @@ import (
 	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 

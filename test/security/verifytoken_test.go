@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/messenger-operator/messenger-operator/internal/specs"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // Env is the control plane of the running test binary, set by Main.

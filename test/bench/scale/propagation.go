@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 const (

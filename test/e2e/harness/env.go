@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/messenger-operator/messenger-operator/internal/testenv"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // Options shape an Env.
