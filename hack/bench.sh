@@ -135,7 +135,8 @@ timeouts() { echo "$1" | awk '{print $6}' | tr ',' '\n' | awk -F: '$1 == "0" {n 
 go_benchmarks() {
   say "Go benchmarks"
   { go test -run '^$' -bench '^BenchmarkDecide(Text|Handover|Batch50)$' -benchmem -count 1 ./internal/handover
-    go test -run '^$' -bench '^Benchmark(Signature|Ingest)$' -benchmem -count 1 ./internal/webhook
+    go test -run '^$' -bench '^BenchmarkSignature$' -benchmem -count 1 ./internal/webhook/callback
+    go test -run '^$' -bench '^BenchmarkIngest$' -benchmem -count 1 ./internal/webhook
   } >"$tmp/gobench.txt" 2>&1 || { cat "$tmp/gobench.txt" >&2; row "2 Go benchmarks" "go test -bench failed" "see output above" "" "miss"; return; }
   awk '/^Benchmark/ {
       name=$1; sub(/-[0-9]+$/, "", name); ns=""; allocs=""

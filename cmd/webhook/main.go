@@ -1,8 +1,9 @@
 // Command webhook serves one MessengerPage's Messenger webhook. In a cluster (what the operator
 // deploys) it reads its page, policy and Secrets from the API server and follows their changes
-// live; with --manifests it reads them from a directory of YAML files instead.
+// live; with --manifests it reads them from a directory of YAML files instead. It only parses its
+// flags: the process is internal/webhook.Run.
 //
-//	webhook --page NAMESPACE/NAME
+//	webhook --page NAMESPACE/NAME [--verify-token-secret NAME]
 //	webhook --manifests DIR --page NAMESPACE/NAME --listen :1337
 package main
 
@@ -15,13 +16,15 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
 	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
 )
 
 func main() {
-	opts, err := app.ParseFlags(os.Args[1:], os.Getenv, os.Stderr)
+	opts, err := parseFlags(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -29,12 +32,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "webhook:", err)
 		os.Exit(2)
 	}
-	opts.Logger = app.NewLogger(opts)
-	// client-go logs through klog: one logger for the whole process (a global, hence here).
+	opts.Logger = webhook.NewLogger(opts)
+	// client-go logs through klog, the caches' informers through controller-runtime's logger: one
+	// logger for the whole process (globals, hence here).
 	klog.SetSlogLogger(opts.Logger.With("logger", "client-go"))
+	ctrllog.SetLogger(logr.FromSlogHandler(opts.Logger.With("logger", "controller-runtime").Handler()))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := app.Run(ctx, opts); err != nil {
+	if err := webhook.Run(ctx, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "webhook:", err)
 		os.Exit(1)
 	}

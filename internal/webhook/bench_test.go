@@ -1,4 +1,4 @@
-package webhook
+package webhook_test
 
 import (
 	"bytes"
@@ -14,6 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/callback"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
+	"github.com/messenger-operator/messenger-operator/test/webhooktest"
 )
 
 // BenchmarkIngest: a signed text event in, 200 out, and the one reply it causes sent to a local
@@ -28,20 +32,20 @@ func BenchmarkIngest(b *testing.B) {
 		io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
 	}))
 	defer graphSrv.Close()
-	s := New(Options{
+	s := webhook.NewServer(runner.Options{
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Registry: prometheus.NewRegistry(),
 		Engine:   &benchEngine{},
 	})
-	s.Apply(testConfig(graphSrv.URL))
+	s.Apply(webhooktest.Config(graphSrv.URL))
 	h := s.Handler()
 
 	const users = 1000
 	var seq, busy atomic.Int64
 	mkBody := func(i int64) ([]byte, string) {
 		body := fmt.Appendf(nil, `{"object":"page","entry":[{"id":"%s","time":1700000000000,"messaging":[{"sender":{"id":"%d"},"recipient":{"id":"%s"},"timestamp":1700000000000,"message":{"mid":"m_bench_%d","text":"hello %d"}}]}]}`,
-			testPage, 2000000000000000+i%users, testPage, i, i)
-		return body, sign(body, testSecret)
+			webhooktest.PageID, 2000000000000000+i%users, webhooktest.PageID, i, i)
+		return body, webhooktest.Sign(body, webhooktest.AppSecret)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -52,7 +56,7 @@ func BenchmarkIngest(b *testing.B) {
 			body, sig := mkBody(i)
 			for {
 				req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
-				req.Header.Set(SignatureHeader, sig)
+				req.Header.Set(callback.SignatureHeader, sig)
 				w.code = 0
 				h.ServeHTTP(w, req)
 				if w.code == 200 {
@@ -62,22 +66,22 @@ func BenchmarkIngest(b *testing.B) {
 					b.Fatalf("status %d", w.code)
 				}
 				busy.Add(1) // the queue is full: back off like Meta's retry would
-				runtimeGosched()
+				webhooktest.Yield()
 			}
 		}
 	})
 	for sends.Load() < seq.Load() {
-		if s.disp.depth() == 0 && sends.Load() < seq.Load() {
+		if s.Pending() == 0 && sends.Load() < seq.Load() {
 			b.Fatalf("%d sends for %d events", sends.Load(), seq.Load())
 		}
-		runtimeGosched()
+		webhooktest.Yield()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(busy.Load())/float64(b.N), "503/op")
 }
 
 // benchEngine answers every user message with one text and keeps nothing.
-type benchEngine struct{ fakeEngine }
+type benchEngine struct{ webhooktest.Engine }
 
 func (*benchEngine) Decide(p *handover.Page, ev handover.Event, th handover.Thread, now time.Time) handover.Decision {
 	if ev.Kind != handover.KindMessage {
@@ -106,18 +110,3 @@ func (d *discardWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 func (d *discardWriter) WriteHeader(c int) { d.code = c }
-
-// BenchmarkSignature: X-Hub-Signature-256 checked over the raw body of one text event, as every
-// POST is before anything else.
-func BenchmarkSignature(b *testing.B) {
-	body := fmt.Appendf(nil, `{"object":"page","entry":[{"id":"%s","time":1700000000000,"messaging":[{"sender":{"id":"2000000000000001"},"recipient":{"id":"%s"},"timestamp":1700000000000,"message":{"mid":"m_bench_1","text":"hello 1"}}]}]}`,
-		testPage, testPage)
-	header := sign(body, testSecret)
-	v := newVerifier([]byte(testSecret))
-	b.ReportAllocs()
-	for b.Loop() {
-		if !v.valid(header, body) {
-			b.Fatal("signature refused")
-		}
-	}
-}

@@ -16,8 +16,8 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
@@ -172,7 +172,7 @@ func startWebhook(t *testing.T, p *pageSite, restCfg *rest.Config, drain time.Du
 	if restCfg == nil {
 		restCfg = p.userCfg
 	}
-	return rig.StartReady(t, app.Options{Page: p.Key(), RESTConfig: restCfg, DrainTimeout: drain, StatusRetryBase: 50 * time.Millisecond})
+	return rig.StartReady(t, webhook.Options{Page: p.Key(), RESTConfig: restCfg, DrainTimeout: drain, StatusRetryBase: 50 * time.Millisecond})
 }
 
 // newServedSite is a page with the app "bot" on its own platform, its webhook (10 s drain)

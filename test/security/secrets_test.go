@@ -33,9 +33,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
 	"github.com/messenger-operator/messenger-operator/test/testenv"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
@@ -138,7 +138,7 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	userCfg := rig.WebhookUser(t, key)
 
 	// The webhook, logging at debug level.
-	wh := rig.Start(t, app.Options{Page: key, RESTConfig: userCfg, Listener: ln,
+	wh := rig.Start(t, webhook.Options{Page: key, RESTConfig: userCfg, Listener: ln, VerifyTokenSecret: specs.VerifyTokenSecretName(key.Name),
 		DrainTimeout: 10 * time.Second, StatusRetryBase: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewJSONHandler(o.writer("webhook logs"), &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	probe := wh.ProbeURL

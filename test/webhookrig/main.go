@@ -9,6 +9,9 @@ import (
 	"os"
 	"testing"
 
+	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
@@ -17,6 +20,9 @@ var Env *testenv.Env
 
 // Main is a package's TestMain: it starts envtest, runs the tests and exits with their code.
 func Main(m *testing.M) {
+	// The webhook's caches log through controller-runtime's logger (cmd/webhook points it at the
+	// process's logger): here, at klog, like client-go's own logs.
+	ctrllog.SetLogger(klog.NewKlogr())
 	var err error
 	Env, err = testenv.Start()
 	if err != nil {

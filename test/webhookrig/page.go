@@ -90,11 +90,13 @@ func CreateSecret(t *testing.T, p *Page) {
 var applyOpts = metav1.ApplyOptions{FieldManager: "messenger-operator", Force: true}
 
 // Grant applies the Role the operator writes for the page as it is now, granting the page's
-// Secret and the generated one (as when the generated verify token is in use).
-func Grant(t *testing.T, key types.NamespacedName) {
+// Secret and the generated one (as when the generated verify token is in use), and the Secrets
+// named in more.
+func Grant(t *testing.T, key types.NamespacedName, more ...string) {
 	t.Helper()
 	page := GetPage(t, key)
-	role := specs.Role(specs.Webhook{Page: page}, page.Spec.SecretRef.Name, specs.VerifyTokenSecretName(page.Name))
+	secrets := append([]string{page.Spec.SecretRef.Name, specs.VerifyTokenSecretName(page.Name)}, more...)
+	role := specs.Role(specs.Webhook{Page: page}, secrets...)
 	_, err := kubernetes.NewForConfigOrDie(Env.Config).RbacV1().Roles(key.Namespace).Apply(context.Background(), role, applyOpts)
 	Must(t, err)
 }

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
 )
 
-// Webhook is one webhook process: app.Run in-process until Stop or the end of the test.
+// Webhook is one webhook process: webhook.Run in-process until Stop or the end of the test.
 type Webhook struct {
 	URL, ProbeURL string // the webhook's listener and its probe listener
 	// Logs is what the webhook logged (JSON, debug level), unless Start was given a Logger.
@@ -45,7 +45,7 @@ func Listen(t *testing.T) net.Listener {
 // Start runs the webhook with o, filling what o leaves out: listeners on free ports, a logger
 // into Logs, a 5 s drain timeout. The test's end stops it; if the test did not call Stop, an
 // error Run returns fails the test, and failing tests (or WEBHOOK_TEST_LOGS=1) show the logs.
-func Start(t *testing.T, o app.Options) *Webhook {
+func Start(t *testing.T, o webhook.Options) *Webhook {
 	t.Helper()
 	if o.Listener == nil {
 		o.Listener = Listen(t)
@@ -64,7 +64,7 @@ func Start(t *testing.T, o app.Options) *Webhook {
 	w.DrainTimeout = o.DrainTimeout
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	go func() { w.done <- app.Run(ctx, o) }()
+	go func() { w.done <- webhook.Run(ctx, o) }()
 	t.Cleanup(func() {
 		byTest := w.stopped.Load()
 		if _, err := w.Stop(); err != nil && !byTest {
@@ -78,7 +78,7 @@ func Start(t *testing.T, o app.Options) *Webhook {
 }
 
 // StartReady is Start, then WaitReady.
-func StartReady(t *testing.T, o app.Options) *Webhook {
+func StartReady(t *testing.T, o webhook.Options) *Webhook {
 	t.Helper()
 	w := Start(t, o)
 	w.WaitReady(t)

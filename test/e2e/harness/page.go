@@ -24,6 +24,7 @@ import (
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	"github.com/messenger-operator/messenger-operator/internal/specs"
 	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
@@ -166,6 +167,8 @@ func (p *Page) start(ctx context.Context, o PageOptions, page *v1alpha1.Messenge
 	p.env.logf("starting the webhook as %s", user)
 	p.Webhook, err = testenv.StartProcess(p.env.webhook, []string{
 		"--page", p.Namespace + "/" + page.Name,
+		// As the operator's Deployment does: where a generated verify token would be.
+		"--verify-token-secret", specs.VerifyTokenSecretName(page.Name),
 		"--listen", listen,
 		"--probe-addr", probe,
 		"--kubeconfig", kubeconfig,

@@ -15,9 +15,9 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
-	"github.com/messenger-operator/messenger-operator/internal/pagestatus"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/status"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
@@ -51,7 +51,10 @@ func TestClusterModeFollowsThePageLive(t *testing.T) {
 	page := acme(ns, graph)
 	userCfg := setupPage(t, page)
 
-	wh := rig.Start(t, app.Options{Page: page.Key(), RESTConfig: userCfg, StatusRetryBase: 50 * time.Millisecond})
+	// As the operator's Deployment does, the webhook is told the name of the Secret a generated
+	// verify token would be in.
+	wh := rig.Start(t, webhook.Options{Page: page.Key(), RESTConfig: userCfg, StatusRetryBase: 50 * time.Millisecond,
+		VerifyTokenSecret: specs.VerifyTokenSecretName("acme")})
 	fb := &messenger{url: wh.URL + "/hooks/acme"}
 
 	// Page and policy are loaded, the Secret is missing: not ready, and the webhook says why.
@@ -149,8 +152,8 @@ func TestClusterModeFollowsThePageLive(t *testing.T) {
 		if cond.ObservedGeneration != p.Generation {
 			t.Errorf("observedGeneration %d, page generation %d", cond.ObservedGeneration, p.Generation)
 		}
-		if !managedBy(&p, pagestatus.FieldManager) {
-			t.Errorf("the condition is not owned by %s: %+v", pagestatus.FieldManager, p.ManagedFields)
+		if !managedBy(&p, status.FieldManager) {
+			t.Errorf("the condition is not owned by %s: %+v", status.FieldManager, p.ManagedFields)
 		}
 		graph.refuseToken.Store(false)
 		if got := fb.ask(t, graph, "secret-two", "2000000000000004"); got != "Hello v3" {
@@ -195,15 +198,21 @@ func TestClusterModeFollowsThePageLive(t *testing.T) {
 		})
 	})
 
-	t.Run("the generated verify token", func(t *testing.T) {
-		// The user's Secret loses its verify token; the operator generates one and names it in
-		// the page's status.
+	t.Run("the generated verify token comes from the Secret the Deployment names, not from status", func(t *testing.T) {
+		// The user's Secret loses its verify token; the operator generates one into the Secret
+		// the webhook was told of. The page's status names another Secret (with a token of its
+		// own, and readable): the webhook must not take configuration from status.
 		rig.Must(t, c.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: specs.VerifyTokenSecretName("acme"), Namespace: ns},
 			StringData: map[string]string{"verifyToken": "generated-one"},
 		}))
+		rig.Must(t, c.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "decoy", Namespace: ns},
+			StringData: map[string]string{"verifyToken": "decoy-one"},
+		}))
+		rig.Grant(t, page.Key(), "decoy")
 		rig.Update(t, &v1alpha1.MessengerPage{}, types.NamespacedName{Namespace: ns, Name: "acme"}, func(p *v1alpha1.MessengerPage) {
-			p.Status.VerifyTokenSecret = specs.VerifyTokenSecretName("acme")
+			p.Status.VerifyTokenSecret = "decoy"
 		}, rig.Status)
 		rig.Update(t, &corev1.Secret{}, types.NamespacedName{Namespace: ns, Name: "creds"}, func(s *corev1.Secret) {
 			delete(s.Data, "verifyToken")
@@ -212,12 +221,15 @@ func TestClusterModeFollowsThePageLive(t *testing.T) {
 			code, body := rig.Get(t, fb.url+"?hub.mode=subscribe&hub.verify_token=generated-one&hub.challenge=42")
 			return code == 200 && body == "42"
 		})
+		if code, _ := rig.Get(t, fb.url+"?hub.mode=subscribe&hub.verify_token=decoy-one&hub.challenge=43"); code != http.StatusForbidden {
+			t.Fatalf("the token of the Secret named in status was accepted: %d", code)
+		}
 	})
 
 	if _, err := wh.Stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	for _, s := range []string{"token-one", "token-two", "secret-one", "secret-two", "secret-three", "verify-one", "verify-two", "generated-one"} {
+	for _, s := range []string{"token-one", "token-two", "secret-one", "secret-two", "secret-three", "verify-one", "verify-two", "generated-one", "decoy-one"} {
 		if strings.Contains(wh.Logs.String(), s) {
 			t.Errorf("a secret (%s) reached the logs", s)
 		}

@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/messenger-operator/messenger-operator/cmd/webhook/app"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
 	rig "github.com/messenger-operator/messenger-operator/test/webhookrig"
 )
 
@@ -62,7 +62,7 @@ stringData:
 	writeManifest(t, dir, "page.yaml", pageYAML)
 	writeManifest(t, dir, "policy.yaml", policyYAML)
 
-	wh := rig.Start(t, app.Options{
+	wh := rig.Start(t, webhook.Options{
 		Page: types.NamespacedName{Namespace: "shop", Name: "acme"}, ManifestsDir: dir, ReloadInterval: 20 * time.Millisecond,
 	})
 	fb := &messenger{url: wh.URL + "/webhook"}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/messenger-operator/messenger-operator/internal/contract"
+	"github.com/messenger-operator/messenger-operator/internal/webhook"
+)
+
+// parseFlags reads the command line. --page may instead come from the PAGE environment variable,
+// and a page given without a namespace is looked up in --namespace, POD_NAMESPACE, or "default".
+func parseFlags(args []string, getenv func(string) string, output io.Writer) (webhook.Options, error) {
+	var o webhook.Options
+	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+	fs.SetOutput(output)
+	page := fs.String(contract.FlagPage, getenv(contract.EnvPage), "the MessengerPage to serve, as NAMESPACE/NAME (or NAME with --namespace); env PAGE")
+	namespace := fs.String(contract.FlagNamespace, getenv(contract.EnvPodNamespace), "namespace of the page when --page has none; env POD_NAMESPACE")
+	fs.StringVar(&o.ManifestsDir, contract.FlagManifests, "", "standalone mode: read the MessengerPage, HandoverPolicy and Secret from the YAML files of this directory (reloaded on change) instead of the API server")
+	fs.StringVar(&o.VerifyTokenSecret, contract.FlagVerifyTokenSecret, getenv(contract.EnvVerifyTokenSecret), "the Secret the operator generates the verify token into when the page's Secret has none (key verifyToken); env VERIFY_TOKEN_SECRET")
+	fs.StringVar(&o.Listen, contract.FlagListen, webhook.DefaultListen, "address of the webhook")
+	fs.StringVar(&o.ProbeAddr, contract.FlagProbeAddr, webhook.DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
+	fs.DurationVar(&o.DrainTimeout, contract.FlagDrainTimeout, webhook.DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.LogFormat, "log-format", "json", "json or text")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster configuration, then $KUBECONFIG and ~/.kube/config)")
+	fs.StringVar(&o.Context, "context", "", "kubeconfig context")
+	if err := fs.Parse(args); err != nil {
+		return webhook.Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return webhook.Options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var err error
+	if o.Page, err = parsePage(*page, *namespace); err != nil {
+		return webhook.Options{}, err
+	}
+	if n := o.VerifyTokenSecret; n != "" {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+			return webhook.Options{}, fmt.Errorf("--verify-token-secret %q: invalid name: %s", n, strings.Join(errs, "; "))
+		}
+	}
+	if err := o.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return webhook.Options{}, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", *level)
+	}
+	if o.LogFormat != "json" && o.LogFormat != "text" {
+		return webhook.Options{}, fmt.Errorf("--log-format: %q is not json or text", o.LogFormat)
+	}
+	if o.DrainTimeout <= 0 {
+		return webhook.Options{}, errors.New("--drain-timeout must be positive")
+	}
+	return o, nil
+}
+
+func parsePage(page, namespace string) (types.NamespacedName, error) {
+	if page == "" {
+		return types.NamespacedName{}, errors.New("--page (or PAGE) is required: NAMESPACE/NAME of the MessengerPage")
+	}
+	ns, name, found := strings.Cut(page, "/")
+	if !found {
+		ns, name = namespace, page
+		if ns == "" {
+			ns = "default"
+		}
+	}
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return types.NamespacedName{}, fmt.Errorf("--page %q: invalid namespace: %s", page, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return types.NamespacedName{}, fmt.Errorf("--page %q: invalid name: %s", page, strings.Join(errs, "; "))
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
+}

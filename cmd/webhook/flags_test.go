@@ -1,0 +1,58 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--page", "shop/acme"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Page != (types.NamespacedName{Namespace: "shop", Name: "acme"}) || o.Listen != ":1337" || o.ProbeAddr != ":8081" ||
+		o.DrainTimeout != 20*time.Second || o.LogLevel != slog.LevelInfo || o.ManifestsDir != "" || o.VerifyTokenSecret != "" {
+		t.Fatalf("defaults: %+v", o)
+	}
+
+	o, err = parseFlags(nil, env(map[string]string{"PAGE": "acme", "POD_NAMESPACE": "shop", "VERIFY_TOKEN_SECRET": "acme-verify-token"}), io.Discard)
+	if err != nil || o.Page.String() != "shop/acme" || o.VerifyTokenSecret != "acme-verify-token" {
+		t.Fatalf("from the environment: %v %q %v", o.Page, o.VerifyTokenSecret, err)
+	}
+
+	o, err = parseFlags([]string{"--manifests", "/m", "--page", "acme", "--listen", "127.0.0.1:9", "--probe-addr", ":0",
+		"--drain-timeout", "3s", "--log-level", "debug", "--log-format", "text", "--verify-token-secret", "gen"},
+		env(map[string]string{"VERIFY_TOKEN_SECRET": "from-env"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Page.String() != "default/acme" || o.ManifestsDir != "/m" || o.Listen != "127.0.0.1:9" || o.ProbeAddr != ":0" ||
+		o.DrainTimeout != 3*time.Second || o.LogLevel != slog.LevelDebug || o.LogFormat != "text" || o.VerifyTokenSecret != "gen" {
+		t.Fatalf("flags: %+v", o)
+	}
+
+	for args, want := range map[string]string{
+		"":                                   "--page (or PAGE) is required",
+		"--page Shop/acme":                   "invalid namespace",
+		"--page shop/ac_me":                  "invalid name",
+		"--page shop/acme --log-level loud":  "--log-level",
+		"--page shop/acme --drain-timeout 0": "--drain-timeout",
+		"--page shop/acme extra":             "unexpected arguments",
+		"--page shop/acme --log-format xml":  "--log-format",
+		"--page shop/acme --verify-token-secret Bad_Name": "--verify-token-secret",
+	} {
+		_, err := parseFlags(strings.Fields(args), env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", args, err, want)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package config
+
+import (
+	"context"
+	"log/slog"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// ClusterSource watches a page's objects in the cluster: its MessengerPage, the HandoverPolicy
+// and the Secret it references, and the generated verify-token Secret while the user's Secret
+// lacks the key, each in a typed cache of its own field-selected on metadata.name (Named), which
+// is what lets list and watch work with a Role that grants them by resourceNames. It follows the
+// page's references: when secretRef or policyRef name another object, the cache of the old one
+// stops and one for the new one starts. While the API server is unreachable the caches keep what
+// they had, so nothing changes until it is back.
+type ClusterSource struct {
+	page              types.NamespacedName
+	verifyTokenSecret string
+	log               *slog.Logger
+	watcher           *Watcher
+	kick              chan struct{}
+}
+
+// NewClusterSource prepares the source of page on cfg. verifyTokenSecret names the Secret the
+// operator generates the verify token into (the Deployment's --verify-token-secret); empty when
+// there is none.
+func NewClusterSource(cfg *rest.Config, page types.NamespacedName, verifyTokenSecret string, log *slog.Logger) (*ClusterSource, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &ClusterSource{page: page, verifyTokenSecret: verifyTokenSecret, log: log, kick: make(chan struct{}, 1)}
+	w, err := NewWatcher(cfg, page.Namespace, c.signal)
+	if err != nil {
+		return nil, err
+	}
+	c.watcher = w
+	return c, nil
+}
+
+func (c *ClusterSource) signal() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers a snapshot whenever one of the watched objects changes, once every cache it needs
+// has synced, until ctx is done.
+func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
+	pages := NewNamed(c.watcher, func() *v1alpha1.MessengerPage { return &v1alpha1.MessengerPage{} })
+	policies := NewNamed(c.watcher, func() *v1alpha1.HandoverPolicy { return &v1alpha1.HandoverPolicy{} })
+	secrets := NewNamed(c.watcher, func() *corev1.Secret { return &corev1.Secret{} })
+	// The generated verify token has a set of its own: it is watched only while the user's
+	// Secret lacks one, and a cache that cannot sync (a name the Role does not grant) must not
+	// hold up the rest.
+	generated := NewNamed(c.watcher, func() *corev1.Secret { return &corev1.Secret{} })
+	defer func() {
+		pages.Stop()
+		policies.Stop()
+		secrets.Stop()
+		generated.Stop()
+	}()
+	if err := pages.Set(ctx, c.page.Name); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.kick:
+		}
+		if !pages.Synced() {
+			continue // its sync kicks again
+		}
+		s := Snapshot{VerifyTokenSecretName: c.verifyTokenSecret}
+		var refs Refs
+		if page, ok := pages.Get(ctx, c.page.Name); ok {
+			s.Page, refs = page, RefsOf(page)
+		}
+		if !watchNames(ctx, c.log, policies, refs.Policy) || !watchNames(ctx, c.log, secrets, refs.Secret) {
+			continue
+		}
+		if !policies.Synced() || !secrets.Synced() {
+			continue
+		}
+		s.Policy, _ = policies.Get(ctx, refs.Policy)
+		s.Secret, _ = secrets.Get(ctx, refs.Secret)
+		name := ""
+		if s.Page != nil && !hasVerifyToken(s.Page, s.Secret) {
+			name = generatedSecret(s.Page, c.verifyTokenSecret)
+		}
+		if !watchNames(ctx, c.log, generated, name) || !generated.Synced() {
+			continue
+		}
+		s.VerifyTokenSecret, _ = generated.Get(ctx, name)
+		update(s)
+	}
+}
+
+// watchNames makes names the watched set of n; false (logged) when a cache cannot be built.
+func watchNames[T client.Object](ctx context.Context, log *slog.Logger, n *Named[T], names ...string) bool {
+	if err := n.Set(ctx, names...); err != nil {
+		log.Error("cannot watch the page's objects", "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// hasVerifyToken says whether the user's Secret holds the page's verify token.
+func hasVerifyToken(page *v1alpha1.MessengerPage, secret *corev1.Secret) bool {
+	if page == nil || secret == nil {
+		return false
+	}
+	return len(secretData(secret)[page.Spec.SecretRef.GetVerifyTokenKey()]) > 0
+}

@@ -1,0 +1,185 @@
+package config
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// Watcher starts typed controller-runtime caches, each scoped to one namespace and one field
+// selector, and calls changed whenever an object in any of them changes or one of them syncs.
+// The caches share one HTTP client (one connection pool for every watch) and a fixed REST
+// mapper: the webhook's Role grants no discovery, and its kinds are known.
+type Watcher struct {
+	cfg       *rest.Config
+	namespace string
+	opts      cache.Options
+	changed   func()
+}
+
+// NewWatcher prepares caches on cfg in namespace.
+func NewWatcher(cfg *rest.Config, namespace string, changed func()) (*Watcher, error) {
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes HTTP client: %w", err)
+	}
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	mapper := meta.NewDefaultRESTMapper(nil)
+	for gvk, plural := range map[schema.GroupVersionKind]string{
+		corev1.SchemeGroupVersion.WithKind("Secret"):     "secrets",
+		v1alpha1.GroupVersion.WithKind("MessengerPage"):  "messengerpages",
+		v1alpha1.GroupVersion.WithKind("HandoverPolicy"): "handoverpolicies",
+	} {
+		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(plural), gvk.GroupVersion().WithResource(plural), meta.RESTScopeNamespace)
+	}
+	return &Watcher{
+		cfg:       cfg,
+		namespace: namespace,
+		opts: cache.Options{
+			HTTPClient: httpClient,
+			Scheme:     scheme,
+			Mapper:     mapper,
+			// One namespace: the Role grants nothing outside it.
+			DefaultNamespaces: map[string]cache.Config{namespace: {}},
+			// A cache keeps a copy of each object for the life of the process; the webhook never
+			// reads the managed fields.
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
+		changed: changed,
+	}, nil
+}
+
+// scoped is one running cache: the objects of one kind that match a field selector.
+type scoped struct {
+	cache    cache.Cache
+	informer cache.Informer
+	cancel   context.CancelFunc
+}
+
+// watch starts a cache of the objects of obj's kind that match field, until ctx is done or stop.
+// While the API server is unreachable the cache keeps what it has (its informer retries), so
+// nothing read from it changes.
+func (w *Watcher) watch(ctx context.Context, obj client.Object, field fields.Selector) (*scoped, error) {
+	opts := w.opts
+	opts.ByObject = map[client.Object]cache.ByObject{obj: {Field: field}}
+	c, err := cache.New(w.cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+	if err != nil {
+		return nil, err
+	}
+	changed := func(any) { w.changed() }
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    changed,
+		UpdateFunc: func(_, _ any) { w.changed() },
+		DeleteFunc: changed,
+	}); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { _ = c.Start(cctx) }()
+	go func() {
+		if c.WaitForCacheSync(cctx) {
+			w.changed() // an empty list adds nothing: the sync itself is news
+		}
+	}()
+	return &scoped{cache: c, informer: inf, cancel: cancel}, nil
+}
+
+func (s *scoped) synced() bool { return s.informer.HasSynced() }
+
+func (s *scoped) stop() { s.cancel() }
+
+// Named watches objects of one kind by name, each with its own cache field-selected on
+// metadata.name: a Role that grants objects by resourceNames lets list and watch only that.
+// Set follows the names in use (a page's references; the Secrets of an app's pages as pages join
+// and leave), starting a cache for each new name and stopping the caches of the names that left.
+// A Named is used from one goroutine.
+type Named[T client.Object] struct {
+	w      *Watcher
+	newObj func() T
+	byName map[string]*scoped
+}
+
+// NewNamed returns an empty set; newObj makes an empty object of the kind.
+func NewNamed[T client.Object](w *Watcher, newObj func() T) *Named[T] {
+	return &Named[T]{w: w, newObj: newObj, byName: map[string]*scoped{}}
+}
+
+// Set makes names the watched set (empty names are ignored); it keeps the caches of the names
+// already watched.
+func (n *Named[T]) Set(ctx context.Context, names ...string) error {
+	want := make(map[string]bool, len(names))
+	for _, name := range names {
+		if name != "" {
+			want[name] = true
+		}
+	}
+	for name, s := range n.byName {
+		if !want[name] {
+			s.stop()
+			delete(n.byName, name)
+		}
+	}
+	for name := range want {
+		if n.byName[name] != nil {
+			continue
+		}
+		s, err := n.w.watch(ctx, n.newObj(), fields.OneTermEqualSelector("metadata.name", name))
+		if err != nil {
+			return fmt.Errorf("watching %T %q: %w", n.newObj(), name, err)
+		}
+		n.byName[name] = s
+	}
+	return nil
+}
+
+// Synced reports whether every watched name's cache has synced (true for none).
+func (n *Named[T]) Synced() bool {
+	for _, s := range n.byName {
+		if !s.synced() {
+			return false
+		}
+	}
+	return true
+}
+
+// Get returns the object name from its synced cache; false when it is not watched, not synced
+// or does not exist.
+func (n *Named[T]) Get(ctx context.Context, name string) (T, bool) {
+	var zero T
+	s := n.byName[name]
+	if s == nil || !s.synced() {
+		return zero, false
+	}
+	obj := n.newObj()
+	if err := s.cache.Get(ctx, types.NamespacedName{Namespace: n.w.namespace, Name: name}, obj); err != nil {
+		return zero, false // not found (a synced cache answers nothing else)
+	}
+	return obj, true
+}
+
+// Stop stops every cache.
+func (n *Named[T]) Stop() {
+	_ = n.Set(context.Background())
+}

@@ -1,0 +1,60 @@
+package webhook
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+
+	"github.com/messenger-operator/messenger-operator/internal/contract"
+)
+
+// Options are the webhook process's settings, from cmd/webhook's flags or set by a test.
+type Options struct {
+	// Page is the MessengerPage served.
+	Page types.NamespacedName
+	// ManifestsDir, when set, selects standalone mode: the page, its policy and its Secret are
+	// read from the YAML files of this directory instead of the API server.
+	ManifestsDir string
+	// VerifyTokenSecret names the Secret the operator generates the page's verify token into
+	// when the page's Secret has none; the operator sets it on the Deployment. Empty: none.
+	VerifyTokenSecret string
+	// ReloadInterval is how often ManifestsDir is read for changes. Default 1s.
+	ReloadInterval time.Duration
+
+	// Listen is the webhook's address (default :1337), ProbeAddr the one of /healthz, /readyz
+	// and /metrics (default :8081).
+	Listen, ProbeAddr string
+	// Listener and ProbeListener, when set, are used instead of listening on Listen and
+	// ProbeAddr (tests listen on port 0 and read the address).
+	Listener, ProbeListener net.Listener
+	// DrainTimeout bounds the graceful shutdown. Default 20s.
+	DrainTimeout time.Duration
+
+	// Kubeconfig and Context select the cluster; empty means in-cluster configuration or the
+	// default kubeconfig loading rules. RESTConfig, when set, is used instead.
+	Kubeconfig, Context string
+	RESTConfig          *rest.Config
+
+	LogLevel  slog.Level
+	LogFormat string // json (default) or text
+	// Logger, when set, is used instead of NewLogger(Options).
+	Logger *slog.Logger
+	// LogOutput is where the built logger writes. Default os.Stderr.
+	LogOutput io.Writer
+
+	// StatusRetryBase is the first backoff of a failed status write. Default 1s.
+	StatusRetryBase time.Duration
+}
+
+// Defaults of the flags: the runtime contract with the operator's Deployment.
+var (
+	DefaultListen    = contract.Addr(contract.WebhookPort)
+	DefaultProbeAddr = contract.Addr(contract.ProbePort)
+)
+
+// DefaultDrainTimeout is the default of --drain-timeout.
+const DefaultDrainTimeout = contract.DrainTimeout

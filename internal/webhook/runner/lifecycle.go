@@ -1,0 +1,146 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/messenger-operator/messenger-operator/internal/graph"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
+)
+
+func newRunner(o Options) *Runner {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	if o.Store == nil {
+		o.Store = store.NewMemory(store.MemoryOptions{})
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.Engine == nil {
+		o.Engine = HandoverEngine{}
+	}
+	if o.RetryWindow <= 0 {
+		o.RetryWindow = 2 * time.Minute
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 250 * time.Millisecond
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 15 * time.Second
+	}
+	o.RetryMax = max(o.RetryMax, o.RetryBase)
+	if o.GraphTimeout <= 0 {
+		o.GraphTimeout = 10 * time.Second
+	}
+	if o.Workers <= 0 {
+		o.Workers = 128
+	}
+	if o.MaxQueued <= 0 {
+		o.MaxQueued = 10000
+	}
+	if o.MaxQueuedBytes <= 0 {
+		o.MaxQueuedBytes = 16 << 20
+	}
+	r := &Runner{
+		opts:   o,
+		log:    o.Logger,
+		clock:  o.Clock,
+		store:  o.Store,
+		engine: o.Engine,
+		status: newStatusPump(o.Reporter),
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.disp = newDispatcher(o.MaxQueued, o.MaxQueuedBytes, o.Workers, r.runQueue)
+	r.timers = newTickTimers(o.Clock, r.disp.enqueueTick)
+	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
+		func() float64 { return float64(r.disp.bytes.Load()) })
+	return r
+}
+
+func (r *Runner) apply(p Page) {
+	p.PageAccessToken = clone(p.PageAccessToken)
+	p.AppSecret = clone(p.AppSecret)
+	old := r.live.Load()
+	key := graphKey(&p)
+	next := &livePage{page: p, graphKey: key}
+	if old != nil && old.graphKey == key {
+		next.graph = old.graph
+	} else {
+		g, err := graph.New(graph.Config{
+			BaseURL:           p.GraphBaseURL,
+			Version:           p.GraphVersion,
+			PageID:            p.PageID,
+			Token:             p.PageAccessToken,
+			AppSecret:         p.AppSecret,
+			MaxSendsPerSecond: p.MaxSendsPerSecond,
+			Timeout:           r.opts.GraphTimeout,
+			Transport:         r.opts.GraphTransport,
+			Observer:          r.metrics.graphObserver(),
+			Now:               r.clock.Now,
+		})
+		if err != nil {
+			// Events are still acknowledged (and counted); their actions fail until a valid
+			// configuration comes.
+			r.log.Error("invalid Graph configuration; actions will fail until it is fixed", "page", p.PageID, "error", err.Error())
+		}
+		next.graph = g
+	}
+	r.live.Store(next)
+	if old != nil && old.graph != nil && old.graph != next.graph {
+		old.graph.CloseIdleConnections()
+	}
+}
+
+// graphKey identifies what the Graph client is built from; the secrets only as a hash.
+func graphKey(p *Page) string {
+	h := sha256.New()
+	h.Write(p.PageAccessToken)
+	h.Write([]byte{0})
+	h.Write(p.AppSecret)
+	return p.GraphBaseURL + "|" + p.GraphVersion + "|" + p.PageID + "|" +
+		strconv.Itoa(int(p.MaxSendsPerSecond)) + "|" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+func (r *Runner) drain(ctx context.Context) error {
+	r.drainMu.Lock() // one Drain at a time; a second one after a drain returns at once
+	defer r.drainMu.Unlock()
+	if r.drained {
+		return nil
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for r.disp.depth() > 0 {
+		select {
+		case <-ctx.Done():
+			r.cancel() // in-flight calls stop; what is left is dead-lettered and logged
+			r.log.Error("shutdown deadline passed with work left", "queued", r.disp.depth())
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	r.drained = true
+	r.timers.stopAll()
+	r.disp.shutdown()
+	r.status.stop()
+	r.cancel()
+	r.log.Info("webhook drained")
+	return nil
+}

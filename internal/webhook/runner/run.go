@@ -1,0 +1,352 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/messenger-operator/messenger-operator/internal/graph"
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+)
+
+// maxDepth bounds the rounds of Outcome follow-ups for one event: the engine should need two or
+// three (resolve owner, then answer, then the error message); more means a loop.
+const maxDepth = 8
+
+// runQueue runs a ready user queue on the calling worker until it is empty or waits for a retry.
+func (r *Runner) runQueue(q *userQueue) {
+	r.disp.markRunning(q)
+	for {
+		if len(q.agenda) > 0 {
+			if !r.runStep(q) {
+				return // waiting for a retry; q now belongs to its timer
+			}
+			continue
+		}
+		if q.busy {
+			q.busy = false
+			r.disp.release(1, q.size)
+		}
+		w, ok := r.disp.next(q)
+		if !ok {
+			return
+		}
+		q.busy, q.size = true, w.size
+		r.handle(q, &w)
+	}
+}
+
+// handle asks the engine about one event or tick and plans its actions.
+func (r *Runner) handle(q *userQueue, w *work) {
+	live := r.live.Load()
+	if live == nil || live.page.Handover == nil {
+		r.ignore(ignoreNoPolicy)
+		return
+	}
+	p := live.page.Handover
+	now := r.clock.Now()
+	th := r.store.Thread(live.page.PageID, q.psid)
+	var d handover.Decision
+	kind := "tick"
+	if w.tick {
+		at := r.engine.NextTick(p, th)
+		if at.IsZero() {
+			return
+		}
+		if now.Before(at) {
+			r.timers.schedule(q.psid, at) // the thread changed since the timer was set
+			return
+		}
+		d = r.engine.Tick(p, th, now)
+	} else {
+		kind = kindName(w.ev.Kind)
+		d = r.engine.Decide(p, w.ev, th, now)
+	}
+	r.setThread(live, p, q.psid, d.Thread)
+	if len(d.Actions) == 0 {
+		if d.Ignored != "" {
+			r.ignore(d.Ignored, slog.String("kind", kind))
+		}
+		return
+	}
+	q.agenda = q.agenda[:0]
+	for _, a := range d.Actions {
+		q.agenda = append(q.agenda, step{act: a, kind: kind})
+	}
+}
+
+func (r *Runner) setThread(live *livePage, p *handover.Page, psid string, th handover.Thread) {
+	r.store.SetThread(live.page.PageID, psid, th)
+	r.timers.schedule(psid, r.engine.NextTick(p, th))
+}
+
+// runStep runs the first action of q's agenda once. It returns false when the action will be
+// retried after a backoff (the queue then waits); otherwise the action is done, its outcome fed
+// to the engine and the follow-ups put first on the agenda.
+func (r *Runner) runStep(q *userQueue) bool {
+	st := q.agenda[0]
+	live := r.live.Load()
+	p := live.page.Handover
+	if st.act.PSID == "" {
+		st.act.PSID = q.psid
+	}
+	res, err := r.execute(live, p, &st.act)
+	meaning := graph.MeaningOf(err)
+	var internal *internalError
+	isInternal := errors.As(err, &internal)
+	if err != nil && !isInternal && meaning.Retry() {
+		now := r.clock.Now()
+		if st.first.IsZero() {
+			st.first = now
+		}
+		if r.ctx.Err() == nil && now.Sub(st.first) < r.opts.RetryWindow {
+			st.attempt++
+			q.agenda[0] = st
+			r.metrics.inc(r.metrics.retries, endpointOf(st.act.Kind))
+			delay := r.backoff(st.attempt)
+			r.log.Debug("graph call will be retried", "page", live.page.PageID, "psid", q.psid,
+				"endpoint", endpointOf(st.act.Kind), "class", string(meaning), "attempt", st.attempt, "delay", delay)
+			r.disp.wait(q)
+			r.clock.AfterFunc(delay, func() { r.disp.wake(q) })
+			return false
+		}
+		r.metrics.inc(r.metrics.deadLetters, endpointOf(st.act.Kind))
+		r.log.Error("graph call given up (dead letter)", "page", live.page.PageID, "psid", q.psid,
+			"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
+			"attempts", st.attempt+1, "class", string(meaning), "error", err.Error(), "shuttingDown", r.ctx.Err() != nil)
+		res.Failure = handover.FailInternal
+	} else if err != nil {
+		r.logFailure(live, q.psid, &st, meaning, err)
+	}
+	r.metrics.inc(r.metrics.actions, actionName(st.act.Kind), st.act.Reason, resultLabel(res, meaning, isInternal))
+	q.agenda = q.agenda[1:]
+	if p == nil {
+		q.agenda = nil
+		return true
+	}
+
+	if st.act.Kind == handover.ActTake {
+		r.noteTake(res, err)
+	}
+	th := r.store.Thread(live.page.PageID, q.psid)
+	od := r.engine.Outcome(p, th, res, r.clock.Now())
+	r.setThread(live, p, q.psid, od.Thread)
+
+	var next []step
+	if res.OK {
+		for _, a := range st.act.Then {
+			next = append(next, step{act: a, depth: st.depth, kind: st.kind})
+		}
+	}
+	for _, a := range od.Actions {
+		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind})
+	}
+	if len(next) > 0 && st.depth+1 > maxDepth {
+		r.log.Error("engine follow-ups dropped: too many rounds for one event", "page", live.page.PageID, "psid", q.psid)
+		next = nil
+	}
+	if len(next) > 0 {
+		q.agenda = append(next, q.agenda...)
+	}
+	return true
+}
+
+// internalError is a failure inside the process (no Graph client, a malformed action): never
+// retried, reported to the engine as FailInternal.
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string { return e.msg }
+
+// execute makes the Graph call of one action and describes its outcome for the engine.
+func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action) (handover.Result, error) {
+	res := handover.Result{Action: *a}
+	g := live.graph
+	var err error
+	switch {
+	case p == nil:
+		err = &internalError{"no compiled page"}
+	case g == nil:
+		err = &internalError{"no Graph client (invalid Graph configuration)"}
+	default:
+		ctx := r.ctx
+		switch a.Kind {
+		case handover.ActSend:
+			if a.Message == nil {
+				err = &internalError{"send action without a message"}
+				break
+			}
+			first := a.Message.FirstNameFallback
+			if a.Message.NeedsFirstName {
+				prof, perr := g.UserProfile(ctx, a.PSID)
+				r.noteGraph(perr)
+				if perr == nil {
+					first = prof.FirstName
+				}
+			}
+			msg := r.engine.Render(a.Message, first, p.BusinessName)
+			err = g.Send(ctx, a.PSID, msg)
+			if templateRejected(a.Message, err) {
+				// Templates do not render everywhere; the message's text is its fallback.
+				r.log.Info("template rejected, sending its text instead", "page", live.page.PageID, "psid", a.PSID, "reason", a.Reason)
+				err = g.Send(ctx, a.PSID, r.engine.RenderFallback(a.Message, first, p.BusinessName))
+			}
+		case handover.ActPass:
+			err = g.PassThreadControl(ctx, a.PSID, a.TargetAppID, a.Metadata)
+		case handover.ActTake:
+			err = g.TakeThreadControl(ctx, a.PSID, a.Metadata)
+		case handover.ActResolveOwner:
+			var o graph.ThreadOwner
+			o, err = g.ThreadOwner(ctx, a.PSID)
+			if err == nil {
+				switch {
+				case o.Idle:
+					res.Owner = handover.OwnerIdle
+				case o.AppID != "" && o.AppID == live.page.AppID:
+					res.Owner = handover.OwnerUs
+				default: // another app, possibly hidden by Conversation Routing
+					res.Owner, res.OwnerAppID = handover.OwnerOther, o.AppID
+				}
+			}
+		default:
+			err = &internalError{"unknown action kind"}
+		}
+	}
+	res.OK = err == nil
+	if err != nil {
+		res.Failure = failureOf(graph.MeaningOf(err))
+	}
+	var internal *internalError
+	if errors.As(err, &internal) {
+		res.Failure = handover.FailInternal
+	}
+	r.noteGraph(err)
+	return res, err
+}
+
+// failureOf is the one translation of the Graph client's meanings into the engine's failures.
+// The meanings worth a retry reach the engine only once retries are given up: FailInternal.
+func failureOf(m graph.Meaning) handover.Failure {
+	switch m {
+	case graph.NotSent, graph.Transient, graph.Throttled:
+		return handover.FailInternal
+	case graph.Ambiguous:
+		return handover.FailAmbiguous
+	case graph.NotOwner:
+		return handover.FailNotOwner
+	case graph.TakeRefused:
+		return handover.FailTakeRefused
+	case graph.AlreadyOwner:
+		return handover.FailAlreadyOwner
+	case graph.Unreachable:
+		return handover.FailUnreachable
+	case graph.OutsideWindow:
+		return handover.FailOutsideWindow
+	case graph.TokenInvalid:
+		return handover.FailTokenInvalid
+	case graph.NotAuthorized:
+		return handover.FailNotAuthorized
+	}
+	return handover.FailRefused
+}
+
+// templateRejected: the Send API refused a button or generic template's content (BadRequest),
+// not the user, the thread or the app.
+func templateRejected(m *handover.OutMessage, err error) bool {
+	return (m.Buttons != nil || len(m.Cards) > 0) && graph.MeaningOf(err) == graph.BadRequest
+}
+
+// backoff is the delay before the attempt-th retry: RetryBase doubling up to RetryMax, of which
+// half is fixed and half random (wait.Backoff jitters half the step by up to 100 %), so that
+// retries of many users after an outage do not arrive together.
+func (r *Runner) backoff(attempt int) time.Duration {
+	b := wait.Backoff{Duration: r.opts.RetryBase / 2, Factor: 2, Jitter: 1, Steps: attempt, Cap: r.opts.RetryMax / 2}
+	d := b.Step()
+	for i := 1; i < attempt; i++ {
+		d = b.Step()
+	}
+	return d
+}
+
+// noteGraph turns Graph answers into the GraphAuthorized condition: false when the token or the
+// app is refused, true after a call succeeds.
+func (r *Runner) noteGraph(err error) {
+	switch graph.MeaningOf(err) {
+	case graph.OK:
+		r.status.auth(true, "Graph API calls with the page access token succeed")
+	case graph.TokenInvalid:
+		r.status.auth(false, "the Graph API rejects the page access token ("+err.Error()+
+			"): it is invalid, expired or revoked; put a new page access token in the page's Secret")
+	case graph.NotAuthorized:
+		r.status.auth(false, "the Graph API refuses the app's call ("+err.Error()+"): every call carries "+
+			"appsecret_proof, so the app secret in the page's Secret must be the app's; the page access token "+
+			"needs the pages_messaging permission")
+	}
+}
+
+// noteTake turns take results into the HandoverPermitted condition.
+func (r *Runner) noteTake(res handover.Result, err error) {
+	switch {
+	case res.OK:
+		r.status.permit(true, "take_thread_control succeeds")
+	case r.engine.TakeRefused(res):
+		r.metrics.takeRefused.Inc()
+		r.log.Warn("Conversation Routing refused take_thread_control", "error", err.Error())
+		r.status.permit(false, "Conversation Routing refuses take_thread_control ("+err.Error()+
+			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
+	}
+}
+
+func (r *Runner) logFailure(live *livePage, psid string, st *step, meaning graph.Meaning, err error) {
+	level := slog.LevelInfo
+	if meaning == graph.Ambiguous || meaning == graph.TokenInvalid || meaning == graph.NotAuthorized {
+		level = slog.LevelWarn
+	}
+	var internal *internalError
+	if errors.As(err, &internal) {
+		level = slog.LevelError
+	}
+	r.log.Log(context.Background(), level, "graph call failed", "page", live.page.PageID, "psid", psid,
+		"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
+		"class", string(meaning), "error", err.Error())
+}
+
+func resultLabel(res handover.Result, meaning graph.Meaning, internal bool) string {
+	switch {
+	case internal:
+		return "internal_error"
+	case !res.OK && res.Failure == handover.FailInternal:
+		return "dead_letter"
+	}
+	return string(meaning)
+}
+
+func endpointOf(k handover.ActionKind) string {
+	switch k {
+	case handover.ActSend:
+		return string(graph.EndpointSend)
+	case handover.ActPass:
+		return string(graph.EndpointPass)
+	case handover.ActTake:
+		return string(graph.EndpointTake)
+	case handover.ActResolveOwner:
+		return string(graph.EndpointThreadOwner)
+	}
+	return "unknown"
+}
+
+func actionName(k handover.ActionKind) string {
+	switch k {
+	case handover.ActSend:
+		return "send"
+	case handover.ActPass:
+		return "pass"
+	case handover.ActTake:
+		return "take"
+	case handover.ActResolveOwner:
+		return "resolve_owner"
+	}
+	return "unknown"
+}

@@ -1,0 +1,79 @@
+package webhooktest
+
+import (
+	"sync"
+	"time"
+
+	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
+)
+
+// Clock is a runner.Clock moved by hand (Advance); due timers fire in their own goroutines, as
+// AfterFunc's do.
+type Clock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*timer
+}
+
+type timer struct {
+	c       *Clock
+	at      time.Time
+	f       func()
+	stopped bool
+	fired   bool
+}
+
+// NewClock returns a Clock at a fixed instant.
+func NewClock() *Clock { return &Clock{now: time.Unix(1700000000, 0)} }
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *Clock) AfterFunc(d time.Duration, f func()) runner.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &timer{c: c, at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *timer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.stopped && !t.fired
+	t.stopped = true
+	return was
+}
+
+// Advance moves the clock on by d and fires the timers then due.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []*timer
+	for _, t := range c.timers {
+		if !t.stopped && !t.fired && !t.at.After(c.now) {
+			t.fired = true
+			due = append(due, t)
+		}
+	}
+	c.mu.Unlock()
+	for _, t := range due {
+		go t.f()
+	}
+}
+
+// Pending counts the timers neither stopped nor fired.
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped && !t.fired {
+			n++
+		}
+	}
+	return n
+}
