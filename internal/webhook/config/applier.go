@@ -20,7 +20,7 @@ type Applier struct {
 	Target Target
 	Logger *slog.Logger
 	// Applied, when set, is called after each Apply with the snapshot applied (the status
-	// reporter takes the page's generation from it).
+	// writer takes the page's generation from it).
 	Applied func(Snapshot)
 
 	mu      sync.Mutex

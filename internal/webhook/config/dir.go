@@ -29,7 +29,7 @@ type DirSource struct {
 	last       [sha256.Size]byte
 	dirFailing bool
 	// gens numbers the versions of each object seen, standing in for metadata.generation (for
-	// logs and the reporter) since no API server counts them.
+	// logs and the status writer) since no API server counts them.
 	gens map[string]objectGen
 }
 

@@ -12,12 +12,11 @@ const (
 )
 
 var (
-	newHarness  = webhooktest.NewHarness
-	testConfig  = webhooktest.Config
-	sign        = webhooktest.Sign
-	proofOf     = webhooktest.ProofOf
-	textEvent   = webhooktest.TextEvent
-	pageBody    = webhooktest.PageBody
-	eventually  = webhooktest.Eventually
-	sortedPSIDs = webhooktest.SortedPSIDs
+	newHarness = webhooktest.NewHarness
+	testConfig = webhooktest.Config
+	sign       = webhooktest.Sign
+	proofOf    = webhooktest.ProofOf
+	textEvent  = webhooktest.TextEvent
+	pageBody   = webhooktest.PageBody
+	eventually = webhooktest.Eventually
 )

@@ -85,6 +85,3 @@ func (tt *tickTimers) stopAll() {
 		sh.mu.Unlock()
 	}
 }
-
-// pending counts the scheduled ticks (tests).
-func (tt *tickTimers) pending() int { return int(tt.count.Load()) }
