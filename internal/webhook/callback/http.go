@@ -82,8 +82,8 @@ var bodyPool = sync.Pool{New: func() any {
 	return b
 }}
 
-// receive takes a POST: size, signature, JSON, dedup, enqueue, 200. Handling happens after the
-// answer (Meta allows 5 seconds and retries what is not acknowledged).
+// receive takes a POST: size, signature, JSON, the events handed to the queue, 200. Handling
+// happens after the answer (Meta allows 5 seconds and retries what is not acknowledged).
 func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if !h.ingress.enter() {
