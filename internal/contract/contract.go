@@ -32,7 +32,10 @@ const DrainTimeout = 20 * time.Second
 const (
 	// FlagPage names the MessengerPage served, NAMESPACE/NAME (or NAME with FlagNamespace).
 	FlagPage = "page"
-	// FlagNamespace is the page's namespace when FlagPage has none.
+	// FlagApp names the MessengerApp served, NAMESPACE/NAME (or NAME with FlagNamespace): the
+	// webhook serves every page whose spec.appRef names it. Exactly one of FlagPage and FlagApp.
+	FlagApp = "app"
+	// FlagNamespace is the page's (or app's) namespace when FlagPage (FlagApp) has none.
 	FlagNamespace = "namespace"
 	// FlagManifests selects directory mode: the page, its policy and Secrets are read from the
 	// YAML files of this directory instead of the API server.
@@ -51,6 +54,8 @@ const (
 const (
 	// EnvPage is the default of FlagPage.
 	EnvPage = "PAGE"
+	// EnvApp is the default of FlagApp.
+	EnvApp = "APP"
 	// EnvPodNamespace is the default of FlagNamespace: the pod's namespace, from the downward API.
 	EnvPodNamespace = "POD_NAMESPACE"
 	// EnvVerifyTokenSecret is the default of FlagVerifyTokenSecret; the operator sets it only
