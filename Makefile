@@ -65,12 +65,16 @@ vet: ## go vet.
 lint: $(GOLANGCI_LINT) ## golangci-lint.
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: tidy-check
+tidy-check: ## Fail when go.mod or go.sum is not tidy.
+	@go mod tidy -diff || { echo "go.mod/go.sum not tidy: run go mod tidy" >&2; exit 1; }
+
 .PHONY: control-plane
 control-plane: ## Build kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok into bin/ (once).
 	@hack/control-plane.sh $(GOBIN_DIR) >/dev/null
 
 .PHONY: test
-test: manifests generate vet control-plane $(HELM) ## Run every test: unit, envtest and the kwok end-to-end tests.
+test: manifests generate vet lint tidy-check control-plane $(HELM) ## Run every test: lint, unit, envtest and the kwok end-to-end tests.
 	@GO_TEST_FLAGS="$(GO_TEST_FLAGS)" hack/test.sh
 
 .PHONY: fuzz

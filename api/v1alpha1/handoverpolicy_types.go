@@ -353,7 +353,3 @@ type HandoverPolicyList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []HandoverPolicy `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&HandoverPolicy{}, &HandoverPolicyList{})
-}

@@ -87,13 +87,7 @@ func (s *AppSubscriptionSpec) GetFields() []string {
 // GetRecheckInterval is how often Meta's side is checked: spec.subscription.recheckInterval,
 // else fallback (the manager's setting) when positive, else DefaultSubscriptionRecheckInterval.
 func (s *AppSubscriptionSpec) GetRecheckInterval(fallback time.Duration) time.Duration {
-	switch {
-	case s.RecheckInterval != nil && s.RecheckInterval.Duration > 0:
-		return s.RecheckInterval.Duration
-	case fallback > 0:
-		return fallback
-	}
-	return DefaultSubscriptionRecheckInterval
+	return recheckInterval(s.RecheckInterval, fallback)
 }
 
 // PageSubscriptionFields are the fields a page of the app subscribes at Page level: the page's

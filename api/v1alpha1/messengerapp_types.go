@@ -211,7 +211,3 @@ type MessengerAppList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []MessengerApp `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&MessengerApp{}, &MessengerAppList{})
-}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"time"
 	"unicode/utf8"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The defaults of a MessengerPage, as its +kubebuilder:default markers give them (a test holds
@@ -194,9 +196,13 @@ func (s *SubscriptionSpec) GetAppAccessTokenKey() string {
 // GetRecheckInterval is how often Meta's side is checked: spec.subscription.recheckInterval,
 // else fallback (the manager's setting) when positive, else DefaultSubscriptionRecheckInterval.
 func (s *SubscriptionSpec) GetRecheckInterval(fallback time.Duration) time.Duration {
+	return recheckInterval(s.RecheckInterval, fallback)
+}
+
+func recheckInterval(set *metav1.Duration, fallback time.Duration) time.Duration {
 	switch {
-	case s.RecheckInterval != nil && s.RecheckInterval.Duration > 0:
-		return s.RecheckInterval.Duration
+	case set != nil && set.Duration > 0:
+		return set.Duration
 	case fallback > 0:
 		return fallback
 	}

@@ -436,7 +436,3 @@ type MessengerPageList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []MessengerPage `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&MessengerPage{}, &MessengerPageList{})
-}

@@ -10,8 +10,8 @@ import (
 
 func BenchmarkSend(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
 	}))
 	defer srv.Close()
 	c, err := New(Config{BaseURL: srv.URL, Version: "v25.0", PageID: "1000000000000001", Token: []byte(testToken), AppSecret: []byte(testSecret)})

@@ -75,11 +75,11 @@ func ok(w http.ResponseWriter, r *http.Request, _ []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/messages"):
-		io.WriteString(w, `{"recipient_id":"1254459154682919","message_id":"m_1"}`)
+		_, _ = io.WriteString(w, `{"recipient_id":"1254459154682919","message_id":"m_1"}`)
 	case r.Method == "GET":
-		io.WriteString(w, `{"first_name":"Peter","id":"1"}`)
+		_, _ = io.WriteString(w, `{"first_name":"Peter","id":"1"}`)
 	default:
-		io.WriteString(w, `{"success":true}`)
+		_, _ = io.WriteString(w, `{"success":true}`)
 	}
 }
 
@@ -87,7 +87,7 @@ func graphError(status int, body string) func(w http.ResponseWriter, r *http.Req
 	return func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		io.WriteString(w, body)
+		_, _ = io.WriteString(w, body)
 	}
 }
 
@@ -370,7 +370,7 @@ func TestResetAfterSendIsAmbiguous(t *testing.T) {
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
 			if tc, ok := conn.(*net.TCPConn); ok {
-				tc.SetLinger(0) // RST instead of FIN
+				_ = tc.SetLinger(0) // RST instead of FIN
 			}
 			conn.Close()
 		}
@@ -477,7 +477,7 @@ func TestUserProfileCache(t *testing.T) {
 	// The size bound holds, least recently used first out.
 	c.profiles = newProfileCache(2, clock)
 	for _, p := range []string{"9", "10", "9", "11"} {
-		c.UserProfile(ctx, p)
+		_, _ = c.UserProfile(ctx, p)
 	}
 	if keys := c.profiles.Keys(); len(keys) != 2 || fmt.Sprint(keys) != "[9 11]" {
 		t.Errorf("cache holds %v, bound 2, 10 the least recently used", keys)
@@ -529,7 +529,7 @@ func TestSendRateLimitedAndCancelled(t *testing.T) {
 func TestPageSubscription(t *testing.T) {
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, b []byte) {
 		if r.Method == "GET" {
-			io.WriteString(w, `{"data":[{"id":"999","subscribed_fields":["feed"]},{"id":1517776481860111,"name":"bot","subscribed_fields":["messages","standby"]}]}`)
+			_, _ = io.WriteString(w, `{"data":[{"id":"999","subscribed_fields":["feed"]},{"id":1517776481860111,"name":"bot","subscribed_fields":["messages","standby"]}]}`)
 			return
 		}
 		ok(w, r, b)
@@ -562,8 +562,8 @@ func TestObserver(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	c.Send(context.Background(), "42", map[string]any{"text": "x"})
-	c.TakeThreadControl(context.Background(), "42", "")
+	_ = c.Send(context.Background(), "42", map[string]any{"text": "x"})
+	_ = c.TakeThreadControl(context.Background(), "42", "")
 	mu.Lock()
 	defer mu.Unlock()
 	if fmt.Sprint(seen) != "[messages=throttled take_thread_control=throttled]" {
@@ -595,11 +595,11 @@ func TestAuthorizationHeaderAndProofOnEveryCall(t *testing.T) {
 	f := newFakeGraph(t, func(w http.ResponseWriter, r *http.Request, b []byte) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/thread_owner"):
-			io.WriteString(w, `{"data":[]}`)
+			_, _ = io.WriteString(w, `{"data":[]}`)
 		case strings.HasSuffix(r.URL.Path, "/subscribed_apps") && r.Method == "GET":
-			io.WriteString(w, `{"data":[]}`)
+			_, _ = io.WriteString(w, `{"data":[]}`)
 		case strings.HasSuffix(r.URL.Path, "/subscriptions") && r.Method == "GET":
-			io.WriteString(w, `{"data":[]}`)
+			_, _ = io.WriteString(w, `{"data":[]}`)
 		default:
 			ok(w, r, b)
 		}

@@ -226,7 +226,7 @@ func (c *h1Conn) alive() bool {
 		return true
 	}
 	c.probeOK = true
-	c.rc.Read(c.probe)
+	_ = c.rc.Read(c.probe) // the probe reports through probeOK
 	return c.probeOK
 }
 
@@ -244,10 +244,12 @@ func (c *h1Conn) probeFD(fd uintptr) bool {
 }
 
 func (p *h1Pool) exchange(ctx context.Context, deadline time.Time, c *h1Conn, method string, u *url.URL, contentType string, body []byte, out *bytes.Buffer) (status int, keep, sent bool, err error) {
-	c.nc.SetDeadline(deadline)
+	if err := c.nc.SetDeadline(deadline); err != nil {
+		return 0, false, false, err
+	}
 	if ctx.Done() != nil {
 		// Cancellation (shutdown) interrupts a blocked write or read.
-		stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+		stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
 	w := c.bw

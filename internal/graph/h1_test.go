@@ -115,7 +115,7 @@ func rawServer(t *testing.T, answer func(n int) string) (string, *atomic.Int32) 
 					if err != nil {
 						return
 					}
-					io.Copy(io.Discard, req.Body)
+					_, _ = io.Copy(io.Discard, req.Body)
 					a := answer(int(reqs.Add(1)))
 					if _, err := io.WriteString(nc, a); err != nil {
 						return

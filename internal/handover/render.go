@@ -186,7 +186,7 @@ func cut(s string, max int, ellipsis bool) string {
 	for end > 0 {
 		next, _ := utf8.DecodeRuneInString(s[end:])
 		last, size := utf8.DecodeLastRuneInString(s[:end])
-		if !extends(next) && last != zwj && !(isRegional(last) && isRegional(next) && regionalRun(s[:end])%2 == 1) {
+		if !extends(next) && last != zwj && (!isRegional(last) || !isRegional(next) || regionalRun(s[:end])%2 == 0) {
 			break
 		}
 		end -= size

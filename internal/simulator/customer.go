@@ -57,11 +57,7 @@ func (c *Customer) Say(text string) error {
 		mid := c.s.newMid()
 		c.s.recordLocked(t, Message{Mid: mid, Page: p.id, PSID: t.psid, From: "customer", Kind: "text", Text: text, Time: now})
 		c.s.stepLocked(p, t, Step{Actor: "customer", Kind: StepSay, Text: text})
-		c.s.fanOutLocked(p, t, fieldMessages, func(a *app, standby bool) *event {
-			ev := c.s.fromUser(p, t.psid, ms)
-			ev.Message = &evMessage{Mid: mid, Text: text}
-			return ev
-		})
+		c.s.fanOutFromUserLocked(p, t, fieldMessages, ms, func(ev *event) { ev.Message = &evMessage{Mid: mid, Text: text} })
 		c.s.automationsLocked(p, t)
 		return nil
 	})
@@ -187,11 +183,7 @@ func (c *Customer) Read() error {
 		c.s.expireLocked(p, t)
 		_, ms := c.s.stampLocked(p)
 		c.s.stepLocked(p, t, Step{Actor: "customer", Kind: StepRead, Text: "read"})
-		c.s.fanOutLocked(p, t, fieldReads, func(a *app, standby bool) *event {
-			ev := c.s.fromUser(p, t.psid, ms)
-			ev.Read = &evRead{Watermark: ms}
-			return ev
-		})
+		c.s.fanOutFromUserLocked(p, t, fieldReads, ms, func(ev *event) { ev.Read = &evRead{Watermark: ms} })
 		return nil
 	})
 }

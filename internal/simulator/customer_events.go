@@ -128,11 +128,7 @@ func (s *Simulator) deliveredLocked(p *page, t *thread) {
 	t.delivered = last
 	_, ms := s.stampLocked(p)
 	s.stepLocked(p, t, Step{Actor: "customer", Kind: StepDelivered, Text: fmt.Sprintf("delivered %d message(s)", len(mids))})
-	s.fanOutLocked(p, t, fieldDelivered, func(a *app, standby bool) *event {
-		ev := s.fromUser(p, t.psid, ms)
-		ev.Delivery = &evDelivery{Mids: mids, Watermark: last.UnixMilli()}
-		return ev
-	})
+	s.fanOutFromUserLocked(p, t, fieldDelivered, ms, func(ev *event) { ev.Delivery = &evDelivery{Mids: mids, Watermark: last.UnixMilli()} })
 }
 
 // reactionNames are the reaction names next to the emoji (message_reactions).
@@ -201,11 +197,7 @@ func (c *Customer) Edit(mid, text string) error {
 		n := m.Edits
 		_, ms := c.s.stampLocked(p)
 		c.s.stepLocked(p, t, Step{Actor: "customer", Kind: StepEdit, Text: text})
-		c.s.fanOutLocked(p, t, fieldEdits, func(a *app, standby bool) *event {
-			ev := c.s.fromUser(p, t.psid, ms)
-			ev.Edit = &evEdit{Mid: mid, Text: text, NumEdit: n}
-			return ev
-		})
+		c.s.fanOutFromUserLocked(p, t, fieldEdits, ms, func(ev *event) { ev.Edit = &evEdit{Mid: mid, Text: text, NumEdit: n} })
 		return nil
 	})
 }
@@ -223,11 +215,7 @@ func (c *Customer) Referral(ref, source string) error {
 		}
 		_, ms := c.s.stampLocked(p)
 		c.s.stepLocked(p, t, Step{Actor: "customer", Kind: StepReferral, Text: "opened the conversation from " + source, Payload: ref})
-		c.s.fanOutLocked(p, t, fieldReferrals, func(a *app, standby bool) *event {
-			ev := c.s.fromUser(p, t.psid, ms)
-			ev.Referral = &evReferral{Ref: ref, Source: source, Type: "OPEN_THREAD"}
-			return ev
-		})
+		c.s.fanOutFromUserLocked(p, t, fieldReferrals, ms, func(ev *event) { ev.Referral = &evReferral{Ref: ref, Source: source, Type: "OPEN_THREAD"} })
 		return nil
 	})
 }
@@ -241,11 +229,7 @@ func (c *Customer) OptIn(ref string) error {
 		}
 		_, ms := c.s.stampLocked(p)
 		c.s.stepLocked(p, t, Step{Actor: "customer", Kind: StepOptin, Text: "opted in", Payload: ref})
-		c.s.fanOutLocked(p, t, fieldOptins, func(a *app, standby bool) *event {
-			ev := c.s.fromUser(p, t.psid, ms)
-			ev.Optin = &evOptin{Ref: ref}
-			return ev
-		})
+		c.s.fanOutFromUserLocked(p, t, fieldOptins, ms, func(ev *event) { ev.Optin = &evOptin{Ref: ref} })
 		return nil
 	})
 }

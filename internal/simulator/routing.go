@@ -319,3 +319,13 @@ func (s *Simulator) extendLocked(p *page, t *thread, by *app, seconds int64) *Gr
 	s.stepLocked(p, t, Step{Actor: by.name, Kind: StepExtend, Text: fmt.Sprintf("extend control by %s", time.Duration(seconds)*time.Second)})
 	return nil
 }
+
+// fanOutFromUserLocked delivers an event of the person, the same for every app: fill sets its
+// kind.
+func (s *Simulator) fanOutFromUserLocked(p *page, t *thread, field string, ms int64, fill func(*event)) {
+	s.fanOutLocked(p, t, field, func(*app, bool) *event {
+		ev := s.fromUser(p, t.psid, ms)
+		fill(ev)
+		return ev
+	})
+}

@@ -170,19 +170,18 @@ func New(opts Options) (*Simulator, error) {
 			p.apps = append(p.apps, a.id)
 		}
 		p.apps = append(p.apps, InboxAppID)
-		if pc.DefaultApp != "" {
-			a := s.appByRef(pc.DefaultApp)
-			if a == nil || !p.connected(a.id) {
-				return nil, fmt.Errorf("simulator: page %s: default app %q is not connected", pc.ID, pc.DefaultApp)
+		for _, ref := range []struct {
+			name, ref string
+			to        *string
+		}{{"default app", pc.DefaultApp, &p.defaultApp}, {"inbox done target", pc.InboxDoneTarget, &p.inboxDone}} {
+			if ref.ref == "" {
+				continue
 			}
-			p.defaultApp = a.id
-		}
-		if pc.InboxDoneTarget != "" {
-			a := s.appByRef(pc.InboxDoneTarget)
+			a := s.appByRef(ref.ref)
 			if a == nil || !p.connected(a.id) {
-				return nil, fmt.Errorf("simulator: page %s: inbox done target %q is not connected", pc.ID, pc.InboxDoneTarget)
+				return nil, fmt.Errorf("simulator: page %s: %s %q is not connected", pc.ID, ref.name, ref.ref)
 			}
-			p.inboxDone = a.id
+			*ref.to = a.id
 		}
 		for _, id := range p.apps {
 			a := s.apps[id]

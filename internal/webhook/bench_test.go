@@ -26,10 +26,10 @@ import (
 func BenchmarkIngest(b *testing.B) {
 	var sends atomic.Int64
 	graphSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 		sends.Add(1)
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
+		_, _ = io.WriteString(w, `{"recipient_id":"1","message_id":"m_fake"}`)
 	}))
 	defer graphSrv.Close()
 	s := webhook.NewServer(runner.Options{

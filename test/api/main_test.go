@@ -28,7 +28,7 @@ func apply(ctx context.Context, doc string) (*unstructured.Unstructured, error) 
 	if u.GetNamespace() == "" {
 		u.SetNamespace("default")
 	}
-	err := rig.Env.Client.Patch(ctx, u, client.Apply, client.FieldOwner("kubectl"), client.ForceOwnership)
+	err := rig.Env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("kubectl"), client.ForceOwnership)
 	return u, err
 }
 

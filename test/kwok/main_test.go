@@ -39,7 +39,9 @@ func run(m *testing.M) int {
 	}()
 	cluster, err = testenv.StartKwok(testenv.KwokOptions{Name: fmt.Sprintf("kwok-e2e-%d", os.Getpid())})
 	if err != nil {
-		<-built
+		if err := <-built; err != nil {
+			fmt.Fprintln(os.Stderr, "building the manager:", err)
+		}
 		fmt.Fprintln(os.Stderr, "starting the kwok cluster:", err)
 		return 1
 	}

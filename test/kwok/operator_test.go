@@ -170,12 +170,6 @@ func (o *operator) stop(t *testing.T) {
 }
 
 // restart is a new process with the same install (pod replaced).
-func (o *operator) restart(t *testing.T) {
-	t.Helper()
-	o.stop(t)
-	o.start(t)
-}
-
 // resolveEnv computes one environment variable of the container as the kubelet does, for the
 // sources the install uses; anything else fails the test rather than being guessed.
 func resolveEnv(t *testing.T, d *appsv1.Deployment, c *corev1.Container, e corev1.EnvVar, vars map[string]string) string {

@@ -94,16 +94,6 @@ func waitReady(t *testing.T, p client.Object) *messengerv1alpha1.MessengerPage {
 
 // allPagesReady waits for every page in the cluster to be Ready: the tests leave theirs, and
 // an operator started later manages them too.
-func allPagesReady(t *testing.T) int {
-	t.Helper()
-	var list messengerv1alpha1.MessengerPageList
-	must(t, cluster.Client.List(context.Background(), &list))
-	for i := range list.Items {
-		waitReady(t, &list.Items[i])
-	}
-	return len(list.Items)
-}
-
 func webhookKey(p client.Object) types.NamespacedName {
 	return types.NamespacedName{Namespace: p.GetNamespace(), Name: specs.WebhookName(p.GetName())}
 }

@@ -147,7 +147,7 @@ func send(t testing.TB, h *webhooktest.Harness, tc hostileCase) int {
 	if err != nil {
 		t.Fatalf("%s: %v (did the handler crash?)", tc.name, err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if tc.chunked && req.ContentLength > 0 {
 		t.Fatalf("%s: the request had a Content-Length", tc.name)

@@ -66,7 +66,7 @@ func TestVerify(t *testing.T) {
 
 func TestNotReadyAndOtherPaths(t *testing.T) {
 	s := webhook.NewServer(runner.Options{Engine: &webhooktest.Engine{}})
-	defer s.Shutdown(context.Background())
+	defer func() { _ = s.Shutdown(context.Background()) }()
 	ts := httptestServer(t, s.Handler())
 	if s.Ready() {
 		t.Fatal("ready without a config")

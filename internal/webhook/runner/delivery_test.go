@@ -168,7 +168,7 @@ func TestRetryUntilSuccessExactlyOnce(t *testing.T) {
 			h.Graph.SetScript(func(c webhooktest.GraphCall, n int, w http.ResponseWriter) bool {
 				if c.Endpoint == "messages" && n < 3 {
 					var st int
-					fmt.Sscan(tc.status, &st)
+					_, _ = fmt.Sscan(tc.status, &st)
 					return webhooktest.Answer(w, st, tc.body)
 				}
 				return false
@@ -689,7 +689,7 @@ func TestNoSecretsOrTextInLogs(t *testing.T) {
 		h.Post(body)
 	}
 	h.PostWith(pageBody(textEvent("4600", "m_x", 1)), map[string]string{callback.SignatureHeader: sign([]byte("x"), testSecret)})
-	http.Get(h.HTTP.URL + "/webhook?hub.mode=subscribe&hub.verify_token=" + testVerifyToken + "x&hub.challenge=1")
+	_, _ = http.Get(h.HTTP.URL + "/webhook?hub.mode=subscribe&hub.verify_token=" + testVerifyToken + "x&hub.challenge=1")
 	h.Drain()
 	logs := h.Logs.String()
 	if logs == "" {

@@ -34,24 +34,18 @@ func tri(ok bool) int32 {
 	return 2
 }
 
-func (p *statusPump) auth(ok bool, msg string) {
-	if p.r == nil || p.authState.Load() == tri(ok) {
-		return
-	}
-	p.mu.Lock()
-	p.authState.Store(tri(ok))
-	p.authMsg = msg
-	p.mu.Unlock()
-	p.poke()
-}
+func (p *statusPump) auth(ok bool, msg string) { p.set(&p.authState, &p.authMsg, ok, msg) }
 
-func (p *statusPump) permit(ok bool, msg string) {
-	if p.r == nil || p.permitState.Load() == tri(ok) {
+func (p *statusPump) permit(ok bool, msg string) { p.set(&p.permitState, &p.permitMsg, ok, msg) }
+
+// set records one condition's state and message and wakes the writer when the state changed.
+func (p *statusPump) set(state *atomic.Int32, message *string, ok bool, msg string) {
+	if p.r == nil || state.Load() == tri(ok) {
 		return
 	}
 	p.mu.Lock()
-	p.permitState.Store(tri(ok))
-	p.permitMsg = msg
+	state.Store(tri(ok))
+	*message = msg
 	p.mu.Unlock()
 	p.poke()
 }
