@@ -47,6 +47,7 @@ func NewWatcher(cfg *rest.Config, namespace string, changed func()) (*Watcher, e
 		corev1.SchemeGroupVersion.WithKind("Secret"):     "secrets",
 		v1alpha1.GroupVersion.WithKind("MessengerPage"):  "messengerpages",
 		v1alpha1.GroupVersion.WithKind("HandoverPolicy"): "handoverpolicies",
+		v1alpha1.GroupVersion.WithKind("MessengerApp"):   "messengerapps",
 	} {
 		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(plural), gvk.GroupVersion().WithResource(plural), meta.RESTScopeNamespace)
 	}
@@ -162,6 +163,12 @@ func (n *Named[T]) Synced() bool {
 		}
 	}
 	return true
+}
+
+// SyncedName reports whether name is watched and its cache has synced.
+func (n *Named[T]) SyncedName(name string) bool {
+	s := n.byName[name]
+	return s != nil && s.synced()
 }
 
 // Get returns the object name from its synced cache; false when it is not watched, not synced
