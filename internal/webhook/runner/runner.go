@@ -105,8 +105,8 @@ type Runner struct {
 	// pages maps page ids to what serves them; Apply swaps the whole map.
 	pages   atomic.Pointer[map[string]*livePage]
 	applyMu sync.Mutex
-	disp   *dispatcher
-	timers *tickTimers
+	disp    *dispatcher
+	timers  *tickTimers
 
 	ctx    context.Context // cancelled when Drain's deadline passes
 	cancel context.CancelFunc
