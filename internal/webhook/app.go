@@ -84,13 +84,13 @@ func (a *appPages) report(states []config.PageState) {
 		switch {
 		case st.Err != nil:
 			msg := st.Err.Error()
-			if st.Serving != 0 {
-				msg += fmt.Sprintf("; generation %d keeps serving", st.Serving)
+			if st.Kept {
+				msg += fmt.Sprintf("; generation %d keeps serving", st.KeptGeneration)
 			}
 			e.r.Served(st.Generation, false, v1alpha1.ReasonConfigInvalid, msg)
-		case st.Loading && st.Serving != 0:
+		case st.Loading && st.Kept:
 			// A Secret or policy the page switched to is being read: the old one serves meanwhile.
-			e.r.Served(st.Serving, true, v1alpha1.ReasonServing, "the app's webhook serves the page")
+			e.r.Served(st.KeptGeneration, true, v1alpha1.ReasonServing, "the app's webhook serves the page")
 		case st.Loading:
 			e.r.Served(st.Generation, false, v1alpha1.ReasonLoading, "the app's webhook is reading the page's policy and Secret")
 		default:

@@ -43,8 +43,10 @@ type PageState struct {
 	// secret value in it). Otherwise it is served at Generation.
 	Loading bool
 	Err     error
-	// Serving is the generation still served when Err is set (the last good one), else 0.
-	Serving int64
+	// Kept: the page's last good configuration, of generation KeptGeneration, still serves
+	// (while Loading or Err).
+	Kept           bool
+	KeptGeneration int64
 }
 
 // AppRefs are the names of the objects an app's webhook needs besides the app and its pages:
@@ -187,7 +189,7 @@ func (a *AppApplier) Update(s AppSnapshot) {
 		if err != nil || st.Loading {
 			if prev, ok := a.good[p.Name]; ok { // the last good configuration keeps serving
 				good[p.Name] = prev
-				st.Serving = prev.gen
+				st.Kept, st.KeptGeneration = true, prev.gen
 			}
 		}
 		if g, ok := good[p.Name]; ok {
