@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
@@ -52,11 +53,7 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		reporter = status.Log{Logger: log}
 	} else {
 		w.mode = "cluster"
-		cfg, err := o.restConfig()
-		if err != nil {
-			return w, fmt.Errorf("kubernetes client configuration: %w", err)
-		}
-		dyn, err := dynamic.NewForConfig(cfg)
+		cfg, dyn, err := o.clients()
 		if err != nil {
 			return w, err
 		}
@@ -103,11 +100,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		}
 	} else {
 		w.mode = "cluster"
-		cfg, err := o.restConfig()
-		if err != nil {
-			return w, fmt.Errorf("kubernetes client configuration: %w", err)
-		}
-		dyn, err := dynamic.NewForConfig(cfg)
+		cfg, dyn, err := o.clients()
 		if err != nil {
 			return w, err
 		}
@@ -153,6 +146,19 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 	}
 	w.source = func(ctx context.Context) { _ = run(ctx, update) }
 	return w, nil
+}
+
+// clients are the connection to the cluster and its dynamic client (for status writes).
+func (o *Options) clients() (*rest.Config, dynamic.Interface, error) {
+	cfg, err := o.restConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client configuration: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, dyn, nil
 }
 
 // appTarget applies an app's configuration to the server with the pages' reporters.
