@@ -108,11 +108,11 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 			return w, err
 		}
 		event = events.unknownPage
-		src, err := config.NewAppClusterSource(cfg, o.App, o.VerifyTokenSecret, log)
+		src, err := config.NewClusterSource(cfg, o.App, o.VerifyTokenSecret, log)
 		if err != nil {
 			return w, err
 		}
-		run = src.Run
+		run = src.RunApp
 		pages.newReporter = func(p *v1alpha1.MessengerPage) (pageReporter, func()) {
 			wr := status.New(status.Options{Client: dyn, Page: types.NamespacedName{Namespace: p.Namespace, Name: p.Name},
 				Logger: log.With("messengerPage", p.Name), RetryBase: o.StatusRetryBase, Served: true})

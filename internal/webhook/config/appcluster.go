@@ -2,14 +2,11 @@ package config
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
@@ -17,50 +14,21 @@ import (
 // appRefField selects an app's pages: the MessengerPage CRD declares it a selectable field.
 const appRefField = "spec.appRef.name"
 
-// AppClusterSource watches an app's objects in the cluster: its MessengerApp (by name), its
-// pages (field-selected on spec.appRef.name, a CRD selectable field), their HandoverPolicies,
-// and each Secret by name - the app's, the generated verify token's while the app's Secret lacks
-// the key, each page's - with one cache per name, started and stopped as pages join and leave
-// (a Role that grants Secrets by resourceNames lets list and watch only by metadata.name).
-type AppClusterSource struct {
-	app               types.NamespacedName
-	verifyTokenSecret string
-	log               *slog.Logger
-	watcher           *Watcher
-	kick              chan struct{}
-}
-
-// NewAppClusterSource prepares the source of app on cfg; verifyTokenSecret names the Secret the
-// operator generates the app's verify token into (empty: none).
-func NewAppClusterSource(cfg *rest.Config, app types.NamespacedName, verifyTokenSecret string, log *slog.Logger) (*AppClusterSource, error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	c := &AppClusterSource{app: app, verifyTokenSecret: verifyTokenSecret, log: log, kick: make(chan struct{}, 1)}
-	w, err := NewWatcher(cfg, app.Namespace, c.signal)
-	if err != nil {
-		return nil, err
-	}
-	c.watcher = w
-	return c, nil
-}
-
-func (c *AppClusterSource) signal() {
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
-}
-
-// Run delivers a snapshot whenever one of the watched objects changes, once the app, its pages
-// and the app's Secrets are read, until ctx is done. A page whose own objects are not read yet
-// is delivered as Loading.
-func (c *AppClusterSource) Run(ctx context.Context, update func(AppSnapshot)) error {
+// RunApp watches an app's objects in the cluster: its MessengerApp (by name), its pages
+// (field-selected on spec.appRef.name, a CRD selectable field), their HandoverPolicies, and each
+// Secret by name - the app's, the generated verify token's while the app's Secret lacks the key,
+// each page's - with one cache per name, started and stopped as pages join and leave (a Role
+// that grants Secrets by resourceNames lets list and watch only by metadata.name).
+//
+// It delivers a snapshot whenever one of the watched objects changes, once the app, its pages and
+// the app's Secrets are read, until ctx is done. A page whose own objects are not read yet is
+// delivered as Loading.
+func (c *ClusterSource) RunApp(ctx context.Context, update func(AppSnapshot)) error {
 	apps := NewNamed(c.watcher, func() *v1alpha1.MessengerApp { return &v1alpha1.MessengerApp{} })
 	policies := NewNamed(c.watcher, func() *v1alpha1.HandoverPolicy { return &v1alpha1.HandoverPolicy{} })
 	secrets := NewNamed(c.watcher, func() *corev1.Secret { return &corev1.Secret{} })
 	generated := NewNamed(c.watcher, func() *corev1.Secret { return &corev1.Secret{} })
-	pages, err := c.watcher.watch(ctx, &v1alpha1.MessengerPage{}, fields.OneTermEqualSelector(appRefField, c.app.Name))
+	pages, err := c.watcher.watch(ctx, &v1alpha1.MessengerPage{}, fields.OneTermEqualSelector(appRefField, c.key.Name))
 	if err != nil {
 		return err
 	}
@@ -71,7 +39,7 @@ func (c *AppClusterSource) Run(ctx context.Context, update func(AppSnapshot)) er
 		secrets.Stop()
 		generated.Stop()
 	}()
-	if err := apps.Set(ctx, c.app.Name); err != nil {
+	if err := apps.Set(ctx, c.key.Name); err != nil {
 		return err
 	}
 	for {
@@ -85,7 +53,7 @@ func (c *AppClusterSource) Run(ctx context.Context, update func(AppSnapshot)) er
 		}
 		s := AppSnapshot{VerifyTokenSecretName: c.verifyTokenSecret, Policies: map[string]*v1alpha1.HandoverPolicy{},
 			Secrets: map[string]*corev1.Secret{}, Loading: map[string]bool{}}
-		s.App, _ = apps.Get(ctx, c.app.Name)
+		s.App, _ = apps.Get(ctx, c.key.Name)
 		var list v1alpha1.MessengerPageList
 		if err := pages.cache.List(ctx, &list); err != nil {
 			continue
