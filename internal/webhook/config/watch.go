@@ -51,6 +51,9 @@ func NewWatcher(cfg *rest.Config, namespace string, changed func()) (*Watcher, e
 	} {
 		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(plural), gvk.GroupVersion().WithResource(plural), meta.RESTScopeNamespace)
 	}
+	// The app's pages are listed from their cache: the list kind maps too.
+	pageList := v1alpha1.GroupVersion.WithKind("MessengerPageList")
+	mapper.AddSpecific(pageList, pageList.GroupVersion().WithResource("messengerpages"), pageList.GroupVersion().WithResource("messengerpages"), meta.RESTScopeNamespace)
 	return &Watcher{
 		cfg:       cfg,
 		namespace: namespace,

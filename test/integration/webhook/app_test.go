@@ -167,6 +167,8 @@ func TestAppModeServesPagesAsTheyJoinAndLeave(t *testing.T) {
 	})
 
 	t.Run("a page with a missing Secret is ConfigInvalid", func(t *testing.T) {
+		// The operator grants the Secret a page names, whether it exists or not.
+		rig.AppUser(t, app, app.SecretName(""), app.SecretName("brand"), app.SecretName("support"), "missing-creds")
 		rig.Update(t, &v1alpha1.MessengerPage{}, app.PageKey("support"), func(p *v1alpha1.MessengerPage) {
 			p.Spec.SecretRef.Name = "missing-creds"
 		})
