@@ -73,7 +73,12 @@ func run(joins int) error {
 		done <- webhook.Run(wctx, webhook.Options{App: types.NamespacedName{Namespace: ns, Name: "shop"}, RESTConfig: env.Config,
 			Listener: ln, ProbeListener: probe, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}()
-	defer func() { stop(); <-done }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			fmt.Fprintln(os.Stderr, "appjoin: the webhook:", err)
+		}
+	}()
 
 	var took []time.Duration
 	for i := 1; i <= joins; i++ {
