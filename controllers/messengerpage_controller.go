@@ -61,6 +61,7 @@ type MessengerPageReconciler struct {
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/status,verbs=get;patch
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/finalizers,verbs=update
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerapps,verbs=get;list;watch
 // Least privilege: server-side apply needs patch, and create for a new object; delete only for
 // what a page can stop needing (the generated Secret, the Ingress); no update.
 // +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;patch
@@ -90,7 +91,16 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if obs.conflict, obs.sharedWith, err = r.peers(ctx, page); err != nil {
 		return ctrl.Result{}, err
 	}
-	if obs.conflict == "" {
+	if page.Spec.AppRef != nil {
+		if err := r.reconcileAppPage(ctx, page, obs); err != nil {
+			return ctrl.Result{}, err
+		}
+	} else if obs.conflict == "" {
+		if obs.appManaged, err = r.appManaged(ctx, page); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" {
 		if err := r.resolve(ctx, page, obs); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -102,7 +112,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			obs.clash = clash.Error()
 		}
 	}
-	if obs.conflict == "" && obs.clash == "" {
+	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.clash == "" {
 		r.reconcileSubscription(ctx, page, obs)
 	}
 	if err := r.writeStatus(ctx, page, obs); err != nil {

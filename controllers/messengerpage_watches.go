@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,8 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexPolicyRef)),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&messengerv1alpha1.MessengerPage{}, peerHandler{r.Client}).
+		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.pagesOfApp),
+			builder.WithPredicates(appReadyChanged)).
 		WatchesRawSource(secrets).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerpage").
@@ -73,7 +76,7 @@ var pageChanged = predicate.Funcs{
 		if o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
 			return true
 		}
-		if !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized) {
+		if !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized) || !sameServed(o, n) {
 			return true
 		}
 		// Someone wiped the status: write it again.
@@ -107,32 +110,46 @@ func (r *MessengerPageReconciler) pagesUsing(index string) handler.MapFunc {
 
 // secretMetadataSource watches Secret metadata (a second cache: the manager's caches only the
 // operator's own Secrets) and maps a change of a user's Secret to the pages that reference it.
-// Only names are kept in that cache: no data, no annotations (a client-side kubectl apply
-// copies the data into one), no labels.
 func (r *MessengerPageReconciler) secretMetadataSource(mgr ctrl.Manager) (source.Source, error) {
-	opts := cache.Options{
-		HTTPClient:       mgr.GetHTTPClient(),
-		Scheme:           mgr.GetScheme(),
-		Mapper:           mgr.GetRESTMapper(),
-		DefaultTransform: keepIdentityOnly,
-	}
-	if len(r.Namespaces) > 0 {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range r.Namespaces {
-			opts.DefaultNamespaces[ns] = cache.Config{}
+	return secretSource(mgr, r.Namespaces, r.pagesUsing(IndexSecretRef))
+}
+
+// secretCaches hold one Secret metadata cache per manager, shared by the page and app
+// controllers.
+var secretCaches sync.Map // ctrl.Manager -> cache.Cache
+
+// secretSource is a source of Secret metadata events mapped by mapFn, from the manager's Secret
+// metadata cache. Only names are kept in that cache: no data, no annotations (a client-side
+// kubectl apply copies the data into one), no labels.
+func secretSource(mgr ctrl.Manager, namespaces []string, mapFn handler.MapFunc) (source.Source, error) {
+	c, ok := secretCaches.Load(mgr)
+	if !ok {
+		opts := cache.Options{
+			HTTPClient:       mgr.GetHTTPClient(),
+			Scheme:           mgr.GetScheme(),
+			Mapper:           mgr.GetRESTMapper(),
+			DefaultTransform: keepIdentityOnly,
 		}
-	}
-	c, err := cache.New(mgr.GetConfig(), opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := mgr.Add(secretMetadataCache{c}); err != nil {
-		return nil, err
+		if len(namespaces) > 0 {
+			opts.DefaultNamespaces = map[string]cache.Config{}
+			for _, ns := range namespaces {
+				opts.DefaultNamespaces[ns] = cache.Config{}
+			}
+		}
+		nc, err := cache.New(mgr.GetConfig(), opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := mgr.Add(secretMetadataCache{nc}); err != nil {
+			return nil, err
+		}
+		c = nc
+		secretCaches.Store(mgr, c)
 	}
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	return source.Kind[client.Object](c, meta,
-		handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexSecretRef)),
+	return source.Kind[client.Object](c.(cache.Cache), meta,
+		handler.EnqueueRequestsFromMapFunc(mapFn),
 		predicate.ResourceVersionChangedPredicate{}), nil
 }
 

@@ -98,6 +98,18 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 	if err := pages.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerPage controller: %w", err)
 	}
+	apps := &controllers.MessengerAppReconciler{
+		Client:                  mgr.GetClient(),
+		Scheme:                  mgr.GetScheme(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("messenger-operator"),
+		WebhookImage:            opts.webhookImage,
+		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
+		Namespaces:              opts.namespaces,
+	}
+	if err := apps.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the MessengerApp controller: %w", err)
+	}
 	policies := &controllers.HandoverPolicyReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	if err := policies.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the HandoverPolicy controller: %w", err)
