@@ -53,8 +53,9 @@ type MessengerPageReconciler struct {
 	// API CRDs; 5m when zero.
 	GatewayAPIRecheck time.Duration
 
-	routes    *gatewayRoutes
-	subChecks subscriptionChecks
+	routes *gatewayRoutes
+	// graph runs the subscription checks off the reconcile workers.
+	graph *graphWork
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
@@ -79,7 +80,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	page := &messengerv1alpha1.MessengerPage{}
 	if err := r.Get(ctx, req.NamespacedName, page); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.subChecks.forget(req.NamespacedName)
+			r.graph.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

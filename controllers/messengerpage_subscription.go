@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -40,42 +38,6 @@ type subscriptionResult struct {
 	observed *messengerv1alpha1.SubscriptionStatus
 }
 
-// subscriptionChecks remembers, per page, when Meta was last checked and with which inputs, so
-// that reconciles woken by other changes make no Graph calls. A restarted manager checks again;
-// a deleted page is forgotten.
-type subscriptionChecks struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]subscriptionCheck
-}
-
-type subscriptionCheck struct {
-	at     time.Time
-	inputs [32]byte
-	result subscriptionResult
-}
-
-func (c *subscriptionChecks) get(key types.NamespacedName) (subscriptionCheck, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[key]
-	return v, ok
-}
-
-func (c *subscriptionChecks) put(key types.NamespacedName, v subscriptionCheck) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[types.NamespacedName]subscriptionCheck{}
-	}
-	c.m[key] = v
-}
-
-func (c *subscriptionChecks) forget(key types.NamespacedName) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
-}
-
 // graphTransport is the manager's connection pool for its Graph calls, shared by all pages.
 var graphTransport = graph.NewTransport()
 
@@ -99,11 +61,12 @@ func (r *MessengerPageReconciler) subscriptionRecheck(page *messengerv1alpha1.Me
 // reconcileSubscription makes Meta's side match spec.subscription once the webhook is available
 // (registering the callback makes Meta call it at once): the app's callback URL and fields, and
 // the Page's subscription, subscribed again when Meta dropped it. It checks again every
-// recheck interval, and whenever its inputs change; other reconciles reuse the last result.
+// recheck interval, and whenever its inputs change; other reconciles reuse the last result. The
+// check runs off the reconcile workers (graphWork): its end brings the page back.
 func (r *MessengerPageReconciler) reconcileSubscription(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) {
 	spec := page.Spec.Subscription
 	if spec == nil {
-		r.subChecks.forget(client.ObjectKeyFromObject(page))
+		r.graph.forget(client.ObjectKeyFromObject(page))
 		return
 	}
 	wait := func(msg string) {
@@ -131,25 +94,21 @@ func (r *MessengerPageReconciler) reconcileSubscription(ctx context.Context, pag
 	}
 	interval := r.subscriptionRecheck(page)
 	retry := min(interval, subscriptionRetry)
-	inputs := plan.inputs(page)
-	now := r.now()
-	if last, ok := r.subChecks.get(client.ObjectKeyFromObject(page)); ok && last.inputs == inputs && !last.result.failed && now.Sub(last.at) < interval {
-		res := last.result
-		obs.subscription = &res
-		obs.requeueIn(last.at.Add(interval).Sub(now))
-		return
+	checked := page.DeepCopy()
+	log := logf.FromContext(ctx)
+	res, next := r.graph.check(page, plan.inputs(page), interval, retry, func(ctx context.Context) subscriptionResult {
+		res := r.checkSubscription(ctx, checked, plan)
+		if res.failed {
+			log.Info("subscription check failed", "reason", res.reason, "message", res.message)
+		}
+		return res
+	})
+	obs.requeueIn(next)
+	if res == nil {
+		res = &subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonChecking,
+			message: "checking the subscription at Meta", observed: page.Status.Subscription}
 	}
-	ctx, cancel := context.WithTimeout(ctx, subscriptionTimeout)
-	defer cancel()
-	res := r.checkSubscription(ctx, page, plan)
-	r.subChecks.put(client.ObjectKeyFromObject(page), subscriptionCheck{at: now, inputs: inputs, result: res})
-	obs.subscription = &res
-	if res.failed {
-		obs.requeueIn(retry)
-		logf.FromContext(ctx).Info("subscription check failed", "reason", res.reason, "message", res.message)
-	} else {
-		obs.requeueIn(interval)
-	}
+	obs.subscription = res
 }
 
 // planSubscription gathers the credentials (from the user's Secret, never logged) and decides

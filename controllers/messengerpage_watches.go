@@ -34,6 +34,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	r.graph = newGraphWork(r.now)
 	secrets, err := r.secretMetadataSource(mgr)
 	if err != nil {
 		return err
@@ -54,6 +55,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.pagesOfApp),
 			builder.WithPredicates(appReadyChanged)).
 		WatchesRawSource(secrets).
+		WatchesRawSource(r.graph.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerpage").
 		Build(r)

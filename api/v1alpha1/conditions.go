@@ -49,6 +49,8 @@ const (
 	ReasonSubscribeFailed   = "SubscribeFailed"
 	ReasonWaitingForWebhook = "WaitingForWebhook"
 	ReasonNoCallback        = "NoCallback"
+	// ReasonChecking: a look at Meta's side is under way, off the reconcile workers.
+	ReasonChecking = "Checking"
 
 	ReasonValid           = "Valid"
 	ReasonInvalidPattern  = "InvalidPattern"
