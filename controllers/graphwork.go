@@ -24,32 +24,37 @@ const (
 // run at once; a failed check is retried with a backoff per object (doubling from retry); each
 // finished check wakes its object through events, a source of the controller (Source). A Graph
 // API that never answers thus holds a check slot, never a worker.
-type graphWork struct {
+type graphWork[R graphResult] struct {
 	now   func() time.Time
 	slots chan struct{}
 	out   chan event.GenericEvent
 
 	mu   sync.Mutex
-	jobs map[types.NamespacedName]*graphJob
+	jobs map[types.NamespacedName]*graphJob[R]
 }
 
+// graphResult is the outcome of one check.
+type graphResult interface{ hasFailed() bool }
+
+func (r subscriptionResult) hasFailed() bool { return r.failed }
+
 // graphJob is the state of one object's checks.
-type graphJob struct {
+type graphJob[R graphResult] struct {
 	inputs   [32]byte
 	running  bool
 	done     bool // result holds the outcome of a check of inputs
 	at       time.Time
-	result   subscriptionResult
+	result   R
 	failures int
 }
 
-func newGraphWork(now func() time.Time) *graphWork {
-	return &graphWork{now: now, slots: make(chan struct{}, graphConcurrency), out: make(chan event.GenericEvent, 1024),
-		jobs: map[types.NamespacedName]*graphJob{}}
+func newGraphWork[R graphResult](now func() time.Time) *graphWork[R] {
+	return &graphWork[R]{now: now, slots: make(chan struct{}, graphConcurrency), out: make(chan event.GenericEvent, 1024),
+		jobs: map[types.NamespacedName]*graphJob[R]{}}
 }
 
 // Source wakes the object of each finished check.
-func (g *graphWork) Source() source.Source {
+func (g *graphWork[R]) Source() source.Source {
 	return source.Channel(g.out, &handler.EnqueueRequestForObject{})
 }
 
@@ -57,15 +62,15 @@ func (g *graphWork) Source() source.Source {
 // there is none yet), and starts run in the background when there is none, when interval has
 // passed since it, or when it failed and its backoff (from retry) has passed. wait is when to
 // look again (0: a finished check will wake the object).
-func (g *graphWork) check(obj client.Object, inputs [32]byte, interval, retry time.Duration,
-	run func(context.Context) subscriptionResult) (res *subscriptionResult, wait time.Duration) {
+func (g *graphWork[R]) check(obj client.Object, inputs [32]byte, interval, retry time.Duration,
+	run func(context.Context) R) (res *R, wait time.Duration) {
 	key := client.ObjectKeyFromObject(obj)
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	j := g.jobs[key]
 	if j == nil || j.inputs != inputs {
-		j = &graphJob{inputs: inputs, failures: 0}
+		j = &graphJob[R]{inputs: inputs}
 		if old := g.jobs[key]; old != nil {
 			j.running = old.running // a stale check still holds its slot; its result is dropped
 		}
@@ -78,7 +83,7 @@ func (g *graphWork) check(obj client.Object, inputs [32]byte, interval, retry ti
 	due := !j.done
 	if j.done {
 		next := interval
-		if j.result.failed {
+		if j.result.hasFailed() {
 			next = min(retry<<min(j.failures-1, 10), graphBackoffMax, interval)
 		}
 		if elapsed := now.Sub(j.at); elapsed < next {
@@ -94,7 +99,7 @@ func (g *graphWork) check(obj client.Object, inputs [32]byte, interval, retry ti
 	return res, 0
 }
 
-func (g *graphWork) run(key types.NamespacedName, j *graphJob, wake client.Object, run func(context.Context) subscriptionResult) {
+func (g *graphWork[R]) run(key types.NamespacedName, j *graphJob[R], wake client.Object, run func(context.Context) R) {
 	g.slots <- struct{}{}
 	ctx, cancel := context.WithTimeout(context.Background(), subscriptionTimeout)
 	res := run(ctx)
@@ -105,7 +110,7 @@ func (g *graphWork) run(key types.NamespacedName, j *graphJob, wake client.Objec
 	current := g.jobs[key] == j
 	if current {
 		j.done, j.at, j.result = true, g.now(), res
-		if res.failed {
+		if res.hasFailed() {
 			j.failures++
 		} else {
 			j.failures = 0
@@ -118,8 +123,10 @@ func (g *graphWork) run(key types.NamespacedName, j *graphJob, wake client.Objec
 }
 
 // forget drops an object's state (deleted, or no longer checked).
-func (g *graphWork) forget(key types.NamespacedName) {
+func (g *graphWork[R]) forget(key types.NamespacedName) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.jobs, key)
 }
+
+func keyOf(obj client.Object) types.NamespacedName { return client.ObjectKeyFromObject(obj) }

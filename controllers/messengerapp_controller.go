@@ -40,8 +40,14 @@ type MessengerAppReconciler struct {
 	MaxConcurrentReconciles int
 	// Namespaces limits the watch of Secret metadata as for MessengerPageReconciler.
 	Namespaces []string
-	// Now is the clock of condition transitions; time.Now when nil.
+	// Now is the clock of condition transitions and callback checks; time.Now when nil.
 	Now func() time.Time
+	// SubscriptionRecheck is how often the callback is checked at Meta when the app does not
+	// set recheckInterval; 10m when zero.
+	SubscriptionRecheck time.Duration
+
+	// graph runs the callback checks off the reconcile workers.
+	graph *graphWork[callbackResult]
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerapps,verbs=get;list;watch
@@ -59,6 +65,7 @@ type appObservation struct {
 	token      tokenInUse
 	deployment *appsv1.Deployment
 	replicas   int32
+	callback   *callbackResult // nil without spec.subscription.registerCallback
 }
 
 // appSecretState is what the operator knows of the app's Secret, never its values but the
@@ -67,6 +74,8 @@ type appSecretState struct {
 	found       bool
 	missing     string
 	verifyToken []byte
+	// appSecret and appToken, for registering the callback; never logged.
+	appSecret, appToken []byte
 }
 
 // Reconcile brings one app's webhook objects and status to what its spec, its Secret and its
@@ -75,6 +84,9 @@ type appSecretState struct {
 func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	app := &messengerv1alpha1.MessengerApp{}
 	if err := r.Get(ctx, req.NamespacedName, app); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.graph.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !app.DeletionTimestamp.IsZero() {
@@ -82,6 +94,7 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	obs := &appObservation{}
 	var err error
+	var requeue time.Duration
 	if obs.conflict, err = r.appClaim(ctx, app); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -97,6 +110,9 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			obs.clash = clash.Error()
 		}
 	}
+	if obs.conflict == "" && obs.clash == "" {
+		requeue = r.reconcileCallback(ctx, app, obs)
+	}
 	if err := r.writeStatus(ctx, app, obs); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
@@ -107,7 +123,7 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if obs.clash != "" {
 		return ctrl.Result{RequeueAfter: clashRetry}, nil
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // resolve reads the app's Secret (through the API server: its data is never cached) and the
@@ -126,6 +142,8 @@ func (r *MessengerAppReconciler) resolve(ctx context.Context, app *messengerv1al
 			obs.secret.missing = fmt.Sprintf("Secret %q has no key %q; add it or set spec.secretRef.appSecretKey", ref.Name, ref.GetAppSecretKey())
 		}
 		obs.secret.verifyToken = secret.Data[ref.GetVerifyTokenKey()]
+		obs.secret.appSecret = secret.Data[ref.GetAppSecretKey()]
+		obs.secret.appToken = secret.Data[ref.GetAppAccessTokenKey()]
 	}
 	var pages messengerv1alpha1.MessengerPageList
 	if err := r.List(ctx, &pages, client.InNamespace(app.Namespace), client.MatchingFields{IndexAppRef: app.Name}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -59,6 +60,10 @@ func (r *MessengerAppReconciler) desiredStatus(app *messengerv1alpha1.MessengerA
 		cs.add(messengerv1alpha1.ConditionHTTPRoute, metav1.ConditionFalse, messengerv1alpha1.ReasonGatewayAPIMissing,
 			"spec.httpRoute of a MessengerApp is not applied by this operator version: expose the webhook with spec.ingress")
 	}
+	if cb := obs.callback; cb != nil {
+		cs.add(messengerv1alpha1.ConditionCallbackRegistered, cb.status, cb.reason, cb.message)
+		st.Callback = cb.callback
+	}
 	if obs.replicas == 0 {
 		st.Conditions = cs.ready(metav1.Condition{Reason: messengerv1alpha1.ReasonScaledToZero,
 			Message: "spec.webhook.replicas is 0: no webhook pod serves the app's pages; Meta's calls to " + st.WebhookURL + " fail"}, nil)
@@ -84,7 +89,7 @@ func servedPages(pages []messengerv1alpha1.MessengerPage) int32 {
 func appStatusUpToDate(have, want *messengerv1alpha1.MessengerAppStatus) bool {
 	return have.ObservedGeneration == want.ObservedGeneration && have.WebhookURL == want.WebhookURL &&
 		have.VerifyTokenSecret == want.VerifyTokenSecret && have.ReadyReplicas == want.ReadyReplicas &&
-		have.Pages == want.Pages && conditionsUpToDate(appConditions, have.Conditions, want.Conditions)
+		have.Pages == want.Pages && equality.Semantic.DeepEqual(have.Callback, want.Callback) && conditionsUpToDate(appConditions, have.Conditions, want.Conditions)
 }
 
 // writeStatus applies the app's status when it changed, under FieldManager.
@@ -103,6 +108,19 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 	}
 	if want.ReadyReplicas != 0 {
 		ac.WithReadyReplicas(want.ReadyReplicas)
+	}
+	if cb := want.Callback; cb != nil {
+		cac := messengerv1alpha1ac.CallbackStatus()
+		if cb.URL != "" {
+			cac.WithURL(cb.URL)
+		}
+		if len(cb.Fields) > 0 {
+			cac.WithFields(cb.Fields...)
+		}
+		if cb.VerifiedTime != nil {
+			cac.WithVerifiedTime(*cb.VerifiedTime)
+		}
+		ac.WithCallback(cac)
 	}
 	if err := r.Status().Apply(ctx, messengerv1alpha1ac.MessengerApp(app.Name, app.Namespace).WithStatus(ac),
 		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {

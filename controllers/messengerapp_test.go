@@ -333,3 +333,42 @@ func testAppRBAC(t *testing.T, s *pageSuite) {
 		t.Fatal("the status of a page that left is still granted")
 	}
 }
+
+// With spec.subscription the app registers its callback at Meta once its webhook is available,
+// off the reconcile workers; the app is Ready only once Meta verified it, and status says when.
+func testAppCallback(t *testing.T, s *pageSuite) {
+	ns := s.namespace(t, "appcb")
+	appID := "9400" + fmt.Sprint(nsCounter.Load())
+	m := newMetaSide(t, appID)
+	s.must(t, s.c.Create(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cb-creds", Namespace: ns},
+		Data: map[string][]byte{"appSecret": []byte(m.appSecret), "verifyToken": []byte("app-verify-token")}}))
+	app := newApp(ns, "cb", appID)
+	app.Spec.GraphAPI.BaseURL = m.graph.URL
+	app.Spec.Subscription = &messengerv1alpha1.AppSubscriptionSpec{}
+	m.mu.Lock()
+	m.verify["cb-webhook-app."+ns+".svc"] = "app-verify-token"
+	m.mu.Unlock()
+	s.must(t, s.c.Create(s.ctx, app))
+	got := s.waitApp(t, app, "waiting for the webhook", appReadyIs(metav1.ConditionFalse, messengerv1alpha1.ReasonWaitingForWebhook))
+	if n := m.graphCalls(); n != 0 {
+		t.Fatalf("%d Graph calls before the webhook is available", n)
+	}
+	s.setDeploymentAvailable(t, appWebhookKey(got))
+	got = s.waitApp(t, app, "app Ready with its callback", appReadyIs(metav1.ConditionTrue, messengerv1alpha1.ReasonAvailable))
+	url := "http://cb-webhook-app." + ns + ".svc:80/webhook"
+	cb := got.Status.Callback
+	if cb == nil || cb.URL != url || cb.VerifiedTime == nil || !slices.Equal(slices.Sorted(slices.Values(cb.Fields)), handoverFields) {
+		t.Fatalf("status.callback %+v", cb)
+	}
+	if c := apimeta.FindStatusCondition(got.Status.Conditions, messengerv1alpha1.ConditionCallbackRegistered); c == nil || c.Reason != messengerv1alpha1.ReasonCallbackVerified {
+		t.Fatalf("CallbackRegistered %+v", c)
+	}
+	if m.appCallback() != url || len(m.verifiedHosts()) != 1 {
+		t.Fatalf("at Meta: %q verified %v", m.appCallback(), m.verifiedHosts())
+	}
+	for _, c := range got.Status.Conditions {
+		if strings.Contains(c.Message, "app-verify-token") || strings.Contains(c.Message, m.appSecret) {
+			t.Fatalf("condition %s shows a secret", c.Type)
+		}
+	}
+}

@@ -29,6 +29,7 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	r.graph = newGraphWork[callbackResult](r.now)
 	secrets, err := secretSource(mgr, r.Namespaces, r.appsUsingSecret)
 	if err != nil {
 		return err
@@ -46,6 +47,7 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.appsOfAppID),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionChanged))).
 		WatchesRawSource(secrets).
+		WatchesRawSource(r.graph.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerapp").
 		Complete(r)

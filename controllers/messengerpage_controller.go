@@ -55,7 +55,7 @@ type MessengerPageReconciler struct {
 
 	routes *gatewayRoutes
 	// graph runs the subscription checks off the reconcile workers.
-	graph *graphWork
+	graph *graphWork[subscriptionResult]
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch

@@ -133,6 +133,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppClaims", testAppClaims},
 		{"AppMove", testAppMove},
 		{"AppRBAC", testAppRBAC},
+		{"AppCallback", testAppCallback},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {

@@ -34,7 +34,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
-	r.graph = newGraphWork(r.now)
+	r.graph = newGraphWork[subscriptionResult](r.now)
 	secrets, err := r.secretMetadataSource(mgr)
 	if err != nil {
 		return err
