@@ -2,6 +2,8 @@ package controllers_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,14 +15,18 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	messengerv1alpha1ac "github.com/messenger-operator/messenger-operator/api/v1alpha1/applyconfiguration/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 func newApp(ns, name, appID string) *messengerv1alpha1.MessengerApp {
@@ -349,7 +355,10 @@ func testAppCallback(t *testing.T, s *pageSuite) {
 	m.verify["cb-webhook-app."+ns+".svc"] = "app-verify-token"
 	m.mu.Unlock()
 	s.must(t, s.c.Create(s.ctx, app))
-	got := s.waitApp(t, app, "waiting for the webhook", appReadyIs(metav1.ConditionFalse, messengerv1alpha1.ReasonWaitingForWebhook))
+	got := s.waitApp(t, app, "waiting for the webhook", func(a *messengerv1alpha1.MessengerApp) bool {
+		c := apimeta.FindStatusCondition(a.Status.Conditions, messengerv1alpha1.ConditionCallbackRegistered)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == messengerv1alpha1.ReasonWaitingForWebhook
+	})
 	if n := m.graphCalls(); n != 0 {
 		t.Fatalf("%d Graph calls before the webhook is available", n)
 	}
@@ -370,5 +379,47 @@ func testAppCallback(t *testing.T, s *pageSuite) {
 		if strings.Contains(c.Message, "app-verify-token") || strings.Contains(c.Message, m.appSecret) {
 			t.Fatalf("condition %s shows a secret", c.Type)
 		}
+	}
+}
+
+// The app samples (config/samples/app) are accepted by the API server and reconciled: one webhook
+// for the app, the pages' Secrets granted to it, each page waiting for its app.
+func testAppSamples(t *testing.T, s *pageSuite) {
+	ns := s.namespace(t, "appsamples")
+	s.policy(t, ns, "support")
+	dir := filepath.Join(testenv.RepoRoot(), "config", "samples", "app")
+	var app *messengerv1alpha1.MessengerApp
+	var pages []*messengerv1alpha1.MessengerPage
+	for _, f := range []string{"secrets.yaml", "messengerapp.yaml", "messengerpages.yaml"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		s.must(t, err)
+		for _, doc := range strings.Split(string(b), "\n---\n") {
+			u := &unstructured.Unstructured{}
+			s.must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+			u.SetNamespace(ns)
+			s.must(t, s.c.Create(s.ctx, u))
+			switch u.GetKind() {
+			case "MessengerApp":
+				app = &messengerv1alpha1.MessengerApp{}
+				s.must(t, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, app))
+			case "MessengerPage":
+				p := &messengerv1alpha1.MessengerPage{}
+				s.must(t, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p))
+				pages = append(pages, p)
+			}
+		}
+	}
+	if app == nil || len(pages) != 2 {
+		t.Fatalf("samples: app %v, %d pages", app, len(pages))
+	}
+	s.eventually(t, "the app's Role granting both pages' Secrets", func() (bool, string) {
+		got := s.roleSecrets(t, app)
+		return slices.Equal(got, []string{"acme-app-credentials", "acme-brand-token", "acme-support-token", "acme-verify-token-app"}), fmt.Sprint(got)
+	})
+	for _, p := range pages {
+		if p.Spec.AppRef == nil || p.Spec.AppRef.Name != app.Name {
+			t.Fatalf("page %s refers to %v", p.Name, p.Spec.AppRef)
+		}
+		s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonAppNotReady, "", status.InProgressStatus})
 	}
 }

@@ -134,6 +134,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppMove", testAppMove},
 		{"AppRBAC", testAppRBAC},
 		{"AppCallback", testAppCallback},
+		{"AppSamples", testAppSamples},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {
