@@ -1,14 +1,18 @@
 package controllers
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/client-go/tools/events"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
 // conditionSet computes the operator's conditions of one object in one pass, following kstatus:
@@ -81,4 +85,33 @@ func changedCondition(have, want []metav1.Condition, typ string) (*metav1.Condit
 	w := apimeta.FindStatusCondition(want, typ)
 	h := apimeta.FindStatusCondition(have, typ)
 	return w, w != nil && (h == nil || h.Status != w.Status || h.Reason != w.Reason)
+}
+
+// ingressTLS sets IngressTLS for spec.ingress, when there is one: Meta calls only HTTPS.
+func ingressTLS(cs *conditionSet, in *messengerv1alpha1.IngressSpec) {
+	switch {
+	case in == nil:
+	case in.TLS == nil:
+		cs.add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionFalse, messengerv1alpha1.ReasonNoTLS,
+			"spec.ingress has no tls: Meta only calls HTTPS endpoints with a valid certificate; set spec.ingress.tls.secretName, with an issuer for cert-manager")
+	default:
+		msg := fmt.Sprintf("certificate from Secret %q", in.TLS.SecretName)
+		if is := in.TLS.Issuer; is != nil {
+			msg += fmt.Sprintf(", issued by cert-manager %s %q", is.GetKind(), is.Name)
+		}
+		cs.add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionTrue, messengerv1alpha1.ReasonTLSConfigured, msg)
+	}
+}
+
+// readyEvent records a change of Ready: Normal when Ready or progressing, else Warning.
+func readyEvent(rec events.EventRecorder, obj runtime.Object, have, want []metav1.Condition) {
+	c, ok := changedCondition(have, want, messengerv1alpha1.ConditionReady)
+	if !ok {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if c.Status != metav1.ConditionTrue && c.Reason != messengerv1alpha1.ReasonProgressing {
+		kind = corev1.EventTypeWarning
+	}
+	rec.Eventf(obj, nil, kind, c.Reason, "Reconcile", "%s", c.Message)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -47,15 +46,7 @@ func (r *MessengerAppReconciler) desiredStatus(app *messengerv1alpha1.MessengerA
 	if !rolledOut && !cs.has(messengerv1alpha1.ConditionStalled) {
 		cs.add(messengerv1alpha1.ConditionReconciling, metav1.ConditionTrue, messengerv1alpha1.ReasonProgressing, rolloutMsg)
 	}
-	if in := app.Spec.Ingress; in != nil {
-		if in.TLS == nil {
-			cs.add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionFalse, messengerv1alpha1.ReasonNoTLS,
-				"spec.ingress has no tls: Meta only calls HTTPS endpoints with a valid certificate; set spec.ingress.tls.secretName, with an issuer for cert-manager")
-		} else {
-			cs.add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionTrue, messengerv1alpha1.ReasonTLSConfigured,
-				fmt.Sprintf("certificate from Secret %q", in.TLS.SecretName))
-		}
-	}
+	ingressTLS(cs, app.Spec.Ingress)
 	if app.Spec.HTTPRoute != nil {
 		cs.add(messengerv1alpha1.ConditionHTTPRoute, metav1.ConditionFalse, messengerv1alpha1.ReasonGatewayAPIMissing,
 			"spec.httpRoute of a MessengerApp is not applied by this operator version: expose the webhook with spec.ingress")
@@ -126,12 +117,8 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return err
 	}
-	if c, ok := changedCondition(app.Status.Conditions, want.Conditions, messengerv1alpha1.ConditionReady); ok && r.Recorder != nil {
-		kind := corev1.EventTypeNormal
-		if c.Status != metav1.ConditionTrue && c.Reason != messengerv1alpha1.ReasonProgressing {
-			kind = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(app, nil, kind, c.Reason, "Reconcile", "%s", c.Message)
+	if r.Recorder != nil {
+		readyEvent(r.Recorder, app, app.Status.Conditions, want.Conditions)
 	}
 	return nil
 }

@@ -98,18 +98,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	if !rolledOut && !cs.has(messengerv1alpha1.ConditionStalled) {
 		add(messengerv1alpha1.ConditionReconciling, metav1.ConditionTrue, messengerv1alpha1.ReasonProgressing, rolloutMsg)
 	}
-	if in := page.Spec.Ingress; in != nil {
-		if in.TLS == nil {
-			add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionFalse, messengerv1alpha1.ReasonNoTLS,
-				"spec.ingress has no tls: Meta only calls HTTPS endpoints with a valid certificate; set spec.ingress.tls.secretName, with an issuer for cert-manager")
-		} else {
-			msg := fmt.Sprintf("certificate from Secret %q", in.TLS.SecretName)
-			if is := in.TLS.Issuer; is != nil {
-				msg += fmt.Sprintf(", issued by cert-manager %s %q", is.GetKind(), is.Name)
-			}
-			add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionTrue, messengerv1alpha1.ReasonTLSConfigured, msg)
-		}
-	}
+	ingressTLS(cs, page.Spec.Ingress)
 	if len(obs.sharedWith) > 0 {
 		add(messengerv1alpha1.ConditionSharedApp, metav1.ConditionTrue, messengerv1alpha1.ReasonAppShared,
 			sharedAppMessage(page.Spec.AppID, obs.sharedWith))
@@ -236,13 +225,7 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 	changed := func(t string) (*metav1.Condition, bool) {
 		return changedCondition(page.Status.Conditions, want.Conditions, t)
 	}
-	if c, ok := changed(messengerv1alpha1.ConditionReady); ok {
-		kind := corev1.EventTypeNormal
-		if c.Status != metav1.ConditionTrue && c.Reason != messengerv1alpha1.ReasonProgressing {
-			kind = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(page, nil, kind, c.Reason, "Reconcile", "%s", c.Message)
-	}
+	readyEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
 	if c, ok := changed(messengerv1alpha1.ConditionIngressTLS); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}
