@@ -14,7 +14,7 @@ import (
 )
 
 // No Graph call inside Reconcile: with a Graph API that never answers, pages subscribing there
-// wait (Subscribed Unknown, Checking) while 50 other pages reach Ready, their calls still pending.
+// wait (Subscribed False, Checking: Ready waits for the first answer) while 50 other pages reach Ready, their calls still pending.
 // 16 hanging pages keep the 4 check slots busy for 4 rounds of the 15 s call timeout.
 func testGraphOffWorkers(t *testing.T, s *pageSuite) {
 	var pending atomic.Int32
@@ -45,7 +45,7 @@ func testGraphOffWorkers(t *testing.T, s *pageSuite) {
 	}
 	s.eventually(t, "Graph calls hanging", func() (bool, string) { return pending.Load() > 0, fmt.Sprint(pending.Load()) })
 	for _, p := range hung[:1] {
-		s.waitSubscribed(t, p, metav1.ConditionUnknown, messengerv1alpha1.ReasonChecking, "checking")
+		s.waitSubscribed(t, p, metav1.ConditionFalse, messengerv1alpha1.ReasonChecking, "checking")
 	}
 
 	var others []*messengerv1alpha1.MessengerPage

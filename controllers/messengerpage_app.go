@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -41,6 +45,7 @@ func (r *MessengerPageReconciler) reconcileAppPage(ctx context.Context, page *me
 	if err := r.resolve(ctx, page, obs); err != nil {
 		return err
 	}
+	r.reconcileAppSubscription(ctx, page, obs)
 	if servedNow(page) {
 		return r.removeStandaloneObjects(ctx, page)
 	}
@@ -109,6 +114,11 @@ func (r *MessengerPageReconciler) appPageConditions(page *messengerv1alpha1.Mess
 	}
 	st.WebhookURL = obs.app.Status.WebhookURL
 	referenceStall(page, obs, cs, fmt.Sprintf("the key %q", page.Spec.SecretRef.GetPageAccessTokenKey()))
+	if obs.app.Spec.Subscription != nil {
+		sub := subscriptionCondition(page, obs)
+		cs.add(messengerv1alpha1.ConditionSubscribed, sub.status, sub.reason, sub.message)
+		st.Subscription = sub.observed
+	}
 	conds := cs.ready(metav1.Condition{Reason: messengerv1alpha1.ReasonServing,
 		Message: fmt.Sprintf("served by the webhook of MessengerApp %q", appName)}, webhookConditions(page))
 	if cs.has(messengerv1alpha1.ConditionStalled) || appReady(obs.app) {
@@ -162,4 +172,79 @@ var appReadyChanged = predicate.Funcs{
 			appReady(o) != appReady(n) || o.Status.WebhookURL != n.Status.WebhookURL ||
 			!sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionReady)
 	},
+}
+
+// reconcileAppSubscription subscribes the app to the Page of a page with spec.appRef, when the
+// app has spec.subscription and is Ready (its webhook up and, with registerCallback, its callback
+// verified): POST /{page-id}/subscribed_apps with the page token, for the page's fields or the
+// app's. The check runs off the reconcile workers, as for standalone pages.
+func (r *MessengerPageReconciler) reconcileAppSubscription(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) {
+	app := obs.app
+	if app == nil || app.Spec.Subscription == nil {
+		r.graph.forget(client.ObjectKeyFromObject(page))
+		return
+	}
+	wait := func(msg string) {
+		obs.subscription = &subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonWaitingForWebhook,
+			message: msg, observed: page.Status.Subscription}
+	}
+	if !obs.secret.found || len(obs.secret.missing) > 0 || obs.policy == nil {
+		wait("waiting for the page's Secret and HandoverPolicy before subscribing at Meta")
+		return
+	}
+	if !appReady(app) {
+		wait(fmt.Sprintf("waiting for MessengerApp %q to be Ready before subscribing the Page at Meta", app.Name))
+		return
+	}
+	appSecret, err := r.appSecret(ctx, app)
+	if err != nil || len(appSecret) == 0 {
+		wait(fmt.Sprintf("waiting for the app secret of MessengerApp %q", app.Name))
+		obs.requeueIn(subscriptionRetry)
+		return
+	}
+	sub := app.Spec.Subscription
+	p := &subscriptionPlan{baseURL: app.Spec.GraphAPI.GetBaseURL(), version: app.Spec.GraphAPI.GetVersion(), appSecret: appSecret,
+		pageToken: obs.secret.data[page.Spec.SecretRef.GetPageAccessTokenKey()], fields: sub.PageSubscriptionFields(&page.Spec)}
+	p.secrets = [][]byte{p.appSecret, p.pageToken}
+	interval := sub.GetRecheckInterval(r.SubscriptionRecheck)
+	b, _ := json.Marshal([]any{page.UID, app.UID, app.Spec.AppID, page.Spec.PageID, p.baseURL, p.version, p.fields, p.secrets})
+	checked, appID := page.DeepCopy(), app.Spec.AppID
+	log := logf.FromContext(ctx)
+	res, next := r.graph.check(page, sha256.Sum256(b), interval, min(interval, subscriptionRetry), func(ctx context.Context) subscriptionResult {
+		observed := &messengerv1alpha1.SubscriptionStatus{}
+		if prev := checked.Status.Subscription; prev != nil {
+			observed = prev.DeepCopy()
+		}
+		pc, err := p.client(p.pageToken, checked.Spec.PageID)
+		step := "calling the Graph API with the page access token"
+		if err == nil {
+			step, err = r.subscribePage(ctx, checked, pc, appID, p.fields, observed)
+		}
+		if err != nil {
+			log.Info("subscription check failed", "error", p.scrub(err.Error()))
+			return subscriptionResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonSubscribeFailed, failed: true,
+				message: p.scrub(step + " failed: " + err.Error() + hint(err, checked)), observed: observed}
+		}
+		reason := messengerv1alpha1.ReasonSubscribed
+		if observed.LastUnsubscribedTime != nil {
+			reason = messengerv1alpha1.ReasonResubscribed
+		}
+		return subscriptionResult{status: metav1.ConditionTrue, reason: reason, observed: observed,
+			message: fmt.Sprintf("app %s is subscribed to Page %s for %s", appID, checked.Spec.PageID, strings.Join(observed.Fields, ","))}
+	})
+	obs.requeueIn(next)
+	if res == nil {
+		res = &subscriptionResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonChecking,
+			message: "checking the subscription at Meta", observed: page.Status.Subscription}
+	}
+	obs.subscription = res
+}
+
+// appSecret reads the app secret from the app's Secret (never cached, never logged).
+func (r *MessengerPageReconciler) appSecret(ctx context.Context, app *messengerv1alpha1.MessengerApp) ([]byte, error) {
+	s := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: app.Spec.SecretRef.Name}, s); err != nil {
+		return nil, err
+	}
+	return s.Data[app.Spec.SecretRef.GetAppSecretKey()], nil
 }

@@ -105,7 +105,7 @@ func (r *MessengerPageReconciler) reconcileSubscription(ctx context.Context, pag
 	})
 	obs.requeueIn(next)
 	if res == nil {
-		res = &subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonChecking,
+		res = &subscriptionResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonChecking,
 			message: "checking the subscription at Meta", observed: page.Status.Subscription}
 	}
 	obs.subscription = res
@@ -230,11 +230,24 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		observed.CallbackURL, observed.CallbackPage = "", ""
 	}
 
+	if step, err := r.subscribePage(ctx, page, pageClient, appID, p.fields, observed); err != nil {
+		return fail(step, err)
+	}
+	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
+		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+}
+
+// subscribePage subscribes app appID to the page's Page for fields when Meta does not have it
+// (again, when Meta dropped it: said in observed and an event), and records Meta's answer in
+// observed. On failure it returns which step failed.
+func (r *MessengerPageReconciler) subscribePage(ctx context.Context, page *messengerv1alpha1.MessengerPage, pageClient *graph.Client,
+	appID string, want []string, observed *messengerv1alpha1.SubscriptionStatus) (string, error) {
+	pageID := page.Spec.PageID
 	fields, subscribed, err := pageClient.PageSubscription(ctx, appID)
 	if err != nil {
-		return fail(fmt.Sprintf("reading the apps subscribed to Page %s (GET /%s/subscribed_apps, page token)", pageID, pageID), err)
+		return fmt.Sprintf("reading the apps subscribed to Page %s (GET /%s/subscribed_apps, page token)", pageID, pageID), err
 	}
-	if !subscribed && prev != nil && prev.PageSubscribed {
+	if prev := page.Status.Subscription; !subscribed && prev != nil && prev.PageSubscribed {
 		// Meta dropped the subscription: after an hour of failed deliveries it disables the
 		// webhook for the Page (reference §2.3), or someone removed the app.
 		t := metav1.NewTime(r.now().Truncate(time.Second))
@@ -243,17 +256,16 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		r.event(page, corev1.EventTypeWarning, "PageUnsubscribed",
 			"Meta no longer had app %s subscribed to Page %s (webhooks are disabled after an hour of failed deliveries); subscribing it again", appID, pageID)
 	}
-	if !subscribed || !containsAll(fields, p.fields) {
-		want := union(fields, p.fields)
-		if err := pageClient.SubscribePage(ctx, want); err != nil {
-			return fail(fmt.Sprintf("subscribing app %s to Page %s (POST /%s/subscribed_apps)", appID, pageID, pageID), err)
+	if !subscribed || !containsAll(fields, want) {
+		all := union(fields, want)
+		if err := pageClient.SubscribePage(ctx, all); err != nil {
+			return fmt.Sprintf("subscribing app %s to Page %s (POST /%s/subscribed_apps)", appID, pageID, pageID), err
 		}
-		fields, subscribed = want, true
+		fields, subscribed = all, true
 	}
 	observed.PageSubscribed = subscribed
 	observed.Fields = slices.Sorted(slices.Values(fields))
-	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
-		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+	return "", nil
 }
 
 // client is a Graph client with token, signed with the app secret, for pageID (or none).
