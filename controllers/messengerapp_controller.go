@@ -40,6 +40,8 @@ type MessengerAppReconciler struct {
 	MaxConcurrentReconciles int
 	// Namespaces limits the watch of Secret metadata as for MessengerPageReconciler.
 	Namespaces []string
+	// ClaimBindings are the admin's bindings of appIDs to namespaces; nil binds none.
+	ClaimBindings ClaimBindings
 	// Now is the clock of condition transitions and callback checks; time.Now when nil.
 	Now func() time.Time
 	// SubscriptionRecheck is how often the callback is checked at Meta when the app does not

@@ -44,6 +44,8 @@ type MessengerPageReconciler struct {
 	// Namespaces limits the watch of Secret metadata to the namespaces of the manager's cache
 	// (WATCH_NAMESPACE); empty means every namespace.
 	Namespaces []string
+	// ClaimBindings are the admin's bindings of pageIDs to namespaces; nil binds none.
+	ClaimBindings ClaimBindings
 	// Now is the clock of condition transitions and subscription checks; time.Now when nil.
 	Now func() time.Time
 	// SubscriptionRecheck is how often spec.subscription is checked at Meta when the page does

@@ -27,7 +27,7 @@ func (r *MessengerPageReconciler) peers(ctx context.Context, page *messengerv1al
 	for i := range same.Items {
 		others = append(others, &same.Items[i])
 	}
-	if c := claimConflict(page, others, "pageID", page.Spec.PageID, "MessengerPage"); c != "" {
+	if c := claimConflict(r.ClaimBindings, page, others, "pageID", page.Spec.PageID, "MessengerPage"); c != "" {
 		return c, nil, nil
 	}
 	if page.Spec.AppRef != nil {

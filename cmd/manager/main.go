@@ -94,6 +94,7 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 		WebhookImage:            opts.webhookImage,
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 		Namespaces:              opts.namespaces,
+		ClaimBindings:           opts.claims,
 	}
 	if err := pages.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerPage controller: %w", err)
@@ -106,6 +107,7 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 		WebhookImage:            opts.webhookImage,
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 		Namespaces:              opts.namespaces,
+		ClaimBindings:           opts.claims,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerApp controller: %w", err)
