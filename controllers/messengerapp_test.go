@@ -147,7 +147,10 @@ func testAppWebhook(t *testing.T, s *pageSuite) {
 		t.Fatal("generated verify token Secret")
 	}
 	for _, obj := range []client.Object{&corev1.Service{}, &corev1.ServiceAccount{}, &rbacv1.RoleBinding{}} {
-		s.must(t, s.c.Get(s.ctx, appWebhookKey(app), obj))
+		s.eventually(t, fmt.Sprintf("the app's %T", obj), func() (bool, string) {
+			err := s.c.Get(s.ctx, appWebhookKey(app), obj)
+			return err == nil, fmt.Sprint(err)
+		})
 	}
 	s.eventually(t, "the Role granting the page's Secret", func() (bool, string) {
 		got := s.roleSecrets(t, app)
@@ -345,7 +348,7 @@ func testAppRBAC(t *testing.T, s *pageSuite) {
 func testAppCallback(t *testing.T, s *pageSuite) {
 	ns := s.namespace(t, "appcb")
 	appID := "9400" + fmt.Sprint(nsCounter.Load())
-	m := newMetaSide(t, appID)
+	m := newMetaSide(t, appID, "9401"+fmt.Sprint(nsCounter.Load()))
 	s.must(t, s.c.Create(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cb-creds", Namespace: ns},
 		Data: map[string][]byte{"appSecret": []byte(m.appSecret), "verifyToken": []byte("app-verify-token")}}))
 	app := newApp(ns, "cb", appID)

@@ -28,7 +28,8 @@ import (
 
 // reconcileAppPage handles a page with spec.appRef: its app's webhook serves it, so the page owns
 // nothing and only its status is written. A page moved onto an app keeps the objects of its own
-// webhook until the app's pods report it Served, so no event is lost in the move; then they go.
+// webhook until the app's pods report it Served, so no event is lost in the move; then they go
+// (removeStandaloneObjects, after the status).
 func (r *MessengerPageReconciler) reconcileAppPage(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
 	if obs.conflict != "" {
 		return nil
@@ -46,9 +47,6 @@ func (r *MessengerPageReconciler) reconcileAppPage(ctx context.Context, page *me
 		return err
 	}
 	r.reconcileAppSubscription(ctx, page, obs)
-	if servedNow(page) {
-		return r.removeStandaloneObjects(ctx, page)
-	}
 	return nil
 }
 

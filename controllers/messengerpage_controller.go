@@ -65,13 +65,14 @@ type MessengerPageReconciler struct {
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/finalizers,verbs=update
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerapps,verbs=get;list;watch
-// Least privilege: server-side apply needs patch, and create for a new object; delete only for
-// what a page can stop needing (the generated Secret, the Ingress); no update.
-// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;patch
+// Least privilege: server-side apply needs patch, and create for a new object; delete for what a
+// page can stop needing (the generated Secret, the Ingress, and every object of its own webhook
+// once it moved onto a MessengerApp); no update.
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -123,6 +124,11 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			return ctrl.Result{}, nil // deleted meanwhile
 		}
 		return ctrl.Result{}, err
+	}
+	if page.Spec.AppRef != nil && obs.conflict == "" && servedNow(page) {
+		if err := r.removeStandaloneObjects(ctx, page); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	logf.FromContext(ctx).V(1).Info("reconciled", "generation", page.Generation)
 	if obs.clash != "" {
