@@ -400,6 +400,10 @@ func testAppSamples(t *testing.T, s *pageSuite) {
 			u := &unstructured.Unstructured{}
 			s.must(t, yaml.Unmarshal([]byte(doc), &u.Object))
 			u.SetNamespace(ns)
+			if u.GetKind() == "MessengerPage" {
+				// Other tests' samples claim the same placeholder pageIDs.
+				s.must(t, unstructured.SetNestedField(u.Object, fmt.Sprintf("95%d%d", nsCounter.Load(), len(pages)), "spec", "pageID"))
+			}
 			s.must(t, s.c.Create(s.ctx, u))
 			switch u.GetKind() {
 			case "MessengerApp":
