@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -429,4 +430,57 @@ func testAppSamples(t *testing.T, s *pageSuite) {
 		}
 		s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonAppNotReady, "", status.InProgressStatus})
 	}
+}
+
+// An app with served pages in steady state makes no mutating request, whatever wakes its
+// reconciles (a label on its Secret, on a page's Secret, on a page, on the app).
+func testAppZeroWrites(t *testing.T, s *pageSuite) {
+	ns := s.namespace(t, "appsteady")
+	s.secret(t, ns, "st-creds", "appSecret") // a generated verify token
+	s.secret(t, ns, "p-token", "pageAccessToken")
+	s.policy(t, ns, "support")
+	app := newApp(ns, "st", "9500"+fmt.Sprint(nsCounter.Load()))
+	app.Spec.SecretRef.Name = "st-creds"
+	app.Spec.Ingress = &messengerv1alpha1.IngressSpec{Host: "st.example",
+		TLS: &messengerv1alpha1.IngressTLS{SecretName: "st-tls", Issuer: &messengerv1alpha1.IssuerReference{Name: "le"}}}
+	s.must(t, s.c.Create(s.ctx, app))
+	var pages []*messengerv1alpha1.MessengerPage
+	for i := range 2 {
+		p := appPage(ns, fmt.Sprintf("p%d", i), fmt.Sprintf("951%d%d", nsCounter.Load(), i), "st", "p-token")
+		s.must(t, s.c.Create(s.ctx, p))
+		pages = append(pages, p)
+	}
+	s.setDeploymentAvailable(t, appWebhookKey(app))
+	for _, p := range pages {
+		s.serve(t, p, 1)
+		s.waitReady(t, p, want{metav1.ConditionTrue, messengerv1alpha1.ReasonServing, "", status.CurrentStatus})
+	}
+	s.waitApp(t, app, "both pages served", func(a *messengerv1alpha1.MessengerApp) bool {
+		return a.Status.Pages == 2 && appReadyIs(metav1.ConditionTrue, messengerv1alpha1.ReasonAvailable)(a)
+	})
+	time.Sleep(500 * time.Millisecond) // the event broadcaster flushes the transitions
+	inNS := func(reqs []string) []string {
+		return slices.DeleteFunc(reqs, func(r string) bool { return !strings.Contains(r, "/namespaces/"+ns+"/") })
+	}
+	mark := s.writes.mark()
+	for _, name := range []string{"st-creds", "p-token"} {
+		sec := &corev1.Secret{}
+		s.must(t, s.c.Get(s.ctx, types.NamespacedName{Namespace: ns, Name: name}, sec))
+		s.modify(t, sec, func() { sec.Labels = map[string]string{"touched": "yes"} })
+	}
+	page := s.get(t, pages[0])
+	s.modify(t, page, func() { page.Labels = map[string]string{"touched": "yes"} })
+	// A merge patch: a typed Update would also write spec.webhook.resources {} (no omitempty on
+	// WebhookSpec.Resources), a new generation.
+	a := s.getApp(t, app)
+	s.must(t, s.c.Patch(s.ctx, a, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"touched":"yes"}}}`))))
+	time.Sleep(steadyPeriod)
+	if w := inNS(s.writes.since(mark)); len(w) > 0 {
+		t.Fatalf("%d mutating requests in steady state:\n%s", len(w), strings.Join(w, "\n"))
+	}
+	// The counter does see writes: a page leaving changes the app's Role.
+	s.must(t, s.c.Delete(s.ctx, pages[1]))
+	s.eventually(t, "a write after a page left", func() (bool, string) {
+		return len(inNS(s.writes.since(mark))) > 0, "none"
+	})
 }

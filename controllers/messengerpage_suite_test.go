@@ -135,6 +135,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppRBAC", testAppRBAC},
 		{"AppCallback", testAppCallback},
 		{"AppSamples", testAppSamples},
+		{"AppZeroWrites", testAppZeroWrites},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {
