@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -104,12 +103,8 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if err := r.resolve(ctx, app, obs); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.reconcileOwned(ctx, app, obs); err != nil {
-			var clash *nameClash
-			if !errors.As(err, &clash) {
-				return ctrl.Result{}, err
-			}
-			obs.clash = clash.Error()
+		if obs.clash, err = clashOf(r.reconcileOwned(ctx, app, obs)); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
 	if obs.conflict == "" && obs.clash == "" {

@@ -34,15 +34,8 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&messengerv1alpha1.MessengerApp{}, builder.WithPredicates(appChanged)).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&networkingv1.Ingress{}).
-		Owns(&corev1.ServiceAccount{}).
-		Owns(&rbacv1.Role{}).
-		Owns(&rbacv1.RoleBinding{}).
-		Owns(&corev1.Secret{}).
+	return ownsWebhook(ctrl.NewControllerManagedBy(mgr).
+		For(&messengerv1alpha1.MessengerApp{}, builder.WithPredicates(appChanged))).
 		Watches(&messengerv1alpha1.MessengerPage{}, appOfPage{}).
 		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.appsOfAppID),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionChanged))).
@@ -147,4 +140,16 @@ func sameServed(o, n *messengerv1alpha1.MessengerPage) bool {
 		return x == y
 	}
 	return x.Status == y.Status && x.Reason == y.Reason && x.ObservedGeneration == y.ObservedGeneration
+}
+
+// ownsWebhook watches every kind of a webhook's objects (an edited or deleted object comes back
+// to its page or app).
+func ownsWebhook(b *builder.TypedBuilder[reconcile.Request]) *builder.TypedBuilder[reconcile.Request] {
+	return b.Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Owns(&corev1.Secret{})
 }

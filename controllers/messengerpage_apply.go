@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -25,6 +26,16 @@ type nameClash struct {
 
 func (e *nameClash) Error() string {
 	return fmt.Sprintf("%s %q already exists and is not managed by this %s; delete or rename it", e.kind, e.name, e.owner)
+}
+
+// clashOf splits the error of applying owned objects: a nameClash is reported in the status
+// (its message), anything else is returned for a retry.
+func clashOf(err error) (string, error) {
+	var clash *nameClash
+	if errors.As(err, &clash) {
+		return clash.Error(), nil
+	}
+	return "", err
 }
 
 // ownedObjects applies, reads and deletes the objects a page or an app owns: the same code for

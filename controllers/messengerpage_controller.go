@@ -2,7 +2,7 @@ package controllers
 
 import (
 	"context"
-	"errors"
+	corev1 "k8s.io/api/core/v1"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -108,12 +108,8 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if err := r.resolve(ctx, page, obs); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.reconcileOwned(ctx, page, obs); err != nil {
-			var clash *nameClash
-			if !errors.As(err, &clash) {
-				return ctrl.Result{}, err
-			}
-			obs.clash = clash.Error()
+		if obs.clash, err = clashOf(r.reconcileOwned(ctx, page, obs)); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
 	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.clash == "" {
@@ -142,7 +138,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 // before the pods that use them, the Service before the Ingress that points at it.
 func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
 	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage}
-	if err := r.ensureServiceAccount(ctx, page, w); err != nil {
+	if err := r.objects().ensure(ctx, page, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
 	if err := r.reconcileVerifyToken(ctx, page, w, obs); err != nil {
@@ -155,7 +151,7 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.ensureDeployment(ctx, page, w, obs); err != nil {
 		return err
 	}
-	if err := r.ensureService(ctx, page, w); err != nil {
+	if err := r.objects().ensure(ctx, page, "Service", specs.Service(w), &corev1.Service{}); err != nil {
 		return err
 	}
 	if err := r.reconcileIngress(ctx, page, w); err != nil {

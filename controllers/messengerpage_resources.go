@@ -4,17 +4,12 @@ import (
 	"context"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
 )
-
-func (r *MessengerPageReconciler) ensureServiceAccount(ctx context.Context, page *messengerv1alpha1.MessengerPage, w specs.Webhook) error {
-	return r.objects().ensure(ctx, page, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{})
-}
 
 // ensureRBAC grants the webhook its page, its policy and the Secrets it reads: the Role follows
 // edits of secretRef and policyRef, and whether the generated verify token is in use.
@@ -37,10 +32,6 @@ func (r *MessengerPageReconciler) ensureDeployment(ctx context.Context, page *me
 	obs.deployment = d
 	obs.replicas = w.Replicas()
 	return nil
-}
-
-func (r *MessengerPageReconciler) ensureService(ctx context.Context, page *messengerv1alpha1.MessengerPage, w specs.Webhook) error {
-	return r.objects().ensure(ctx, page, "Service", specs.Service(w), &corev1.Service{})
 }
 
 // reconcileIngress applies the Ingress of spec.ingress, or deletes the one the operator made

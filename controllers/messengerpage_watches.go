@@ -4,10 +4,7 @@ import (
 	"context"
 	"sync"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -39,15 +36,8 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(&messengerv1alpha1.MessengerPage{}, builder.WithPredicates(pageChanged)).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&networkingv1.Ingress{}).
-		Owns(&corev1.ServiceAccount{}).
-		Owns(&rbacv1.Role{}).
-		Owns(&rbacv1.RoleBinding{}).
-		Owns(&corev1.Secret{}).
+	c, err := ownsWebhook(ctrl.NewControllerManagedBy(mgr).
+		For(&messengerv1alpha1.MessengerPage{}, builder.WithPredicates(pageChanged))).
 		Watches(&messengerv1alpha1.HandoverPolicy{},
 			handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexPolicyRef)),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
