@@ -99,15 +99,11 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 	if err := pages.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerPage controller: %w", err)
 	}
+	// The app controller shares the page controller's clients and settings.
 	apps := &controllers.MessengerAppReconciler{
-		Client:                  mgr.GetClient(),
-		Scheme:                  mgr.GetScheme(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorder("messenger-operator"),
-		WebhookImage:            opts.webhookImage,
-		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
-		Namespaces:              opts.namespaces,
-		ClaimBindings:           opts.claims,
+		Client: pages.Client, Scheme: pages.Scheme, APIReader: pages.APIReader, Recorder: pages.Recorder,
+		WebhookImage: pages.WebhookImage, MaxConcurrentReconciles: pages.MaxConcurrentReconciles,
+		Namespaces: pages.Namespaces, ClaimBindings: pages.ClaimBindings,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerApp controller: %w", err)
