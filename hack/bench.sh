@@ -4,7 +4,7 @@
 # propagation, the webhook's memory and the webhook of an app with 100 pages, and prints one table
 # with each target and pass/miss.
 #
-# Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000),
+# Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000), BENCH_APPS (10: MessengerApps of the app phase),
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
@@ -431,7 +431,7 @@ scale() {
   fi
   grep -v '^ROW|' "$tmp/scale.err" >&2 || true
   grep '^ROW|' "$tmp/scale.out" >>"$rows"
-  echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces; the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster" >>"$notes"
+  echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces (the app phase: $pages MessengerPages over ${BENCH_APPS:-10} MessengerApps, one per namespace, a webhook process per app in cluster mode standing in for its pod); the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster" >>"$notes"
 }
 
 # A part that fails leaves a row saying so; the others still run.

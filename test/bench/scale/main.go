@@ -1,6 +1,7 @@
 // Command scale measures the operator on a kwok cluster (a real control plane, simulated nodes):
 // the time for N plain Deployments to become Available (the baseline), then for N MessengerPages
-// to become Ready with the operator running as a process, the API requests it makes per page, its
+// to become Ready with the operator running as a process (first spread over MessengerApps, then
+// standalone), the API requests it makes per page, its
 // memory, its writes in steady state, and how fast a HandoverPolicy update reaches a webhook.
 // It prints the rows of hack/bench.sh's table (lines starting with ROW|) on stdout.
 //
@@ -32,6 +33,7 @@ func main() {
 	steady := flag.Duration("steady", envDuration("BENCH_STEADY", time.Minute), "steady-state window (env BENCH_STEADY)")
 	nodes := flag.Int("nodes", 0, "kwok nodes (default: enough for both phases' pods, at least 10)")
 	rounds := flag.Int("rounds", 5, "policy updates for the propagation figure")
+	apps := flag.Int("apps", envInt("BENCH_APPS", 10), "MessengerApps the app phase spreads its pages over (env BENCH_APPS; 0: no app phase)")
 	reconciles = flag.Int("reconciles", envInt("BENCH_RECONCILES", 0), "the operator's --max-concurrent-reconciles (env BENCH_RECONCILES; 0: its default)")
 	managerPath = flag.String("manager", "", "the manager binary (default: built from ./cmd/manager)")
 	webhookPath = flag.String("webhook", "", "the webhook binary (default: built from ./cmd/webhook)")
@@ -41,16 +43,16 @@ func main() {
 	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *pages, *steady, *nodes, *rounds); err != nil {
+	if err := run(ctx, *pages, *steady, *nodes, *rounds, *apps); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n int, steady time.Duration, nodes, rounds int) error {
+func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps int) error {
 	if nodes == 0 {
 		// kwok's nodes take 110 pods each; both phases' pods stay.
-		nodes = max(10, (2*n+50)/100+1)
+		nodes = max(10, (2*n+apps+50)/100+1)
 	}
 	start := time.Now()
 	cl, err := testenv.StartKwok(testenv.KwokOptions{Name: fmt.Sprintf("bench-%d", os.Getpid()), Nodes: nodes, DisableQPSLimits: true})
@@ -141,6 +143,20 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds int) er
 	startup := proxy.take()
 	note("operator started: %d requests (%s)", total(startup), verbs(startup))
 
+	// Pages of MessengerApps: one Deployment per app, the pages only status.
+	var appsTook time.Duration
+	var appPhase map[string]int
+	if apps > 0 {
+		var stopApps func()
+		appsTook, stopApps, err = appsPhase(ctx, cl, w, webhookBin, n, apps)
+		defer stopApps()
+		if err != nil {
+			return fmt.Errorf("%w\noperator output (tail):\n%s", err, tail(mgr.Output(), 30))
+		}
+		appPhase = proxy.take()
+		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s)", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase))
+	}
+
 	objs = objs[:0]
 	for i := range namespaces {
 		objs = append(objs, namespace(fmt.Sprintf("bench-pages-%d", i)))
@@ -200,11 +216,18 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds int) er
 	}
 	row("3 operator scale", fmt.Sprintf("%d MessengerPages (%d policies, a Secret each) to Ready, operator with %s", n, namespaces*policiesPer, conc), secs(pagesTook), "", "")
 	row("3 operator scale", "pages / baseline", fmt.Sprintf("%.2fx", ratio), "<= 2x", passMiss(ratio <= 2))
+	if apps > 0 {
+		r := appsTook.Seconds() / base.Seconds()
+		row("3 operator scale", fmt.Sprintf("%d MessengerPages over %d MessengerApps to Ready (a webhook process per app marks them Served)", n, apps), secs(appsTook), "", "")
+		row("3 operator scale", "app pages / baseline", fmt.Sprintf("%.2fx", r), "<= 0.5x", passMiss(r <= 0.5))
+		row("3 operator scale", "operator API requests per app page (writes per page)",
+			fmt.Sprintf("%.2f (%.2f)", float64(total(appPhase))/float64(n), float64(mutating(appPhase))/float64(n)), "", "")
+	}
 	row("3 operator scale", "operator API requests per page (writes per page)",
 		fmt.Sprintf("%.2f (%.2f)", float64(total(phase))/float64(n), float64(mutating(phase))/float64(n)), "", "")
 	row("3 operator scale", "operator RSS after Ready / after steady / peak",
 		fmt.Sprintf("%.0f / %.0f / %.0f MiB", mgrRSS, steadyRSS, mgrPeak), "< 150 MiB", passMiss(mgrPeak < 150))
-	row("3 operator scale", fmt.Sprintf("mutating requests in %s of steady state (all requests)", steady),
+	row("3 operator scale", fmt.Sprintf("mutating requests in %s of steady state, app and standalone pages (all requests)", steady),
 		fmt.Sprintf("%d (%d)", mutating(quiet), total(quiet)), "0", passMiss(mutating(quiet) == 0))
 
 	took, _, err := propagation(ctx, cl, webhookBin, rounds)

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/specs"
+	"github.com/messenger-operator/messenger-operator/test/testenv"
+)
+
+// appsPrefix names the namespaces of the app phase: one app per namespace.
+const appsPrefix = "bench-apps-"
+
+func app(ns, name string, i int, graphURL string) *v1alpha1.MessengerApp {
+	return &v1alpha1.MessengerApp{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.MessengerAppSpec{
+			AppID:     fmt.Sprintf("%d", 1600000000000000+i),
+			SecretRef: v1alpha1.AppSecretReference{Name: name + "-credentials"},
+			GraphAPI:  v1alpha1.AppGraphAPISpec{BaseURL: graphURL},
+		},
+	}
+}
+
+func appPage(ns string, i int, appName, policyName string) *v1alpha1.MessengerPage {
+	return &v1alpha1.MessengerPage{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("page-%d", i), Namespace: ns},
+		Spec: v1alpha1.MessengerPageSpec{
+			PageID:    fmt.Sprintf("%d", 1100000000000000+i),
+			AppRef:    &v1alpha1.LocalReference{Name: appName},
+			SecretRef: v1alpha1.SecretReference{Name: fmt.Sprintf("page-%d-credentials", i)},
+			PolicyRef: v1alpha1.LocalReference{Name: policyName},
+			GraphAPI:  v1alpha1.GraphAPISpec{MaxSendsPerSecond: ptr.To[int32](0)},
+		},
+	}
+}
+
+// appsPhase creates apps MessengerApps, one per namespace, and n MessengerPages spread over them,
+// and returns the time from the first create to every page Ready. kwok runs no containers, so
+// one webhook process per app, in cluster mode with the admin's kubeconfig, stands in for the
+// app's pod: it is what marks the pages Served, as the pod would. stop ends those processes.
+func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin string, n, apps int) (took time.Duration, stop func(), err error) {
+	c := cl.Client
+	var procs []*testenv.Process
+	stop = func() {
+		for _, p := range procs {
+			_ = p.Stop(10 * time.Second)
+		}
+	}
+	var objs []client.Object
+	for i := range apps {
+		ns := fmt.Sprintf("%s%d", appsPrefix, i)
+		objs = append(objs, namespace(ns))
+	}
+	if err := createAll(ctx, c, objs); err != nil {
+		return 0, stop, err
+	}
+	objs = objs[:0]
+	for i := range apps {
+		ns := fmt.Sprintf("%s%d", appsPrefix, i)
+		for j := range policiesPer {
+			objs = append(objs, policy(ns, fmt.Sprintf("policy-%d", j), fmt.Sprintf("Welcome from policy %d", j)))
+		}
+	}
+	if err := createAll(ctx, c, objs); err != nil {
+		return 0, stop, err
+	}
+	objs = objs[:0]
+	for i := range apps {
+		ns := fmt.Sprintf("%s%d", appsPrefix, i)
+		name := fmt.Sprintf("app-%d", i)
+		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: ns},
+			StringData: map[string]string{"appSecret": "appsecret", "verifyToken": "bench-verify"}},
+			app(ns, name, i, "http://127.0.0.1:1"))
+	}
+	pages := make([]client.Object, 0, 2*n)
+	for i := range n {
+		ns := fmt.Sprintf("%s%d", appsPrefix, i%apps)
+		pages = append(pages, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("page-%d-credentials", i), Namespace: ns},
+			StringData: map[string]string{"pageAccessToken": "bench-token"}},
+			appPage(ns, i, fmt.Sprintf("app-%d", i%apps), fmt.Sprintf("policy-%d", i%policiesPer)))
+	}
+	t0 := time.Now()
+	if err := createAll(ctx, c, objs); err != nil {
+		return 0, stop, err
+	}
+	for i := range apps {
+		ns, name := fmt.Sprintf("%s%d", appsPrefix, i), fmt.Sprintf("app-%d", i)
+		p, err := testenv.StartProcess(webhookBin, []string{"--app", ns + "/" + name,
+			"--verify-token-secret", specs.AppVerifyTokenSecretName(name),
+			"--listen", freeAddr(), "--probe-addr", freeAddr(), "--kubeconfig", cl.Kubeconfig, "--log-level", "warn"})
+		if err != nil {
+			return 0, stop, err
+		}
+		procs = append(procs, p)
+	}
+	if err := createAll(ctx, c, pages); err != nil {
+		return 0, stop, err
+	}
+	t1, err := until(ctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
+	if err != nil {
+		return 0, stop, fmt.Errorf("%w\nfirst app webhook's output (tail):\n%s", err, tail(procs[0].Output(), 20))
+	}
+	return t1.Sub(t0), stop, nil
+}
