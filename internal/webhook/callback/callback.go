@@ -55,8 +55,9 @@ type Handler struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	live    atomic.Pointer[liveConfig]
-	ingress ingressGate
+	live     atomic.Pointer[liveConfig]
+	ingress  ingressGate
+	refusals logLimiter
 }
 
 // liveConfig is a Config with what is derived from it, swapped as one pointer.
@@ -74,7 +75,9 @@ func New(o Options) *Handler {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	return &Handler{queue: o.Queue, log: o.Logger, metrics: newMetrics(o.Registry)}
+	h := &Handler{queue: o.Queue, log: o.Logger, metrics: newMetrics(o.Registry)}
+	h.refusals.now = time.Now
+	return h
 }
 
 // Apply swaps the configuration atomically: the next request is judged with it. Safe

@@ -61,7 +61,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, live *liveConfi
 		return
 	}
 	if mode != "subscribe" || !equalSecret(token, live.cfg.VerifyToken) {
-		h.log.Warn("webhook verification refused", "page", live.cfg.PageID, "reason", "mode or verify token mismatch")
+		h.warnRefused("webhook verification refused", "page", live.cfg.PageID, "reason", "mode or verify token mismatch")
 		h.reply(w, r, http.StatusForbidden, "verification failed\n")
 		return
 	}
@@ -116,7 +116,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	body := buf.Bytes()
 	if !live.verifier.valid(r.Header.Get(SignatureHeader), body) {
-		h.log.Warn("webhook POST refused: missing or invalid "+SignatureHeader, "page", live.cfg.PageID,
+		h.warnRefused("webhook POST refused: missing or invalid "+SignatureHeader, "page", live.cfg.PageID,
 			"legacySHA1Only", r.Header.Get(SignatureHeader) == "" && r.Header.Get("X-Hub-Signature") != "")
 		h.reply(w, r, http.StatusForbidden, "invalid signature\n")
 		return
