@@ -58,6 +58,7 @@ type Handler struct {
 	live     atomic.Pointer[liveConfig]
 	ingress  ingressGate
 	refusals logLimiter
+	budget   byteBudget
 }
 
 // liveConfig is a Config with what is derived from it, swapped as one pointer.
@@ -75,7 +76,8 @@ func New(o Options) *Handler {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	h := &Handler{queue: o.Queue, log: o.Logger, metrics: newMetrics(o.Registry)}
+	h := &Handler{queue: o.Queue, log: o.Logger}
+	h.metrics = newMetrics(o.Registry, func() float64 { return float64(h.budget.inFlight.Load()) })
 	h.refusals.now = time.Now
 	return h
 }

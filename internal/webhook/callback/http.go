@@ -97,8 +97,17 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, r, http.StatusRequestEntityTooLarge, "body too large\n")
 		return
 	}
+	reserved := reservation(r.ContentLength)
+	if !h.budget.reserve(reserved) {
+		h.reply(w, r, http.StatusServiceUnavailable, "busy, retry later\n")
+		return
+	}
+	defer h.budget.release(reserved)
 	buf := bodyPool.Get().(*bodyBuf)
 	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // no growth past the reservation
+	}
 	buf.lr = io.LimitedReader{R: r.Body, N: MaxBody + 1}
 	defer func() {
 		buf.lr.R = nil

@@ -14,7 +14,7 @@ type metrics struct {
 	post200  prometheus.Counter // resolved once for the hot path
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, bodyBytes func() float64) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "messenger_webhook_requests_total", Help: "Webhook HTTP requests by method and status code.",
@@ -27,6 +27,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.requests = register(reg, m.requests)
 	m.ack = register(reg, m.ack)
 	m.post200 = m.requests.WithLabelValues("POST", "200")
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "messenger_webhook_body_bytes_in_flight",
+		Help: "Request-body bytes reserved by requests being read or judged (bounded by the body budget).",
+	}, bodyBytes))
 	return m
 }
 
