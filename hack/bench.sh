@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench.sh (make bench): measures the webhook against a bare net/http server and the tutorial's
 # Node webhook, the engine and signature hot paths, the operator at scale on kwok, policy
-# propagation and the webhook's memory, and prints one table with each target and pass/miss.
+# propagation, the webhook's memory and the webhook of an app with 100 pages, and prints one table
+# with each target and pass/miss.
 #
 # Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000),
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
-# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest cpu peers scale), BENCH_ONLY
+# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest cpu peers app scale), BENCH_ONLY
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
 # BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
 # default: this tree's), BENCH_CPU_GRAPH_ARGS (flags of the shared fake Graph API in the CPU runs,
@@ -320,6 +321,106 @@ peers() {
   row "$s" "graph calls (webhook-vs-peers.sh)" "$(echo "$out" | sed -n 's/^graph calls: //p')" "" ""
 }
 
+# app_manifests DIR GRAPH_URL N: an app (id 1, app secret "appsecret") and N pages with
+# consecutive ids from 1000000000000001, each with its own Secret (its own page token), sharing
+# one policy.
+app_manifests() {
+  mkdir -p "$1"
+  {
+    cat <<EOF
+apiVersion: messenger.handover.dev/v1alpha1
+kind: MessengerApp
+metadata: {name: shop, namespace: bench}
+spec:
+  appID: "1"
+  secretRef: {name: app-credentials}
+  graphAPI: {baseURL: $2}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-credentials, namespace: bench}
+stringData: {appSecret: appsecret, verifyToken: bench-verify}
+---
+apiVersion: messenger.handover.dev/v1alpha1
+kind: HandoverPolicy
+metadata: {name: support, namespace: bench}
+spec:
+  welcome:
+    text: "Welcome! The bot is in control. Tap \"Pass to Inbox\" to talk to a person."
+    quickReplies:
+      - {title: Pass to Inbox, payload: pass_to_inbox}
+EOF
+    local i
+    for i in $(seq 1 "$3"); do
+      cat <<EOF
+---
+apiVersion: messenger.handover.dev/v1alpha1
+kind: MessengerPage
+metadata: {name: page-$i, namespace: bench}
+spec:
+  pageID: "$((1000000000000000 + i))"
+  appRef: {name: shop}
+  secretRef: {name: page-$i-credentials}
+  policyRef: {name: support}
+  graphAPI: {maxSendsPerSecond: 0}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: page-$i-credentials, namespace: bench}
+stringData: {pageAccessToken: bench-token-$i}
+EOF
+    done
+  } >"$1/app.yaml"
+}
+
+# app: the webhook of an app serving 100 pages (directory mode): its idle RSS, and its ingest
+# throughput with the events spread over the 100 pages against all on one page, alternating; then
+# the delay from creating a page of an app to its Served condition (test/bench/appjoin, envtest).
+app() {
+  say "app webhook: 100 pages (tools: $tools)"
+  local g=127.0.0.1:$(freeport) hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport) n=100
+  fakegraph "$g" >/dev/null 2>&1 & pids+=($!)
+  waitready "http://$g/__stats"
+  app_manifests "$tmp/app" "http://$g" "$n"
+  "$tmp/bin/webhook" --manifests "$tmp/app" --app bench/shop --listen "$hook" --probe-addr "$probe" \
+    --log-level warn >"$tmp/app.log" 2>&1 & local wpid=$!; pids+=($wpid)
+  waitready "http://$probe/readyz" || { cat "$tmp/app.log" >&2; return 1; }
+  sleep 2
+  local idle; idle=$(rss_kib "$wpid" VmRSS)
+  local per=$(( ${dur%s} * 30000 )) from=0 r line spread
+  local best_one=0 best_spread=0 one_line= spread_line= sends0 sends1 acked=0 sent=0 lost=0
+  for r in $(seq 1 "$rounds"); do
+    for spread in 1 "$n"; do
+      "$loadkit" targets -from "$from" -n "$per" -pages "$spread" -url "http://$hook/webhook" >"$tmp/app.targets"; from=$((from + per))
+      sends0=$(graph_messages "$g")
+      line=$(attack "app$spread-$r" "$tmp/app.targets"); say "app, events over $spread page(s), round $r: rps p50 p99 ok% n codes = $line"
+      drain "$g"; sends1=$(graph_messages "$g")
+      acked=$((acked + $(echo "$line" | awk '{print $5}'))); sent=$((sent + sends1 - sends0)); lost=$((lost + $(timeouts "$line")))
+      if [ "$spread" = 1 ]; then
+        awk -v a="${line%% *}" -v b="$best_one" 'BEGIN{exit !(a>b)}' && { best_one=${line%% *}; one_line=$line; }
+      else
+        awk -v a="${line%% *}" -v b="$best_spread" 'BEGIN{exit !(a>b)}' && { best_spread=${line%% *}; spread_line=$line; }
+      fi
+    done
+  done
+  local s="7 app webhook" ratio
+  ratio=$(awk -v a="$best_spread" -v b="$best_one" 'BEGIN{printf "%.2f", a/b}')
+  echo "app: the webhook of one MessengerApp serving $n pages (each its own Secret and token) in directory mode; signed text events from 1000 users, distinct mids, each answered with one Send API call to a local fake Graph API; $workers workers, ${dur} runs, events on one page and spread over the $n pages alternating, best of $rounds; join delay: test/bench/appjoin (envtest API server, the webhook in-process in cluster mode)" >>"$notes"
+  row "$s" "webhook RSS idle, serving $n pages" "$(mib "$idle") MiB" "<= 40 MiB" "$(passmiss "$idle <= 40*1024")"
+  row "$s" "max throughput, events on one page" "$best_one req/s (p50 $(echo "$one_line" | awk '{print $2}') ms, p99 $(echo "$one_line" | awk '{print $3}') ms)" "" ""
+  row "$s" "max throughput, events spread over $n pages" "$best_spread req/s (p50 $(echo "$spread_line" | awk '{print $2}') ms, p99 $(echo "$spread_line" | awk '{print $3}') ms)" "" ""
+  row "$s" "spread over $n pages / one page" "${ratio}x" ">= 0.90x" "$(passmiss "$ratio >= 0.9")"
+  row "$s" "Send API calls / events acknowledged (+ client timeouts)" "$sent / $acked (+ $lost)" "one each" "$(passmiss "$sent >= $acked && $sent <= $acked + $lost")"
+  kill "$wpid" 2>/dev/null || true
+  go build -o "$tmp/bin/appjoin" ./test/bench/appjoin
+  if ! "$tmp/bin/appjoin" >"$tmp/appjoin.out" 2>"$tmp/appjoin.err"; then
+    cat "$tmp/appjoin.err" >&2
+    row "$s" "test/bench/appjoin failed" "see output above" "" "miss"
+    return
+  fi
+  grep '^ROW|' "$tmp/appjoin.out" >>"$rows"
+}
+
 scale() {
   say "operator scale on kwok: $pages pages, steady $steady (a few minutes)"
   go build -o "$tmp/bin/scale" ./test/bench/scale
@@ -334,7 +435,7 @@ scale() {
 }
 
 # A part that fails leaves a row saying so; the others still run.
-for part in go_benchmarks ingest cpu peers scale; do
+for part in go_benchmarks ingest cpu peers app scale; do
   [[ $skip == *" ${part%%_*} "* ]] && continue
   [ "$only" = "  " ] || [[ $only == *" ${part%%_*} "* ]] || continue
   # In a subshell, which stops the servers it started when it ends.

@@ -94,9 +94,19 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 		WebhookImage:            opts.webhookImage,
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 		Namespaces:              opts.namespaces,
+		ClaimBindings:           opts.claims,
 	}
 	if err := pages.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerPage controller: %w", err)
+	}
+	// The app controller shares the page controller's clients and settings.
+	apps := &controllers.MessengerAppReconciler{
+		Client: pages.Client, Scheme: pages.Scheme, APIReader: pages.APIReader, Recorder: pages.Recorder,
+		WebhookImage: pages.WebhookImage, MaxConcurrentReconciles: pages.MaxConcurrentReconciles,
+		Namespaces: pages.Namespaces, ClaimBindings: pages.ClaimBindings,
+	}
+	if err := apps.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the MessengerApp controller: %w", err)
 	}
 	policies := &controllers.HandoverPolicyReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	if err := policies.SetupWithManager(mgr); err != nil {

@@ -14,16 +14,18 @@ import (
 	"github.com/messenger-operator/messenger-operator/internal/webhook"
 )
 
-// parseFlags reads the command line. --page may instead come from the PAGE environment variable,
-// and a page given without a namespace is looked up in --namespace, POD_NAMESPACE, or "default".
+// parseFlags reads the command line. Exactly one of --page (a standalone page) and --app (an
+// app's pages) is set; they may instead come from the PAGE and APP environment variables, and a
+// name given without a namespace is looked up in --namespace, POD_NAMESPACE, or "default".
 func parseFlags(args []string, getenv func(string) string, output io.Writer) (webhook.Options, error) {
 	var o webhook.Options
 	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
 	fs.SetOutput(output)
 	page := fs.String(contract.FlagPage, getenv(contract.EnvPage), "the MessengerPage to serve, as NAMESPACE/NAME (or NAME with --namespace); env PAGE")
+	app := fs.String(contract.FlagApp, getenv(contract.EnvApp), "the MessengerApp whose pages to serve, as NAMESPACE/NAME (or NAME with --namespace); env APP")
 	namespace := fs.String(contract.FlagNamespace, getenv(contract.EnvPodNamespace), "namespace of the page when --page has none; env POD_NAMESPACE")
-	fs.StringVar(&o.ManifestsDir, contract.FlagManifests, "", "standalone mode: read the MessengerPage, HandoverPolicy and Secret from the YAML files of this directory (reloaded on change) instead of the API server")
-	fs.StringVar(&o.VerifyTokenSecret, contract.FlagVerifyTokenSecret, getenv(contract.EnvVerifyTokenSecret), "the Secret the operator generates the verify token into when the page's Secret has none (key verifyToken); env VERIFY_TOKEN_SECRET")
+	fs.StringVar(&o.ManifestsDir, contract.FlagManifests, "", "standalone mode: read the MessengerPage (or the MessengerApp and its pages), HandoverPolicies and Secrets from the YAML files of this directory (reloaded on change) instead of the API server")
+	fs.StringVar(&o.VerifyTokenSecret, contract.FlagVerifyTokenSecret, getenv(contract.EnvVerifyTokenSecret), "the Secret the operator generates the verify token into when the page's (or app's) Secret has none (key verifyToken); env VERIFY_TOKEN_SECRET")
 	fs.StringVar(&o.Listen, contract.FlagListen, webhook.DefaultListen, "address of the webhook")
 	fs.StringVar(&o.ProbeAddr, contract.FlagProbeAddr, webhook.DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
 	fs.DurationVar(&o.DrainTimeout, contract.FlagDrainTimeout, webhook.DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")
@@ -38,8 +40,19 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 		return webhook.Options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	var err error
-	if o.Page, err = parsePage(*page, *namespace); err != nil {
-		return webhook.Options{}, err
+	switch {
+	case *page != "" && *app != "":
+		return webhook.Options{}, errors.New("--page and --app (or PAGE and APP) exclude each other: serve one standalone MessengerPage or one MessengerApp's pages")
+	case *app != "":
+		if o.App, err = parseName("--app", *app, *namespace); err != nil {
+			return webhook.Options{}, err
+		}
+	case *page != "":
+		if o.Page, err = parseName("--page", *page, *namespace); err != nil {
+			return webhook.Options{}, err
+		}
+	default:
+		return webhook.Options{}, errors.New("--page or --app (or PAGE or APP) is required: NAMESPACE/NAME of the MessengerPage, or of the MessengerApp whose pages to serve")
 	}
 	if n := o.VerifyTokenSecret; n != "" {
 		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
@@ -58,22 +71,19 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 	return o, nil
 }
 
-func parsePage(page, namespace string) (types.NamespacedName, error) {
-	if page == "" {
-		return types.NamespacedName{}, errors.New("--page (or PAGE) is required: NAMESPACE/NAME of the MessengerPage")
-	}
-	ns, name, found := strings.Cut(page, "/")
+func parseName(flag, value, namespace string) (types.NamespacedName, error) {
+	ns, name, found := strings.Cut(value, "/")
 	if !found {
-		ns, name = namespace, page
+		ns, name = namespace, value
 		if ns == "" {
 			ns = "default"
 		}
 	}
 	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-		return types.NamespacedName{}, fmt.Errorf("--page %q: invalid namespace: %s", page, strings.Join(errs, "; "))
+		return types.NamespacedName{}, fmt.Errorf("%s %q: invalid namespace: %s", flag, value, strings.Join(errs, "; "))
 	}
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return types.NamespacedName{}, fmt.Errorf("--page %q: invalid name: %s", page, strings.Join(errs, "; "))
+		return types.NamespacedName{}, fmt.Errorf("%s %q: invalid name: %s", flag, value, strings.Join(errs, "; "))
 	}
 	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }

@@ -24,6 +24,19 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("defaults: %+v", o)
 	}
 
+	o, err = parseFlags([]string{"--app", "brand"}, env(map[string]string{"POD_NAMESPACE": "shop"}), io.Discard)
+	if err != nil || o.App.String() != "shop/brand" || o.Page.Name != "" {
+		t.Fatalf("--app: %+v %v", o, err)
+	}
+	o, err = parseFlags([]string{"--manifests", "/m"}, env(map[string]string{"APP": "shop/brand"}), io.Discard)
+	if err != nil || o.App.String() != "shop/brand" || o.ManifestsDir != "/m" {
+		t.Fatalf("APP from the environment: %+v %v", o, err)
+	}
+	_, err = parseFlags(nil, env(map[string]string{"APP": "shop/brand", "PAGE": "shop/acme"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "exclude each other") {
+		t.Fatalf("APP and PAGE: %v", err)
+	}
+
 	o, err = parseFlags(nil, env(map[string]string{"PAGE": "acme", "POD_NAMESPACE": "shop", "VERIFY_TOKEN_SECRET": "acme-verify-token"}), io.Discard)
 	if err != nil || o.Page.String() != "shop/acme" || o.VerifyTokenSecret != "acme-verify-token" {
 		t.Fatalf("from the environment: %v %q %v", o.Page, o.VerifyTokenSecret, err)
@@ -41,13 +54,15 @@ func TestParseFlags(t *testing.T) {
 	}
 
 	for args, want := range map[string]string{
-		"":                                   "--page (or PAGE) is required",
-		"--page Shop/acme":                   "invalid namespace",
-		"--page shop/ac_me":                  "invalid name",
-		"--page shop/acme --log-level loud":  "--log-level",
-		"--page shop/acme --drain-timeout 0": "--drain-timeout",
-		"--page shop/acme extra":             "unexpected arguments",
-		"--page shop/acme --log-format xml":  "--log-format",
+		"":                                                "--page or --app (or PAGE or APP) is required",
+		"--page shop/acme --app shop/brand":               "exclude each other",
+		"--app Shop/brand":                                "--app \"Shop/brand\": invalid namespace",
+		"--page Shop/acme":                                "invalid namespace",
+		"--page shop/ac_me":                               "invalid name",
+		"--page shop/acme --log-level loud":               "--log-level",
+		"--page shop/acme --drain-timeout 0":              "--drain-timeout",
+		"--page shop/acme extra":                          "unexpected arguments",
+		"--page shop/acme --log-format xml":               "--log-format",
 		"--page shop/acme --verify-token-secret Bad_Name": "--verify-token-secret",
 	} {
 		_, err := parseFlags(strings.Fields(args), env(nil), io.Discard)

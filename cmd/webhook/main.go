@@ -1,10 +1,13 @@
-// Command webhook serves one MessengerPage's Messenger webhook. In a cluster (what the operator
-// deploys) it reads its page, policy and Secrets from the API server and follows their changes
-// live; with --manifests it reads them from a directory of YAML files instead. It only parses its
+// Command webhook serves the Messenger webhook of one MessengerPage (--page) or of every page of
+// one MessengerApp (--app). In a cluster (what the operator deploys) it reads its page (or app
+// and pages), policies and Secrets from the API server and follows their changes live; with
+// --manifests it reads them from a directory of YAML files instead. It only parses its
 // flags: the process is internal/webhook.Run.
 //
 //	webhook --page NAMESPACE/NAME [--verify-token-secret NAME]
+//	webhook --app NAMESPACE/NAME [--verify-token-secret NAME]
 //	webhook --manifests DIR --page NAMESPACE/NAME --listen :1337
+//	webhook --manifests DIR --app NAMESPACE/NAME
 package main
 
 import (

@@ -14,13 +14,15 @@ import (
 
 // Options are the webhook process's settings, from cmd/webhook's flags or set by a test.
 type Options struct {
-	// Page is the MessengerPage served.
-	Page types.NamespacedName
-	// ManifestsDir, when set, selects standalone mode: the page, its policy and its Secret are
-	// read from the YAML files of this directory instead of the API server.
+	// Page is the standalone MessengerPage served; App, instead, the MessengerApp whose pages
+	// are served. Exactly one is set.
+	Page, App types.NamespacedName
+	// ManifestsDir, when set, selects standalone mode: the page (or the app and its pages), the
+	// policies and the Secrets are read from the YAML files of this directory instead of the API
+	// server.
 	ManifestsDir string
-	// VerifyTokenSecret names the Secret the operator generates the page's verify token into
-	// when the page's Secret has none; the operator sets it on the Deployment. Empty: none.
+	// VerifyTokenSecret names the Secret the operator generates the verify token into when the
+	// page's (or app's) Secret has none; the operator sets it on the Deployment. Empty: none.
 	VerifyTokenSecret string
 	// ReloadInterval is how often ManifestsDir is read for changes. Default 1s.
 	ReloadInterval time.Duration

@@ -14,11 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/net/netutil"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
 	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
 	"github.com/messenger-operator/messenger-operator/internal/webhook/status"
 )
@@ -29,12 +27,7 @@ const UserAgent = "messenger-webhook"
 var _ runner.Reporter = (*status.Writer)(nil)
 var _ runner.Reporter = status.Log{}
 
-// source is where the page's configuration comes from: the cluster or a manifests directory.
-type source interface {
-	Run(ctx context.Context, update func(config.Snapshot)) error
-}
-
-// Run serves the page's webhook until ctx is done (SIGTERM, SIGINT), then drains: new events get
+// Run serves the webhook of a page (Options.Page) or of an app (Options.App) until ctx is done (SIGTERM, SIGINT), then drains: new events get
 // 503 (Meta retries them), the events already accepted are handled within DrainTimeout. It
 // returns an error only when it cannot start or a listener fails.
 func Run(ctx context.Context, o Options) error {
@@ -43,39 +36,20 @@ func Run(ctx context.Context, o Options) error {
 	if log == nil {
 		log = NewLogger(o)
 	}
-	log = log.With("messengerPage", o.Page.String())
+	if o.App.Name != "" {
+		log = log.With("messengerApp", o.App.String())
+	} else {
+		log = log.With("messengerPage", o.Page.String())
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var (
-		src      source
-		reporter runner.Reporter
-		writer   *status.Writer
-		mode     string
-	)
-	cm := newConfigMetrics(reg)
-	if o.ManifestsDir != "" {
-		mode = "standalone"
-		src = &config.DirSource{Dir: o.ManifestsDir, Page: o.Page, VerifyTokenSecret: o.VerifyTokenSecret,
-			Interval: o.ReloadInterval, Logger: log, Rejected: func(error) { cm.valid.Set(0) }}
-		reporter = status.Log{Logger: log}
-	} else {
-		mode = "cluster"
-		cfg, err := o.restConfig()
-		if err != nil {
-			return fmt.Errorf("kubernetes client configuration: %w", err)
-		}
-		dyn, err := dynamic.NewForConfig(cfg)
-		if err != nil {
-			return err
-		}
-		writer = status.New(status.Options{Client: dyn, Page: o.Page, Logger: log, RetryBase: o.StatusRetryBase})
-		reporter = writer
-		if src, err = config.NewClusterSource(cfg, o.Page, o.VerifyTokenSecret, log); err != nil {
-			return err
-		}
+	w, err := o.wire(log, reg)
+	if err != nil {
+		return err
 	}
+	srv := w.srv
 
 	// Nothing runs yet: a failure to listen leaves nothing behind.
 	ln, err := listen(o.Listener, o.Listen)
@@ -86,20 +60,6 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("--probe-addr: %w", err)
-	}
-
-	srv := NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg})
-	applier := &config.Applier{Target: srv, Logger: log, Applied: func(s config.Snapshot) {
-		cm.applied.Inc()
-		if writer != nil {
-			writer.SetGeneration(s.Page.Generation)
-		}
-	}}
-	update := func(s config.Snapshot) {
-		if writer != nil && s.Page != nil {
-			writer.Seed(s.Page) // before the first Apply lets the server report
-		}
-		cm.observe(applier, s)
 	}
 
 	// Connections beyond MaxConnections wait in the kernel's backlog rather than each holding
@@ -117,13 +77,11 @@ func Run(ctx context.Context, o Options) error {
 
 	var wg sync.WaitGroup
 	srcCtx, stopSource := context.WithCancel(context.Background())
-	wg.Go(func() {
-		_ = src.Run(srcCtx, update)
-	})
+	wg.Go(func() { w.source(srcCtx) })
 	statusCtx, stopStatus := context.WithCancel(context.Background())
 	var statusDone sync.WaitGroup
-	if writer != nil {
-		statusDone.Go(func() { writer.Run(statusCtx) })
+	if w.status != nil {
+		statusDone.Go(func() { w.status(statusCtx) })
 	}
 	serveErr := make(chan error, 2)
 	for _, s := range []struct {
@@ -136,7 +94,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}()
 	}
-	log.Info("webhook started", "mode", mode, "listen", ln.Addr().String(), "probeAddr", probeLn.Addr().String())
+	log.Info("webhook started", "mode", w.mode, "listen", ln.Addr().String(), "probeAddr", probeLn.Addr().String())
 
 	var runErr error
 	select {

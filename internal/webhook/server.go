@@ -12,7 +12,7 @@ import (
 	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
 )
 
-// Server is one page's webhook in the process: the callback in front of the runner, configured
+// Server is the webhook of a page or of an app's pages in the process: the callback in front of the runner, configured
 // together from one config.Page. Run builds one; tests build their own.
 type Server struct {
 	log      *slog.Logger
@@ -20,9 +20,13 @@ type Server struct {
 	runner   *runner.Runner
 }
 
-// NewServer builds a Server; the callback shares the runner's logger and registry. It answers
-// 503 until the first Apply.
-func NewServer(o runner.Options) *Server {
+// NewServer builds the Server of a standalone page; the callback shares the runner's logger and
+// registry. It answers 503 until the first Apply.
+func NewServer(o runner.Options) *Server { return NewAppServer(o, nil) }
+
+// NewAppServer builds the Server of an app's webhook (configured with ApplyApp): unserved is told
+// of each entry of a page the app does not serve (nil: they count as other_page events).
+func NewAppServer(o runner.Options, unserved func(pageID string)) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -33,32 +37,55 @@ func NewServer(o runner.Options) *Server {
 	return &Server{
 		log:      o.Logger,
 		runner:   r,
-		callback: callback.New(callback.Options{Queue: r, Logger: o.Logger, Registry: o.Registry}),
+		callback: callback.New(callback.Options{Queue: r, Logger: o.Logger, Registry: o.Registry, Unserved: unserved}),
 	}
 }
 
-// Apply swaps the configuration: the runner's first, so that the callback never accepts an event
-// for a page the runner does not have yet. Events in flight finish with the one they started
-// with. Safe concurrently with requests.
+// Apply swaps the configuration of a standalone page: the runner's first, so that the callback
+// never accepts an event for a page the runner does not have yet. Events in flight finish with
+// the one they started with. Safe concurrently with requests.
 func (s *Server) Apply(p config.Page) {
-	s.runner.Apply(runner.Page{
-		PageID:            p.PageID,
-		AppID:             p.AppID,
-		PageAccessToken:   p.PageAccessToken,
-		AppSecret:         p.AppSecret,
-		GraphBaseURL:      p.GraphBaseURL,
-		GraphVersion:      p.GraphVersion,
-		MaxSendsPerSecond: p.MaxSendsPerSecond,
-		Handover:          p.Handover,
-	})
-	s.callback.Apply(callback.Config{PageID: p.PageID, Path: p.Path, VerifyToken: p.VerifyToken, AppSecret: p.AppSecret})
-	path := p.Path
-	if path == "" {
-		path = callback.DefaultPath
-	}
-	s.log.Info("configuration applied", "page", p.PageID, "app", p.AppID, "path", path,
+	s.apply(config.App{Path: p.Path, VerifyToken: p.VerifyToken, AppSecret: p.AppSecret, Pages: []config.Page{p}}, nil)
+	s.log.Info("configuration applied", "page", p.PageID, "app", p.AppID, "path", pathOr(p.Path),
 		"generation", p.Generation, "graphVersion", p.GraphVersion, "maxSendsPerSecond", p.MaxSendsPerSecond,
 		"policy", p.Handover != nil)
+}
+
+// ApplyApp swaps the configuration of an app's webhook: exactly a's pages are served from now on,
+// each entry routed by its page id. reporterOf gives each page's Reporter by the MessengerPage's
+// name (nil: the runner's). Safe concurrently with requests.
+func (s *Server) ApplyApp(a config.App, reporterOf func(name string) runner.Reporter) {
+	s.apply(a, reporterOf)
+}
+
+func (s *Server) apply(a config.App, reporterOf func(name string) runner.Reporter) {
+	pages := make([]runner.Page, len(a.Pages))
+	ids := make([]string, len(a.Pages))
+	for i, p := range a.Pages {
+		pages[i] = runner.Page{
+			PageID:            p.PageID,
+			AppID:             p.AppID,
+			PageAccessToken:   p.PageAccessToken,
+			AppSecret:         p.AppSecret,
+			GraphBaseURL:      p.GraphBaseURL,
+			GraphVersion:      p.GraphVersion,
+			MaxSendsPerSecond: p.MaxSendsPerSecond,
+			Handover:          p.Handover,
+		}
+		if reporterOf != nil {
+			pages[i].Reporter = reporterOf(p.Name)
+		}
+		ids[i] = p.PageID
+	}
+	s.runner.Apply(pages...)
+	s.callback.Apply(callback.Config{PageIDs: ids, AppID: a.AppID, Path: a.Path, VerifyToken: a.VerifyToken, AppSecret: a.AppSecret})
+}
+
+func pathOr(path string) string {
+	if path == "" {
+		return callback.DefaultPath
+	}
+	return path
 }
 
 // Ready reports whether a configuration was applied and Shutdown has not begun.

@@ -35,3 +35,31 @@ func Replies(s *simulator.Simulator, p *Page, psid string) int {
 	}
 	return n
 }
+
+// NewAppSimulator returns the simulator with app a (named "app", delivering to callback) and its
+// pages, plus more pages subscribed to the app that are not (yet) among a's; each with its token.
+// Deliveries of several pages' events for the app share one POST when batched (Hold, Flush).
+func NewAppSimulator(t *testing.T, a *App, callback string, more ...*AppPage) *simulator.Simulator {
+	t.Helper()
+	opts := simulator.Options{Clock: &simulator.OffsetClock{}, Logf: func(string, ...any) {},
+		Apps: []simulator.AppConfig{{ID: a.AppID, Name: "app", Secret: a.AppSecret, CallbackURL: callback, CanTake: true}}}
+	for _, p := range append(append([]*AppPage(nil), a.Pages...), more...) {
+		opts.Pages = append(opts.Pages, simulator.PageConfig{ID: p.PageID, Name: "Page " + p.Name, DefaultApp: "app", Apps: []string{"app"}})
+		opts.Tokens = append(opts.Tokens, simulator.TokenConfig{App: "app", Page: p.PageID, Token: p.Token})
+	}
+	sim, err := simulator.New(opts)
+	Must(t, err)
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+// AppReplies counts the messages the app sent to psid of pageID.
+func AppReplies(s *simulator.Simulator, pageID, psid string) []string {
+	var out []string
+	for _, m := range s.Messages(pageID, psid) {
+		if m.From == "app" {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}

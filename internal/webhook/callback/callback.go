@@ -18,8 +18,11 @@ const DefaultPath = v1alpha1.DefaultWebhookPath
 
 // Config is what the callback checks requests against. Apply swaps it atomically.
 type Config struct {
-	// PageID is the page served; entries of other pages are counted and dropped.
-	PageID string
+	// PageIDs are the pages served: one for a standalone page, those of an app. Entries of other
+	// pages are counted and dropped.
+	PageIDs []string
+	// AppID names the app in logs when the webhook serves an app; empty for a standalone page.
+	AppID string
 	// Path is the page's ingress path; DefaultPath when empty.
 	Path string
 	// VerifyToken answers Meta's verification GET; AppSecret signs every POST. They never
@@ -45,15 +48,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Registry to register the metrics with. Default: a private registry (metrics not exported).
 	Registry prometheus.Registerer
+	// Unserved, when set, is told of each entry of a page not served, instead of its events
+	// being counted as other_page: the webhook of an app reports those (Meta delivers every page
+	// subscribed to the app). Called on the request's goroutine; it must not block.
+	Unserved func(pageID string)
 }
 
 // Handler is the Messenger Platform's side of the webhook: the verification GET and the signed
 // POSTs of one page. Create it with New, give it a Config with Apply, and call Close to stop
 // accepting events.
 type Handler struct {
-	queue   Queue
-	log     *slog.Logger
-	metrics *metrics
+	queue    Queue
+	log      *slog.Logger
+	metrics  *metrics
+	unserved func(pageID string)
 
 	live     atomic.Pointer[liveConfig]
 	ingress  ingressGate
@@ -66,6 +74,8 @@ type liveConfig struct {
 	cfg      Config
 	path     string
 	verifier *verifier
+	pages    map[string]struct{}
+	who      slog.Attr // names the page or the app in logs
 }
 
 // New builds a Handler. It answers 503 until the first Apply.
@@ -76,7 +86,7 @@ func New(o Options) *Handler {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	h := &Handler{queue: o.Queue, log: o.Logger}
+	h := &Handler{queue: o.Queue, log: o.Logger, unserved: o.Unserved}
 	h.metrics = newMetrics(o.Registry, func() float64 { return float64(h.budget.inFlight.Load()) })
 	h.refusals.now = time.Now
 	return h
@@ -91,7 +101,19 @@ func (h *Handler) Apply(cfg Config) {
 	if path == "" {
 		path = DefaultPath
 	}
-	h.live.Store(&liveConfig{cfg: cfg, path: path, verifier: newVerifier(cfg.AppSecret)})
+	live := &liveConfig{cfg: cfg, path: path, verifier: newVerifier(cfg.AppSecret), pages: make(map[string]struct{}, len(cfg.PageIDs))}
+	for _, id := range cfg.PageIDs {
+		live.pages[id] = struct{}{}
+	}
+	switch {
+	case cfg.AppID != "":
+		live.who = slog.String("app", cfg.AppID)
+	case len(cfg.PageIDs) == 1:
+		live.who = slog.String("page", cfg.PageIDs[0])
+	default:
+		live.who = slog.Any("pages", cfg.PageIDs)
+	}
+	h.live.Store(live)
 }
 
 // Ready reports whether a configuration was applied and Close has not begun.

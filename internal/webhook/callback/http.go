@@ -61,11 +61,11 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, live *liveConfi
 		return
 	}
 	if mode != "subscribe" || !equalSecret(token, live.cfg.VerifyToken) {
-		h.warnRefused("webhook verification refused", "page", live.cfg.PageID, "reason", "mode or verify token mismatch")
+		h.warnRefused("webhook verification refused", live.who, "reason", "mode or verify token mismatch")
 		h.reply(w, r, http.StatusForbidden, "verification failed\n")
 		return
 	}
-	h.log.Info("webhook verified", "page", live.cfg.PageID)
+	h.log.Info("webhook verified", live.who)
 	h.reply(w, r, http.StatusOK, challenge)
 }
 
@@ -125,14 +125,14 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	body := buf.Bytes()
 	if !live.verifier.valid(r.Header.Get(SignatureHeader), body) {
-		h.warnRefused("webhook POST refused: missing or invalid "+SignatureHeader, "page", live.cfg.PageID,
+		h.warnRefused("webhook POST refused: missing or invalid "+SignatureHeader, live.who,
 			"legacySHA1Only", r.Header.Get(SignatureHeader) == "" && r.Header.Get("X-Hub-Signature") != "")
 		h.reply(w, r, http.StatusForbidden, "invalid signature\n")
 		return
 	}
 	var env envelope
 	if err := decodeBody(body, &env); err != nil {
-		h.log.Warn("webhook POST refused: malformed JSON", "page", live.cfg.PageID, "error", err.Error())
+		h.log.Warn("webhook POST refused: malformed JSON", live.who, "error", err.Error())
 		h.reply(w, r, http.StatusBadRequest, "malformed JSON\n")
 		return
 	}
@@ -168,7 +168,7 @@ func (h *Handler) accept(live *liveConfig, env *envelope) bool {
 	return ok
 }
 
-// events appends the events of the configured page to evs; it counts what it leaves out.
+// events appends the events of the pages served to evs; it counts what it leaves out.
 func (h *Handler) events(live *liveConfig, env *envelope, evs []handover.Event) []handover.Event {
 	for i := range env.Entry {
 		e := &env.Entry[i]
@@ -176,7 +176,11 @@ func (h *Handler) events(live *liveConfig, env *envelope, evs []handover.Event) 
 		if e.Changes {
 			h.queue.Ignore(ignoreChanges)
 		}
-		if pageID != live.cfg.PageID {
+		if _, served := live.pages[pageID]; !served {
+			if h.unserved != nil {
+				h.unserved(pageID)
+				continue
+			}
 			for range len(e.Messaging) + len(e.Standby) {
 				h.queue.Ignore(ignoreOtherPage, slog.String("entryPage", pageID))
 			}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"log/slog"
 	"sync"
@@ -66,8 +65,7 @@ func digest(s Snapshot, cfg *Page) [sha256.Size]byte {
 	page, _ := json.Marshal(s.Page.Spec)
 	policy, _ := json.Marshal(s.Policy.Spec)
 	for _, b := range [][]byte{page, policy, cfg.PageAccessToken, cfg.AppSecret, cfg.VerifyToken} {
-		h.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(b)))) // length-prefixed: no two inputs hash alike by shifting bytes between fields
-		h.Write(b)
+		writeField(h, b)
 	}
 	var out [sha256.Size]byte
 	copy(out[:], h.Sum(nil))

@@ -19,33 +19,38 @@ import (
 // page's references: when secretRef or policyRef name another object, the cache of the old one
 // stops and one for the new one starts. While the API server is unreachable the caches keep what
 // they had, so nothing changes until it is back.
+//
+// RunApp is the same for an app (see there). A ClusterSource runs one of the two.
 type ClusterSource struct {
-	page              types.NamespacedName
+	// key is the page (Run) or the app (RunApp).
+	key               types.NamespacedName
 	verifyTokenSecret string
 	log               *slog.Logger
 	watcher           *Watcher
-	kick              chan struct{}
+	kick              kicker
 }
 
-// NewClusterSource prepares the source of page on cfg. verifyTokenSecret names the Secret the
-// operator generates the verify token into (the Deployment's --verify-token-secret); empty when
-// there is none.
-func NewClusterSource(cfg *rest.Config, page types.NamespacedName, verifyTokenSecret string, log *slog.Logger) (*ClusterSource, error) {
+// NewClusterSource prepares the source of key, a page or an app, on cfg. verifyTokenSecret names
+// the Secret the operator generates the verify token into (the Deployment's
+// --verify-token-secret); empty when there is none.
+func NewClusterSource(cfg *rest.Config, key types.NamespacedName, verifyTokenSecret string, log *slog.Logger) (*ClusterSource, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &ClusterSource{page: page, verifyTokenSecret: verifyTokenSecret, log: log, kick: make(chan struct{}, 1)}
-	w, err := NewWatcher(cfg, page.Namespace, c.signal)
+	kick := make(kicker, 1)
+	w, err := NewWatcher(cfg, key.Namespace, kick.signal)
 	if err != nil {
 		return nil, err
 	}
-	c.watcher = w
-	return c, nil
+	return &ClusterSource{key: key, verifyTokenSecret: verifyTokenSecret, log: log, watcher: w, kick: kick}, nil
 }
 
-func (c *ClusterSource) signal() {
+// kicker coalesces the change signals of a source's caches into one pending wake-up.
+type kicker chan struct{}
+
+func (k kicker) signal() {
 	select {
-	case c.kick <- struct{}{}:
+	case k <- struct{}{}:
 	default:
 	}
 }
@@ -66,7 +71,7 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 		secrets.Stop()
 		generated.Stop()
 	}()
-	if err := pages.Set(ctx, c.page.Name); err != nil {
+	if err := pages.Set(ctx, c.key.Name); err != nil {
 		return err
 	}
 	for {
@@ -80,7 +85,7 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 		}
 		s := Snapshot{VerifyTokenSecretName: c.verifyTokenSecret}
 		var refs Refs
-		if page, ok := pages.Get(ctx, c.page.Name); ok {
+		if page, ok := pages.Get(ctx, c.key.Name); ok {
 			s.Page, refs = page, RefsOf(page)
 		}
 		if !watchNames(ctx, c.log, policies, refs.Policy) || !watchNames(ctx, c.log, secrets, refs.Secret) {

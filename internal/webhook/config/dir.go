@@ -8,15 +8,18 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// DirSource reads a page's manifests from a directory (standalone mode: no API server) and
-// delivers a snapshot at start and whenever the files' contents change. Polling, rather than
+// DirSource reads a page's manifests (Run), or an app's (RunApp), from a directory (standalone
+// mode: no API server) and delivers a snapshot at start and whenever the files' contents change. Polling, rather than
 // file events, also sees the atomic symlink swaps of mounted ConfigMaps and editors that replace
 // files.
 type DirSource struct {
-	Dir  string
-	Page types.NamespacedName
+	Dir string
+	// Page is the page of Run, App the app of RunApp.
+	Page, App types.NamespacedName
 	// VerifyTokenSecret names the Secret of a generated verify token (Snapshot), if any.
 	VerifyTokenSecret string
 	// Interval between two reads of the directory. Default 1s.
@@ -38,9 +41,38 @@ type objectGen struct {
 	gen  int64
 }
 
-// Run delivers snapshots to update until ctx is done. Unreadable or invalid files are logged and
-// deliver nothing, so the last good configuration stays.
+// Run delivers snapshots of the page to update until ctx is done. Unreadable or invalid files
+// are logged and deliver nothing, so the last good configuration stays.
 func (d *DirSource) Run(ctx context.Context, update func(Snapshot)) error {
+	return d.run(ctx, func(files []File) error {
+		s, err := Parse(files, d.Page, d.VerifyTokenSecret)
+		if err != nil {
+			return err
+		}
+		d.number(s.Page, s.Policy)
+		update(s)
+		return nil
+	})
+}
+
+// RunApp delivers snapshots of the app to update until ctx is done, as Run.
+func (d *DirSource) RunApp(ctx context.Context, update func(AppSnapshot)) error {
+	return d.run(ctx, func(files []File) error {
+		s, err := ParseApp(files, d.App, d.VerifyTokenSecret)
+		if err != nil {
+			return err
+		}
+		for _, p := range s.Pages {
+			d.number(p, s.Policies[p.Spec.PolicyRef.Name])
+		}
+		update(s)
+		return nil
+	})
+}
+
+// run calls parse with the files at start and whenever their contents change, until ctx is
+// done.
+func (d *DirSource) run(ctx context.Context, parse func([]File) error) error {
 	interval := d.Interval
 	if interval <= 0 {
 		interval = time.Second
@@ -48,9 +80,7 @@ func (d *DirSource) Run(ctx context.Context, update func(Snapshot)) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if s, ok := d.poll(); ok {
-			update(s)
-		}
+		d.poll(parse)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -59,8 +89,8 @@ func (d *DirSource) Run(ctx context.Context, update func(Snapshot)) error {
 	}
 }
 
-// poll reads the directory and returns a snapshot when the contents changed and parse.
-func (d *DirSource) poll() (Snapshot, bool) {
+// poll reads the directory and hands the files to parse when the contents changed.
+func (d *DirSource) poll(parse func([]File) error) {
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()
@@ -71,7 +101,7 @@ func (d *DirSource) poll() (Snapshot, bool) {
 			d.dirFailing = true
 			log.Error("cannot read the manifests directory; the last good configuration keeps serving", "dir", d.Dir, "error", err.Error())
 		}
-		return Snapshot{}, false
+		return
 	}
 	d.dirFailing = false
 	h := sha256.New()
@@ -83,24 +113,21 @@ func (d *DirSource) poll() (Snapshot, bool) {
 	var sum [sha256.Size]byte
 	copy(sum[:], h.Sum(nil))
 	if sum == d.last {
-		return Snapshot{}, false // unchanged since the last read, good or bad
+		return // unchanged since the last read, good or bad
 	}
 	d.last = sum
-	s, err := Parse(files, d.Page, d.VerifyTokenSecret)
-	if err != nil {
+	if err := parse(files); err != nil {
 		if d.Rejected != nil {
 			d.Rejected(err)
 		}
 		log.Error("invalid manifests; the last good configuration keeps serving", "dir", d.Dir, "error", err.Error())
-		return Snapshot{}, false
+		return
 	}
-	d.number(&s)
 	log.Info("manifests loaded", "dir", d.Dir, "files", len(files))
-	return s, true
 }
 
 // number sets the page's and the policy's generation to the count of distinct specs seen.
-func (d *DirSource) number(s *Snapshot) {
+func (d *DirSource) number(page *v1alpha1.MessengerPage, policy *v1alpha1.HandoverPolicy) {
 	if d.gens == nil {
 		d.gens = map[string]objectGen{}
 	}
@@ -114,11 +141,11 @@ func (d *DirSource) number(s *Snapshot) {
 		}
 		return g.gen
 	}
-	if s.Page != nil {
-		s.Page.Generation = next("MessengerPage/"+s.Page.Name, s.Page.Spec)
+	if page != nil {
+		page.Generation = next("MessengerPage/"+page.Name, page.Spec)
 	}
-	if s.Policy != nil {
-		s.Policy.Generation = next("HandoverPolicy/"+s.Policy.Name, s.Policy.Spec)
+	if policy != nil {
+		policy.Generation = next("HandoverPolicy/"+policy.Name, policy.Spec)
 	}
 }
 

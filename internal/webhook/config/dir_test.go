@@ -110,9 +110,10 @@ func TestDirSourceLogsAnUnreadableDirectoryOnce(t *testing.T) {
 	logs := &logBuffer{}
 	src := &DirSource{Dir: filepath.Join(t.TempDir(), "missing"), Page: pageKey, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	for range 3 {
-		if _, ok := src.poll(); ok {
-			t.Fatal("a snapshot from a missing directory")
-		}
+		src.poll(func([]File) error {
+			t.Fatal("files from a missing directory")
+			return nil
+		})
 	}
 	if n := logs.count("cannot read the manifests directory"); n != 1 {
 		t.Fatalf("logged %d times", n)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,6 +73,7 @@ type typeAndName struct {
 
 // declared holds the objects of interest found in the files, by name, with where each came from.
 type declared struct {
+	apps     map[string]*v1alpha1.MessengerApp
 	pages    map[string]*v1alpha1.MessengerPage
 	policies map[string]*v1alpha1.HandoverPolicy
 	secrets  map[string]*corev1.Secret
@@ -85,16 +87,9 @@ type declared struct {
 // a field the schema does not know, or the same object declared twice is an error, and then no
 // snapshot is returned.
 func Parse(files []File, key types.NamespacedName, verifyTokenSecret string) (Snapshot, error) {
-	d := declared{
-		pages:    map[string]*v1alpha1.MessengerPage{},
-		policies: map[string]*v1alpha1.HandoverPolicy{},
-		secrets:  map[string]*corev1.Secret{},
-		origin:   map[string]string{},
-	}
-	for _, f := range files {
-		if err := d.addFile(f, key.Namespace); err != nil {
-			return Snapshot{}, err
-		}
+	d, err := declare(files, key.Namespace)
+	if err != nil {
+		return Snapshot{}, err
 	}
 	s := Snapshot{VerifyTokenSecretName: verifyTokenSecret}
 	page := d.pages[key.Name]
@@ -109,6 +104,53 @@ func Parse(files []File, key types.NamespacedName, verifyTokenSecret string) (Sn
 		s.VerifyTokenSecret = d.secrets[name]
 	}
 	return s, nil
+}
+
+// ParseApp reads what files declare, as Parse, and returns the snapshot of the app key: its
+// MessengerApp, the MessengerPages whose spec.appRef names it (sorted by name), and the policies
+// and Secrets they reference.
+func ParseApp(files []File, key types.NamespacedName, verifyTokenSecret string) (AppSnapshot, error) {
+	d, err := declare(files, key.Namespace)
+	if err != nil {
+		return AppSnapshot{}, err
+	}
+	s := AppSnapshot{App: d.apps[key.Name], VerifyTokenSecretName: verifyTokenSecret,
+		Policies: map[string]*v1alpha1.HandoverPolicy{}, Secrets: map[string]*corev1.Secret{}}
+	for _, p := range d.pages {
+		if p.Spec.AppRef != nil && p.Spec.AppRef.Name == key.Name {
+			s.Pages = append(s.Pages, p)
+		}
+	}
+	slices.SortFunc(s.Pages, func(a, b *v1alpha1.MessengerPage) int { return strings.Compare(a.Name, b.Name) })
+	policies, secrets := AppRefs(s.App, verifyTokenSecret, s.Pages)
+	for _, n := range policies {
+		if p := d.policies[n]; p != nil {
+			s.Policies[n] = p
+		}
+	}
+	for _, n := range secrets {
+		if sec := d.secrets[n]; sec != nil {
+			s.Secrets[n] = sec
+		}
+	}
+	return s, nil
+}
+
+// declare collects the objects of interest the files declare in namespace.
+func declare(files []File, namespace string) (*declared, error) {
+	d := &declared{
+		apps:     map[string]*v1alpha1.MessengerApp{},
+		pages:    map[string]*v1alpha1.MessengerPage{},
+		policies: map[string]*v1alpha1.HandoverPolicy{},
+		secrets:  map[string]*corev1.Secret{},
+		origin:   map[string]string{},
+	}
+	for _, f := range files {
+		if err := d.addFile(f, namespace); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func (d *declared) addFile(f File, namespace string) error {
@@ -145,7 +187,7 @@ func (d *declared) addDocument(doc []byte, where, namespace string) error {
 	}
 	kind := tn.Kind
 	switch {
-	case tn.APIVersion == v1alpha1.GroupVersion.String() && (kind == "MessengerPage" || kind == "HandoverPolicy"):
+	case tn.APIVersion == v1alpha1.GroupVersion.String() && (kind == "MessengerPage" || kind == "HandoverPolicy" || kind == "MessengerApp"):
 	case tn.APIVersion == "v1" && kind == "Secret":
 	default:
 		return nil
@@ -169,6 +211,9 @@ func (d *declared) addDocument(doc []byte, where, namespace string) error {
 	case "HandoverPolicy":
 		p := &v1alpha1.HandoverPolicy{}
 		d.policies[tn.Metadata.Name], obj = p, p
+	case "MessengerApp":
+		a := &v1alpha1.MessengerApp{}
+		d.apps[tn.Metadata.Name], obj = a, a
 	default:
 		s := &corev1.Secret{}
 		d.secrets[tn.Metadata.Name], obj = s, s

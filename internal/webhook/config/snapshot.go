@@ -13,6 +13,8 @@ import (
 // read, the policy compiled.
 type Page struct {
 	PageID, AppID string
+	// Name is the MessengerPage's name.
+	Name string
 	// Path is the page's ingress path (the CRD's default without an Ingress).
 	Path string
 	// Secrets. They never appear in logs, errors or metrics.
@@ -25,6 +27,17 @@ type Page struct {
 	Handover *handover.Page
 	// Generation names the page's and the policy's generations, for logs.
 	Generation string
+}
+
+// App is an app's configuration as its webhook runs it: what Meta's calls are checked with, and
+// the pages served (each with the app's secret and Graph settings).
+type App struct {
+	AppID string
+	// Path is the app's ingress path.
+	Path string
+	// Secrets. They never appear in logs, errors or metrics.
+	VerifyToken, AppSecret []byte
+	Pages                  []Page
 }
 
 // Snapshot is everything one page's webhook runs on, as read at one moment. Nil means not found
@@ -59,45 +72,70 @@ func Build(s Snapshot) (Page, error) {
 	if s.Page == nil {
 		return Page{}, fmt.Errorf("the MessengerPage was not found")
 	}
-	page := s.Page.DeepCopy()
-	spec := &page.Spec
-	spec.Default()
-	if err := spec.Validate(); err != nil {
+	page, err := defaulted(s.Page)
+	if err != nil {
 		return Page{}, err
 	}
-	refs := RefsOf(page)
-
 	token, appSecret, verify, err := readSecrets(page, s)
 	if err != nil {
 		return Page{}, err
 	}
+	g := &page.Spec.GraphAPI
+	return compile(page, s.Policy, token, appSettings{
+		AppID: page.Spec.AppID, AppSecret: appSecret, VerifyToken: verify,
+		GraphBaseURL: g.BaseURL, GraphVersion: g.Version, Path: page.Spec.WebhookPath(),
+	})
+}
 
-	if s.Policy == nil || s.Policy.Name != refs.Policy {
-		return Page{}, fmt.Errorf("spec.policyRef: HandoverPolicy %q not found", refs.Policy)
+// appSettings are what a page's configuration takes from its app: from the page itself for a
+// standalone page, from its MessengerApp otherwise.
+type appSettings struct {
+	AppID                      string
+	AppSecret, VerifyToken     []byte
+	GraphBaseURL, GraphVersion string
+	Path                       string
+}
+
+// defaulted is a copy of page with the defaults applied, validated.
+func defaulted(p *v1alpha1.MessengerPage) (*v1alpha1.MessengerPage, error) {
+	page := p.DeepCopy()
+	page.Spec.Default()
+	if err := page.Spec.Validate(); err != nil {
+		return nil, err
 	}
-	policySpec := s.Policy.Spec.DeepCopy()
-	compiled, err := handover.Compile(spec.PageID, spec.AppID, spec.BusinessName, policySpec)
+	return page, nil
+}
+
+// compile compiles page (defaulted) and policy with the page access token and its app's
+// settings.
+func compile(page *v1alpha1.MessengerPage, policy *v1alpha1.HandoverPolicy, token []byte, app appSettings) (Page, error) {
+	spec := &page.Spec
+	name := spec.PolicyRef.Name
+	if policy == nil || policy.Name != name {
+		return Page{}, fmt.Errorf("spec.policyRef: HandoverPolicy %q not found", name)
+	}
+	compiled, err := handover.Compile(spec.PageID, app.AppID, spec.BusinessName, policy.Spec.DeepCopy())
 	if err != nil {
-		return Page{}, fmt.Errorf("spec.policyRef: HandoverPolicy %q: %w", refs.Policy, err)
+		return Page{}, fmt.Errorf("spec.policyRef: HandoverPolicy %q: %w", name, err)
 	}
-
 	return Page{
 		PageID:            spec.PageID,
-		AppID:             spec.AppID,
-		Path:              spec.WebhookPath(),
-		VerifyToken:       verify,
-		AppSecret:         appSecret,
+		AppID:             app.AppID,
+		Name:              page.Name,
+		Path:              app.Path,
+		VerifyToken:       app.VerifyToken,
+		AppSecret:         app.AppSecret,
 		PageAccessToken:   token,
-		GraphBaseURL:      spec.GraphAPI.BaseURL,
-		GraphVersion:      spec.GraphAPI.Version,
+		GraphBaseURL:      app.GraphBaseURL,
+		GraphVersion:      app.GraphVersion,
 		MaxSendsPerSecond: *spec.GraphAPI.MaxSendsPerSecond,
 		Handover: &handover.Page{
 			PageID:       spec.PageID,
-			AppID:        spec.AppID,
+			AppID:        app.AppID,
 			BusinessName: spec.BusinessName,
 			Policy:       compiled,
 		},
-		Generation: fmt.Sprintf("page/%d policy/%d", page.Generation, s.Policy.Generation),
+		Generation: fmt.Sprintf("page/%d policy/%d", page.Generation, policy.Generation),
 	}, nil
 }
 
@@ -105,40 +143,48 @@ func Build(s Snapshot) (Page, error) {
 // Secret and the key, never a value.
 func readSecrets(page *v1alpha1.MessengerPage, s Snapshot) (token, appSecret, verify []byte, err error) {
 	ref := &page.Spec.SecretRef
+	const field = "spec.secretRef"
 	if s.Secret == nil || s.Secret.Name != ref.Name {
-		return nil, nil, nil, fmt.Errorf("spec.secretRef: Secret %q not found", ref.Name)
+		return nil, nil, nil, fmt.Errorf("%s: Secret %q not found", field, ref.Name)
 	}
-	data := secretData(s.Secret)
-	get := func(key string) ([]byte, error) {
-		v := data[key]
-		if len(v) == 0 {
-			return nil, fmt.Errorf("spec.secretRef: Secret %q has no key %q (or it is empty)", ref.Name, key)
-		}
+	if token, err = secretValue(field, s.Secret, ref.PageAccessTokenKey); err != nil {
+		return nil, nil, nil, err
+	}
+	if appSecret, err = secretValue(field, s.Secret, ref.AppSecretKey); err != nil {
+		return nil, nil, nil, err
+	}
+	verify, err = verifyToken(field, s.Secret, ref.VerifyTokenKey, generatedSecret(page, s.VerifyTokenSecretName), s.VerifyTokenSecret)
+	return token, appSecret, verify, err
+}
+
+// secretValue is key of secret, which must be present and not empty; field names the reference
+// in errors.
+func secretValue(field string, secret *corev1.Secret, key string) ([]byte, error) {
+	v := secretData(secret)[key]
+	if len(v) == 0 {
+		return nil, fmt.Errorf("%s: Secret %q has no key %q (or it is empty)", field, secret.Name, key)
+	}
+	return v, nil
+}
+
+// verifyToken is the verify token: key of the user's Secret, else the generated one (the Secret
+// named generated, which the operator creates when the user's Secret has none).
+func verifyToken(field string, secret *corev1.Secret, key, generated string, gen *corev1.Secret) ([]byte, error) {
+	if v := secretData(secret)[key]; len(v) > 0 {
 		return v, nil
 	}
-	if token, err = get(ref.PageAccessTokenKey); err != nil {
-		return nil, nil, nil, err
-	}
-	if appSecret, err = get(ref.AppSecretKey); err != nil {
-		return nil, nil, nil, err
-	}
-	if v := data[ref.VerifyTokenKey]; len(v) > 0 {
-		return token, appSecret, v, nil
-	}
-	// The user's Secret has no verify token: the operator generates one.
-	name := generatedSecret(page, s.VerifyTokenSecretName)
 	switch {
-	case name == "":
-		return nil, nil, nil, fmt.Errorf("spec.secretRef: Secret %q has no key %q and no generated verify-token Secret is set (in a cluster the operator generates one and names it in the Deployment; with --manifests, add the key)",
-			ref.Name, ref.VerifyTokenKey)
-	case s.VerifyTokenSecret == nil || s.VerifyTokenSecret.Name != name:
-		return nil, nil, nil, fmt.Errorf("generated verify token: Secret %q not found", name)
+	case generated == "":
+		return nil, fmt.Errorf("%s: Secret %q has no key %q and no generated verify-token Secret is set (in a cluster the operator generates one and names it in the Deployment; with --manifests, add the key)",
+			field, secret.Name, key)
+	case gen == nil || gen.Name != generated:
+		return nil, fmt.Errorf("generated verify token: Secret %q not found", generated)
 	}
-	v := secretData(s.VerifyTokenSecret)[v1alpha1.GeneratedVerifyTokenKey]
+	v := secretData(gen)[v1alpha1.GeneratedVerifyTokenKey]
 	if len(v) == 0 {
-		return nil, nil, nil, fmt.Errorf("generated verify token: Secret %q has no key %q (or it is empty)", name, v1alpha1.GeneratedVerifyTokenKey)
+		return nil, fmt.Errorf("generated verify token: Secret %q has no key %q (or it is empty)", generated, v1alpha1.GeneratedVerifyTokenKey)
 	}
-	return token, appSecret, v, nil
+	return v, nil
 }
 
 // generatedSecret is the name of the generated verify-token Secret to read for page: name,

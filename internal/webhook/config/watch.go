@@ -47,9 +47,13 @@ func NewWatcher(cfg *rest.Config, namespace string, changed func()) (*Watcher, e
 		corev1.SchemeGroupVersion.WithKind("Secret"):     "secrets",
 		v1alpha1.GroupVersion.WithKind("MessengerPage"):  "messengerpages",
 		v1alpha1.GroupVersion.WithKind("HandoverPolicy"): "handoverpolicies",
+		v1alpha1.GroupVersion.WithKind("MessengerApp"):   "messengerapps",
 	} {
 		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(plural), gvk.GroupVersion().WithResource(plural), meta.RESTScopeNamespace)
 	}
+	// The app's pages are listed from their cache: the list kind maps too.
+	pageList := v1alpha1.GroupVersion.WithKind("MessengerPageList")
+	mapper.AddSpecific(pageList, pageList.GroupVersion().WithResource("messengerpages"), pageList.GroupVersion().WithResource("messengerpages"), meta.RESTScopeNamespace)
 	return &Watcher{
 		cfg:       cfg,
 		namespace: namespace,
@@ -162,6 +166,12 @@ func (n *Named[T]) Synced() bool {
 		}
 	}
 	return true
+}
+
+// SyncedName reports whether name is watched and its cache has synced.
+func (n *Named[T]) SyncedName(name string) bool {
+	s := n.byName[name]
+	return s != nil && s.synced()
 }
 
 // Get returns the object name from its synced cache; false when it is not watched, not synced

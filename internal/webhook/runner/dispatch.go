@@ -34,9 +34,13 @@ const (
 type work struct {
 	ev   handover.Event
 	tick bool
-	psid string // for ticks
-	size int64  // counted against the queue's byte budget
+	user userKey // for ticks
+	size int64   // counted against the queue's byte budget
 }
+
+// userKey names a conversation: a user (PSID) of a page. PSIDs are page-scoped, and a webhook of
+// an app serves several pages: ordering, timers and retries are per (page, user).
+type userKey struct{ page, psid string }
 
 // eventSize estimates what a queued event holds in memory.
 func eventSize(ev *handover.Event) int64 {
@@ -45,11 +49,11 @@ func eventSize(ev *handover.Event) int64 {
 		len(ev.NewOwnerAppID)+len(ev.PreviousOwnerAppID)+len(ev.RequestedOwnerAppID))
 }
 
-func (w *work) key() string {
+func (w *work) key() userKey {
 	if w.tick {
-		return w.psid
+		return w.user
 	}
-	return w.ev.PSID
+	return userKey{page: w.ev.PageID, psid: w.ev.PSID}
 }
 
 // step is an action the worker still has to run for the item in progress.
@@ -62,7 +66,7 @@ type step struct {
 }
 
 type userQueue struct {
-	psid  string
+	user  userKey
 	shard *qshard
 	state qstate // guarded by shard.mu
 	items []work // pending items, guarded by shard.mu
@@ -75,7 +79,7 @@ type userQueue struct {
 
 type qshard struct {
 	mu    sync.Mutex
-	users map[string]*userQueue
+	users map[userKey]*userQueue
 }
 
 type dispatcher struct {
@@ -101,7 +105,7 @@ func newDispatcher(maxQueued int, maxBytes int64, workers int, run func(*userQue
 		stop:  make(chan struct{}),
 	}
 	for i := range d.shards {
-		d.shards[i].users = make(map[string]*userQueue)
+		d.shards[i].users = make(map[userKey]*userQueue)
 	}
 	d.wg.Add(workers)
 	for range workers {
@@ -142,13 +146,13 @@ func (d *dispatcher) release(n int, size int64) {
 
 // enqueue adds an item whose room was reserved.
 func (d *dispatcher) enqueue(w work) {
-	psid := w.key()
-	sh := &d.shards[maphash.String(d.seed, psid)%queueShards]
+	key := w.key()
+	sh := &d.shards[maphash.Comparable(d.seed, key)%queueShards]
 	sh.mu.Lock()
-	q := sh.users[psid]
+	q := sh.users[key]
 	if q == nil {
-		q = &userQueue{psid: psid, shard: sh}
-		sh.users[psid] = q
+		q = &userQueue{user: key, shard: sh}
+		sh.users[key] = q
 	}
 	// Keep pending events in timestamp order (Meta does not promise order across deliveries);
 	// equal timestamps keep their arrival order, ticks go last.
@@ -172,9 +176,9 @@ func (d *dispatcher) enqueue(w work) {
 }
 
 // enqueueTick adds a timer tick, outside the queue bound: timers must not be lost.
-func (d *dispatcher) enqueueTick(psid string) {
+func (d *dispatcher) enqueueTick(user userKey) {
 	d.pending.Add(1)
-	d.enqueue(work{tick: true, psid: psid})
+	d.enqueue(work{tick: true, user: user})
 }
 
 // next hands the running worker the next item, or retires the queue when there is none.
@@ -184,7 +188,7 @@ func (d *dispatcher) next(q *userQueue) (work, bool) {
 	defer sh.mu.Unlock()
 	if len(q.items) == 0 {
 		q.state = stateIdle
-		delete(sh.users, q.psid)
+		delete(sh.users, q.user)
 		return work{}, false
 	}
 	w := q.items[0]

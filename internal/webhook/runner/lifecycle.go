@@ -58,8 +58,8 @@ func newRunner(o Options) *Runner {
 		clock:  o.Clock,
 		store:  o.Store,
 		engine: o.Engine,
-		status: newStatusPump(o.Reporter),
 	}
+	r.pages.Store(&map[string]*livePage{})
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.disp = newDispatcher(o.MaxQueued, o.MaxQueuedBytes, o.Workers, r.runQueue)
 	r.timers = newTickTimers(o.Clock, r.disp.enqueueTick)
@@ -69,38 +69,73 @@ func newRunner(o Options) *Runner {
 	return r
 }
 
-func (r *Runner) apply(p Page) {
+func (r *Runner) apply(pages []Page) {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	old := *r.pages.Load()
+	next := make(map[string]*livePage, len(pages))
+	for _, p := range pages {
+		next[p.PageID] = r.livePage(p, old[p.PageID])
+	}
+	r.pages.Store(&next)
+	for id, o := range old {
+		n := next[id]
+		if o.graph != nil && (n == nil || o.graph != n.graph) {
+			o.graph.CloseIdleConnections()
+		}
+		if n == nil {
+			o.status.stop()
+		}
+	}
+}
+
+// livePage builds what serves p, reusing from old (the same page as served until now, or nil)
+// its status pump and, unless its Graph settings changed, its Graph client.
+func (r *Runner) livePage(p Page, old *livePage) *livePage {
 	p.PageAccessToken = clone(p.PageAccessToken)
 	p.AppSecret = clone(p.AppSecret)
-	old := r.live.Load()
 	key := graphKey(&p)
 	next := &livePage{page: p, graphKey: key}
+	if old != nil {
+		next.status = old.status
+	} else {
+		rep := p.Reporter
+		if rep == nil {
+			rep = r.opts.Reporter
+		}
+		next.status = newStatusPump(rep)
+	}
 	if old != nil && old.graphKey == key {
 		next.graph = old.graph
-	} else {
-		g, err := graph.New(graph.Config{
-			BaseURL:           p.GraphBaseURL,
-			Version:           p.GraphVersion,
-			PageID:            p.PageID,
-			Token:             p.PageAccessToken,
-			AppSecret:         p.AppSecret,
-			MaxSendsPerSecond: p.MaxSendsPerSecond,
-			Timeout:           r.opts.GraphTimeout,
-			Transport:         r.opts.GraphTransport,
-			Observer:          r.metrics.graphObserver(),
-			Now:               r.clock.Now,
-		})
-		if err != nil {
-			// Events are still acknowledged (and counted); their actions fail until a valid
-			// configuration comes.
-			r.log.Error("invalid Graph configuration; actions will fail until it is fixed", "page", p.PageID, "error", err.Error())
-		}
-		next.graph = g
+		return next
 	}
-	r.live.Store(next)
-	if old != nil && old.graph != nil && old.graph != next.graph {
-		old.graph.CloseIdleConnections()
+	g, err := graph.New(graph.Config{
+		BaseURL:           p.GraphBaseURL,
+		Version:           p.GraphVersion,
+		PageID:            p.PageID,
+		Token:             p.PageAccessToken,
+		AppSecret:         p.AppSecret,
+		MaxSendsPerSecond: p.MaxSendsPerSecond,
+		Timeout:           r.opts.GraphTimeout,
+		Transport:         r.opts.GraphTransport,
+		Observer:          r.metrics.graphObserver(),
+		Now:               r.clock.Now,
+	})
+	if err != nil {
+		// Events are still acknowledged (and counted); their actions fail until a valid
+		// configuration comes.
+		r.log.Error("invalid Graph configuration; actions will fail until it is fixed", "page", p.PageID, "error", err.Error())
 	}
+	next.graph = g
+	return next
+}
+
+// pageOf is what serves the page id; a page not served has no compiled page (no Handover).
+func (r *Runner) pageOf(id string) *livePage {
+	if p := (*r.pages.Load())[id]; p != nil {
+		return p
+	}
+	return &livePage{page: Page{PageID: id}}
 }
 
 // graphKey identifies what the Graph client is built from; the secrets only as a hash.
@@ -140,7 +175,9 @@ func (r *Runner) drain(ctx context.Context) error {
 	r.drained = true
 	r.timers.stopAll()
 	r.disp.shutdown()
-	r.status.stop()
+	for _, p := range *r.pages.Load() {
+		p.status.stop()
+	}
 	r.cancel()
 	r.log.Info("webhook drained")
 	return nil

@@ -41,14 +41,15 @@ func (r *Runner) runQueue(q *userQueue) {
 
 // handle asks the engine about one event or tick and plans its actions.
 func (r *Runner) handle(q *userQueue, w *work) {
-	live := r.live.Load()
-	if live == nil || live.page.Handover == nil {
+	live := r.pageOf(q.user.page)
+	if live.page.Handover == nil {
 		r.ignore(ignoreNoPolicy)
 		return
 	}
 	p := live.page.Handover
 	now := r.clock.Now()
-	th := r.store.Thread(live.page.PageID, q.psid)
+	psid := q.user.psid
+	th := r.store.Thread(live.page.PageID, psid)
 	var d handover.Decision
 	kind := "tick"
 	if w.tick {
@@ -57,7 +58,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 			return
 		}
 		if now.Before(at) {
-			r.timers.schedule(q.psid, at) // the thread changed since the timer was set
+			r.timers.schedule(q.user, at) // the thread changed since the timer was set
 			return
 		}
 		d = r.engine.Tick(p, th, now)
@@ -65,7 +66,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		kind = kindName(w.ev.Kind)
 		d = r.engine.Decide(p, w.ev, th, now)
 	}
-	r.setThread(live, p, q.psid, d.Thread)
+	r.setThread(live, p, psid, d.Thread)
 	if len(d.Actions) == 0 {
 		if d.Ignored != "" {
 			r.ignore(d.Ignored, slog.String("kind", kind))
@@ -80,7 +81,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 
 func (r *Runner) setThread(live *livePage, p *handover.Page, psid string, th handover.Thread) {
 	r.store.SetThread(live.page.PageID, psid, th)
-	r.timers.schedule(psid, r.engine.NextTick(p, th))
+	r.timers.schedule(userKey{page: live.page.PageID, psid: psid}, r.engine.NextTick(p, th))
 }
 
 // runStep runs the first action of q's agenda once. It returns false when the action will be
@@ -88,10 +89,13 @@ func (r *Runner) setThread(live *livePage, p *handover.Page, psid string, th han
 // to the engine and the follow-ups put first on the agenda.
 func (r *Runner) runStep(q *userQueue) bool {
 	st := q.agenda[0]
-	live := r.live.Load()
+	// The page may have left the webhook since the event was taken: then there is no compiled
+	// page, and the action fails as internal.
+	live := r.pageOf(q.user.page)
 	p := live.page.Handover
+	psid := q.user.psid
 	if st.act.PSID == "" {
-		st.act.PSID = q.psid
+		st.act.PSID = psid
 	}
 	res, err := r.execute(live, p, &st.act)
 	meaning := graph.MeaningOf(err)
@@ -107,19 +111,19 @@ func (r *Runner) runStep(q *userQueue) bool {
 			q.agenda[0] = st
 			r.metrics.inc(r.metrics.retries, endpointOf(st.act.Kind))
 			delay := r.backoff(st.attempt)
-			r.log.Debug("graph call will be retried", "page", live.page.PageID, "psid", q.psid,
+			r.log.Debug("graph call will be retried", "page", live.page.PageID, "psid", psid,
 				"endpoint", endpointOf(st.act.Kind), "class", string(meaning), "attempt", st.attempt, "delay", delay)
 			r.disp.wait(q)
 			r.clock.AfterFunc(delay, func() { r.disp.wake(q) })
 			return false
 		}
 		r.metrics.inc(r.metrics.deadLetters, endpointOf(st.act.Kind))
-		r.log.Error("graph call given up (dead letter)", "page", live.page.PageID, "psid", q.psid,
+		r.log.Error("graph call given up (dead letter)", "page", live.page.PageID, "psid", psid,
 			"endpoint", endpointOf(st.act.Kind), "reason", st.act.Reason, "event", st.kind,
 			"attempts", st.attempt+1, "class", string(meaning), "error", err.Error(), "shuttingDown", r.ctx.Err() != nil)
 		res.Failure = handover.FailInternal
 	} else if err != nil {
-		r.logFailure(live, q.psid, &st, meaning, err)
+		r.logFailure(live, psid, &st, meaning, err)
 	}
 	r.metrics.inc(r.metrics.actions, actionName(st.act.Kind), st.act.Reason, resultLabel(res, meaning, isInternal))
 	q.agenda = q.agenda[1:]
@@ -129,11 +133,11 @@ func (r *Runner) runStep(q *userQueue) bool {
 	}
 
 	if st.act.Kind == handover.ActTake {
-		r.noteTake(res, err)
+		r.noteTake(live, res, err)
 	}
-	th := r.store.Thread(live.page.PageID, q.psid)
+	th := r.store.Thread(live.page.PageID, psid)
 	od := r.engine.Outcome(p, th, res, r.clock.Now())
-	r.setThread(live, p, q.psid, od.Thread)
+	r.setThread(live, p, psid, od.Thread)
 
 	var next []step
 	if res.OK {
@@ -145,7 +149,7 @@ func (r *Runner) runStep(q *userQueue) bool {
 		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind})
 	}
 	if len(next) > 0 && st.depth+1 > maxDepth {
-		r.log.Error("engine follow-ups dropped: too many rounds for one event", "page", live.page.PageID, "psid", q.psid)
+		r.log.Error("engine follow-ups dropped: too many rounds for one event", "page", live.page.PageID, "psid", psid)
 		next = nil
 	}
 	if len(next) > 0 {
@@ -181,7 +185,7 @@ func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action) (
 			first := a.Message.FirstNameFallback
 			if a.Message.NeedsFirstName {
 				prof, perr := g.UserProfile(ctx, a.PSID)
-				r.noteGraph(perr)
+				r.noteGraph(live, perr)
 				if perr == nil {
 					first = prof.FirstName
 				}
@@ -222,7 +226,7 @@ func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action) (
 	if errors.As(err, &internal) {
 		res.Failure = handover.FailInternal
 	}
-	r.noteGraph(err)
+	r.noteGraph(live, err)
 	return res, err
 }
 
@@ -272,29 +276,29 @@ func (r *Runner) backoff(attempt int) time.Duration {
 
 // noteGraph turns Graph answers into the GraphAuthorized condition: false when the token or the
 // app is refused, true after a call succeeds.
-func (r *Runner) noteGraph(err error) {
+func (r *Runner) noteGraph(live *livePage, err error) {
 	switch graph.MeaningOf(err) {
 	case graph.OK:
-		r.status.auth(true, "Graph API calls with the page access token succeed")
+		live.status.auth(true, "Graph API calls with the page access token succeed")
 	case graph.TokenInvalid:
-		r.status.auth(false, "the Graph API rejects the page access token ("+err.Error()+
+		live.status.auth(false, "the Graph API rejects the page access token ("+err.Error()+
 			"): it is invalid, expired or revoked; put a new page access token in the page's Secret")
 	case graph.NotAuthorized:
-		r.status.auth(false, "the Graph API refuses the app's call ("+err.Error()+"): every call carries "+
+		live.status.auth(false, "the Graph API refuses the app's call ("+err.Error()+"): every call carries "+
 			"appsecret_proof, so the app secret in the page's Secret must be the app's; the page access token "+
 			"needs the pages_messaging permission")
 	}
 }
 
 // noteTake turns take results into the HandoverPermitted condition.
-func (r *Runner) noteTake(res handover.Result, err error) {
+func (r *Runner) noteTake(live *livePage, res handover.Result, err error) {
 	switch {
 	case res.OK:
-		r.status.permit(true, "take_thread_control succeeds")
+		live.status.permit(true, "take_thread_control succeeds")
 	case r.engine.TakeRefused(res):
 		r.metrics.takeRefused.Inc()
-		r.log.Warn("Conversation Routing refused take_thread_control", "error", err.Error())
-		r.status.permit(false, "Conversation Routing refuses take_thread_control ("+err.Error()+
+		r.log.Warn("Conversation Routing refused take_thread_control", "page", live.page.PageID, "error", err.Error())
+		live.status.permit(false, "Conversation Routing refuses take_thread_control ("+err.Error()+
 			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
 	}
 }

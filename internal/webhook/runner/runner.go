@@ -28,6 +28,9 @@ type Page struct {
 	MaxSendsPerSecond int32
 	// Handover is the compiled page and policy (handover.Compile) the engine decides with.
 	Handover *handover.Page
+	// Reporter of this page's status changes; nil means Options.Reporter (a webhook of an app
+	// has one per page).
+	Reporter Reporter
 }
 
 // Reporter receives what only the webhook can see about the page; the status package writes it
@@ -88,8 +91,9 @@ type Options struct {
 	GraphTransport http.RoundTripper
 }
 
-// Runner handles one page's accepted events. Create it with New, give it a Page with Apply, hand
-// it events with Accept, and stop it with Drain.
+// Runner handles the accepted events of the pages it serves (one for a standalone page, those of
+// an app). Create it with New, give it its Pages with Apply, hand it events with Accept, and stop
+// it with Drain.
 type Runner struct {
 	opts    Options
 	log     *slog.Logger
@@ -97,11 +101,12 @@ type Runner struct {
 	store   store.Store
 	engine  Engine
 	metrics *metrics
-	status  *statusPump
 
-	live   atomic.Pointer[livePage]
-	disp   *dispatcher
-	timers *tickTimers
+	// pages maps page ids to what serves them; Apply swaps the whole map.
+	pages   atomic.Pointer[map[string]*livePage]
+	applyMu sync.Mutex
+	disp    *dispatcher
+	timers  *tickTimers
 
 	ctx    context.Context // cancelled when Drain's deadline passes
 	cancel context.CancelFunc
@@ -117,6 +122,8 @@ type livePage struct {
 	// graphKey says which Page fields the Graph client was built from, to reuse it (and its
 	// connections and profile cache) when only the policy changed.
 	graphKey string
+	// status reports the page's conditions; it lives as long as the page is served.
+	status *statusPump
 }
 
 // New builds a Runner and starts its workers.
@@ -124,10 +131,11 @@ func New(opts Options) *Runner {
 	return newRunner(opts)
 }
 
-// Apply swaps the page atomically: the next event handled uses it, an action in flight finishes
-// with the one it started with. Safe concurrently with Accept.
-func (r *Runner) Apply(p Page) {
-	r.apply(p)
+// Apply swaps the pages served atomically: exactly pages from now on. The next event handled
+// uses them, an action in flight finishes with the one it started with; an event of a page no
+// longer served is counted (no_policy) and dropped. Safe concurrently with Accept.
+func (r *Runner) Apply(pages ...Page) {
+	r.apply(pages)
 }
 
 // Accept queues the events of one delivery, each behind the earlier events of its user, and

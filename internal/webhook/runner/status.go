@@ -17,6 +17,7 @@ type statusPump struct {
 	authMsg, permitMsg   string
 	sentAuth, sentPermit int32
 	kick                 chan struct{}
+	stopOnce             sync.Once
 	done                 chan struct{}
 	stopped              chan struct{}
 }
@@ -34,9 +35,18 @@ func tri(ok bool) int32 {
 	return 2
 }
 
-func (p *statusPump) auth(ok bool, msg string) { p.set(&p.authState, &p.authMsg, ok, msg) }
+// auth and permit are no-ops on a nil pump (a page no longer served).
+func (p *statusPump) auth(ok bool, msg string) {
+	if p != nil {
+		p.set(&p.authState, &p.authMsg, ok, msg)
+	}
+}
 
-func (p *statusPump) permit(ok bool, msg string) { p.set(&p.permitState, &p.permitMsg, ok, msg) }
+func (p *statusPump) permit(ok bool, msg string) {
+	if p != nil {
+		p.set(&p.permitState, &p.permitMsg, ok, msg)
+	}
+}
 
 // set records one condition's state and message and wakes the writer when the state changed.
 func (p *statusPump) set(state *atomic.Int32, message *string, ok bool, msg string) {
@@ -89,6 +99,6 @@ func (p *statusPump) flush() {
 }
 
 func (p *statusPump) stop() {
-	close(p.done)
+	p.stopOnce.Do(func() { close(p.done) })
 	<-p.stopped
 }

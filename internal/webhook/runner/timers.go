@@ -12,14 +12,14 @@ import (
 type tickTimers struct {
 	seed   maphash.Seed
 	clock  Clock
-	fire   func(psid string)
+	fire   func(userKey)
 	count  atomic.Int64 // pending timers; lets the common "no timer" case skip the locks
 	shards [16]timerShard
 }
 
 type timerShard struct {
 	mu sync.Mutex
-	m  map[string]*tickTimer
+	m  map[userKey]*tickTimer
 }
 
 type tickTimer struct {
@@ -27,29 +27,29 @@ type tickTimer struct {
 	t  Timer
 }
 
-func newTickTimers(clock Clock, fire func(string)) *tickTimers {
+func newTickTimers(clock Clock, fire func(userKey)) *tickTimers {
 	tt := &tickTimers{seed: maphash.MakeSeed(), clock: clock, fire: fire}
 	for i := range tt.shards {
-		tt.shards[i].m = make(map[string]*tickTimer)
+		tt.shards[i].m = make(map[userKey]*tickTimer)
 	}
 	return tt
 }
 
-// schedule makes psid's tick due at at; the zero time cancels it.
-func (tt *tickTimers) schedule(psid string, at time.Time) {
+// schedule makes the user's tick due at at; the zero time cancels it.
+func (tt *tickTimers) schedule(user userKey, at time.Time) {
 	if at.IsZero() && tt.count.Load() == 0 {
 		return
 	}
-	sh := &tt.shards[maphash.String(tt.seed, psid)%uint64(len(tt.shards))]
+	sh := &tt.shards[maphash.Comparable(tt.seed, user)%uint64(len(tt.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	old := sh.m[psid]
+	old := sh.m[user]
 	if old != nil {
 		if old.at.Equal(at) {
 			return
 		}
 		old.t.Stop()
-		delete(sh.m, psid)
+		delete(sh.m, user)
 		tt.count.Add(-1)
 	}
 	if at.IsZero() {
@@ -59,16 +59,16 @@ func (tt *tickTimers) schedule(psid string, at time.Time) {
 	delay := max(at.Sub(tt.clock.Now()), 0)
 	e.t = tt.clock.AfterFunc(delay, func() {
 		sh.mu.Lock()
-		if sh.m[psid] != e {
+		if sh.m[user] != e {
 			sh.mu.Unlock()
 			return // replaced or cancelled meanwhile
 		}
-		delete(sh.m, psid)
+		delete(sh.m, user)
 		tt.count.Add(-1)
 		sh.mu.Unlock()
-		tt.fire(psid)
+		tt.fire(user)
 	})
-	sh.m[psid] = e
+	sh.m[user] = e
 	tt.count.Add(1)
 }
 

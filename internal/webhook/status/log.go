@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"log/slog"
+	"strconv"
 )
 
 // Log reports to the log: standalone mode has no MessengerPage to write to.
@@ -30,4 +31,9 @@ func (l Log) report(condition string, ok bool, message string) {
 		level = slog.LevelWarn
 	}
 	log.Log(context.Background(), level, "page condition changed", "condition", condition, "status", ok, "message", message)
+}
+
+// Served reports the Served condition of an app's page (directory mode).
+func (l Log) Served(gen int64, ok bool, reason, message string) {
+	l.report("Served", ok, reason+": "+message+" (generation "+strconv.FormatInt(gen, 10)+")")
 }

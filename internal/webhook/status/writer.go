@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -34,6 +35,8 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// Now is the clock of lastTransitionTime. Default time.Now.
 	Now func() time.Time
+	// Served: the page is served by its app's webhook, which owns its Served condition too.
+	Served bool
 }
 
 // Writer writes the webhook's conditions with server-side apply under its own field manager,
@@ -105,7 +108,11 @@ func (r *Writer) Seed(page *v1alpha1.MessengerPage) {
 		return
 	}
 	r.seeded = true
-	for _, c := range v1alpha1.MessengerPageConditions.Owned(page.Status.Conditions, FieldManager) {
+	owned := v1alpha1.MessengerPageConditions.Owned(page.Status.Conditions, FieldManager)
+	if c := meta.FindStatusCondition(page.Status.Conditions, v1alpha1.ConditionServed); c != nil && r.opts.Served {
+		owned = append(owned, *c)
+	}
+	for _, c := range owned {
 		if _, set := r.conds[c.Type]; !set {
 			r.conds[c.Type] = c
 		}
@@ -120,6 +127,16 @@ func (r *Writer) SetGeneration(gen int64) {
 	r.mu.Unlock()
 }
 
+// Served sets the Served condition (Writer of an app's page): the page's generation gen is
+// served (ok), or not, for reason; the condition carries gen as its observedGeneration, and so
+// do the conditions written from then on.
+func (r *Writer) Served(gen int64, ok bool, reason, message string) {
+	r.mu.Lock()
+	r.generation = gen
+	r.mu.Unlock()
+	r.set(v1alpha1.ConditionServed, ok, reason, message)
+}
+
 func (r *Writer) set(typ string, ok bool, reason, message string) {
 	status := metav1.ConditionFalse
 	if ok {
@@ -128,7 +145,9 @@ func (r *Writer) set(typ string, ok bool, reason, message string) {
 	message = v1alpha1.TruncateMessage(message)
 	r.mu.Lock()
 	old, had := r.conds[typ]
-	if had && old.Status == status && old.Reason == reason && old.Message == message {
+	// Served says which generation it is about: a new one is news even when nothing else changed.
+	if had && old.Status == status && old.Reason == reason && old.Message == message &&
+		(typ != v1alpha1.ConditionServed || old.ObservedGeneration == r.generation) {
 		r.mu.Unlock()
 		return
 	}

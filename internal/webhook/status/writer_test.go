@@ -235,3 +235,45 @@ func TestWriterTakesOverTheConditionsOfAPreviousProcess(t *testing.T) {
 		t.Errorf("%d writes, want 1", n)
 	}
 }
+
+// Served carries the generation loaded: a new generation with the same state is written, the
+// same one again is not; GraphAuthorized alongside keeps its place.
+func TestWriterServedFollowsTheGenerationLoaded(t *testing.T) {
+	r, tr, key := newPage(t, "served")
+	r.opts.Served = true
+	r.Seed(getPage(t, key))
+	r.Served(1, false, v1alpha1.ReasonLoading, "reading")
+	waitCondition(t, key, v1alpha1.ConditionServed, metav1.ConditionFalse, v1alpha1.ReasonLoading)
+	r.Served(1, true, v1alpha1.ReasonServing, "serves")
+	r.GraphAuthorized(true, "ok")
+	c := waitCondition(t, key, v1alpha1.ConditionServed, metav1.ConditionTrue, v1alpha1.ReasonServing)
+	if c.ObservedGeneration != 1 {
+		t.Fatalf("observedGeneration %d", c.ObservedGeneration)
+	}
+	waitCondition(t, key, v1alpha1.ConditionGraphAuthorized, metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+	r.Served(2, true, v1alpha1.ReasonServing, "serves")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c = meta.FindStatusCondition(getPage(t, key).Status.Conditions, v1alpha1.ConditionServed)
+		if c.ObservedGeneration == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("observedGeneration stays %d", c.ObservedGeneration)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := tr.patches.Load()
+	r.Served(2, true, v1alpha1.ReasonServing, "serves")
+	time.Sleep(100 * time.Millisecond)
+	if n := tr.patches.Load(); n != before {
+		t.Fatalf("%d writes for an unchanged state", n-before)
+	}
+
+	// A new writer (a restarted pod) takes over Served from the page.
+	r2 := New(Options{Client: r.opts.Client, Page: key, Served: true})
+	r2.Seed(getPage(t, key))
+	if got := r2.conds[v1alpha1.ConditionServed]; got.ObservedGeneration != 2 || got.Status != metav1.ConditionTrue {
+		t.Fatalf("seeded %+v", got)
+	}
+}

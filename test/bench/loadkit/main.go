@@ -3,7 +3,7 @@
 //
 //	loadkit graph   -listen ADDR   a fake Graph API: 200 with a Send-API-shaped answer, counts at /__stats
 //	loadkit bare    -listen ADDR   the ceiling: net/http reading the body and answering 200
-//	loadkit targets -n N -url URL  N signed text events (distinct mids from -from, -users senders) as vegeta JSON targets
+//	loadkit targets -n N -url URL  N signed text events (distinct mids from -from, -users senders, over -pages pages from -page) as vegeta JSON targets
 //	loadkit summary < report.json  one line from a vegeta JSON report: rps p50_ms p99_ms success% ok_count codes
 package main
 
@@ -38,7 +38,8 @@ func main() {
 	users := fs.Int("users", 1000, "distinct senders")
 	url := fs.String("url", "http://127.0.0.1:1337/webhook", "webhook URL (targets)")
 	secret := fs.String("secret", "appsecret", "app secret signing the bodies (targets)")
-	pageID := fs.String("page", "1000000000000001", "page id (targets)")
+	pageID := fs.String("page", "1000000000000001", "page id (targets): the first one")
+	pages := fs.Int("pages", 1, "pages the events are spread over, round robin, with consecutive ids from -page (targets)")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "graph":
@@ -49,7 +50,7 @@ func main() {
 			w.WriteHeader(http.StatusOK)
 		})))
 	case "targets":
-		if err := targets(os.Stdout, *from, *n, *users, *url, *secret, *pageID); err != nil {
+		if err := targets(os.Stdout, *from, *n, *users, *pages, *url, *secret, *pageID); err != nil {
 			log.Fatal(err)
 		}
 	case "summary":
@@ -99,11 +100,16 @@ type target struct {
 	Header map[string][]string `json:"header"`
 }
 
-func targets(out io.Writer, from, n, users int, url, secret, pageID string) error {
+func targets(out io.Writer, from, n, users, pages int, url, secret, firstPage string) error {
+	first, err := strconv.ParseInt(firstPage, 10, 64)
+	if err != nil || pages < 1 {
+		return fmt.Errorf("-page %q -pages %d: a numeric page id and at least one page", firstPage, pages)
+	}
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 	for i := from; i < from+n; i++ {
 		psid := strconv.Itoa(2000000000000000 + i%users)
+		pageID := strconv.FormatInt(first+int64(i%pages), 10)
 		body := fmt.Appendf(nil, `{"object":"page","entry":[{"id":%q,"time":1700000000000,"messaging":[{"sender":{"id":%q},"recipient":{"id":%q},"timestamp":1700000000000,"message":{"mid":"m_loadkit_%d","text":"hello number %d"}}]}]}`,
 			pageID, psid, pageID, i, i)
 		mac := hmac.New(sha256.New, []byte(secret))

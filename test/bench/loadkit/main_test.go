@@ -13,13 +13,13 @@ import (
 )
 
 // The targets are what Meta would send: signed with the app secret, one text message each, a
-// distinct mid per target and per offset, users cycling.
+// distinct mid per target and per offset, users and pages cycling.
 func TestTargetsAreSignedAndDistinct(t *testing.T) {
 	var out bytes.Buffer
-	if err := targets(&out, 10, 5, 3, "http://127.0.0.1:1/webhook", "appsecret", "1000000000000001"); err != nil {
+	if err := targets(&out, 10, 5, 3, 2, "http://127.0.0.1:1/webhook", "appsecret", "1000000000000001"); err != nil {
 		t.Fatal(err)
 	}
-	mids, users := map[string]bool{}, map[string]bool{}
+	mids, users, pages := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(make([]byte, 1<<16), 1<<16)
 	for sc.Scan() {
@@ -38,6 +38,7 @@ func TestTargetsAreSignedAndDistinct(t *testing.T) {
 		}
 		var ev struct {
 			Entry []struct {
+				ID        string
 				Messaging []struct {
 					Sender  struct{ ID string }
 					Message struct{ Mid, Text string }
@@ -50,12 +51,13 @@ func TestTargetsAreSignedAndDistinct(t *testing.T) {
 		m := ev.Entry[0].Messaging[0]
 		mids[m.Message.Mid] = true
 		users[m.Sender.ID] = true
+		pages[ev.Entry[0].ID] = true
 		if !strings.HasPrefix(m.Message.Mid, "m_loadkit_1") {
 			t.Fatalf("mid %q does not start at the offset", m.Message.Mid)
 		}
 	}
-	if len(mids) != 5 || len(users) != 3 {
-		t.Fatalf("%d mids and %d users, want 5 and 3", len(mids), len(users))
+	if len(mids) != 5 || len(users) != 3 || !pages["1000000000000001"] || !pages["1000000000000002"] || len(pages) != 2 {
+		t.Fatalf("%d mids, %d users, pages %v; want 5, 3 and two consecutive ids", len(mids), len(users), pages)
 	}
 }
 
