@@ -36,6 +36,9 @@ func main() {
 		os.Exit(2)
 	}
 	opts.Logger = webhook.NewLogger(opts)
+	if limit := webhook.SetMemoryLimit(os.Getenv); limit > 0 {
+		opts.Logger.Info("soft memory limit set", "bytes", limit)
+	}
 	// client-go logs through klog, the caches' informers through controller-runtime's logger: one
 	// logger for the whole process (globals, hence here).
 	klog.SetSlogLogger(opts.Logger.With("logger", "client-go"))

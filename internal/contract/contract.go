@@ -61,7 +61,15 @@ const (
 	// EnvVerifyTokenSecret is the default of FlagVerifyTokenSecret; the operator sets it only
 	// while the generated Secret is in use.
 	EnvVerifyTokenSecret = "VERIFY_TOKEN_SECRET"
+	// EnvMemoryLimit is the container's memory limit in bytes (downward API resourceFieldRef);
+	// the webhook sets its soft heap limit to MemoryLimitFraction of it.
+	EnvMemoryLimit = "MEMORY_LIMIT"
 )
+
+// MemoryLimitFraction of the container's memory limit is the webhook's soft heap limit
+// (GOMEMLIMIT): high enough that the collector is not pushed at the usual 60-70 MiB under a
+// 256 MiB limit, low enough that it collects harder before the kernel kills the pod.
+const MemoryLimitFraction = 0.75
 
 // Arg is the command-line form of a flag: --name=value.
 func Arg(flag, value string) string { return "--" + flag + "=" + value }

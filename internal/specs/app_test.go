@@ -77,16 +77,17 @@ func TestAppDeployment(t *testing.T) {
 	for _, e := range c.Env {
 		env[e.Name] = e
 	}
-	if env["APP"].Value != "acme" || env["POD_NAMESPACE"].ValueFrom.FieldRef.FieldPath != "metadata.namespace" || len(env) != 2 {
+	if env["APP"].Value != "acme" || env["POD_NAMESPACE"].ValueFrom.FieldRef.FieldPath != "metadata.namespace" ||
+		env["MEMORY_LIMIT"].ValueFrom.ResourceFieldRef.Resource != "limits.memory" || len(env) != 3 {
 		t.Fatalf("env %+v", c.Env)
 	}
 	// APP is defined before it is referenced by --app=$(APP).
-	if c.Env[0].Name != "POD_NAMESPACE" || c.Env[1].Name != "APP" {
+	if c.Env[0].Name != "POD_NAMESPACE" || c.Env[2].Name != "APP" {
 		t.Fatalf("env order %+v", c.Env)
 	}
 	w.VerifyTokenSecret = AppVerifyTokenSecretName("acme")
 	d2 := typed[appsv1.Deployment](t, Deployment(w))
-	if e := d2.Spec.Template.Spec.Containers[0].Env; len(e) != 3 || e[2].Name != "VERIFY_TOKEN_SECRET" || e[2].Value != "acme-verify-token-app" {
+	if e := d2.Spec.Template.Spec.Containers[0].Env; len(e) != 4 || e[3].Name != "VERIFY_TOKEN_SECRET" || e[3].Value != "acme-verify-token-app" {
 		t.Fatalf("env with generated token %+v", e)
 	}
 	if d2.Spec.Template.Annotations[SpecHashAnnotation] == d.Spec.Template.Annotations[SpecHashAnnotation] {

@@ -106,6 +106,8 @@ func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 	out := []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName(contract.EnvPodNamespace).WithValueFrom(
 			corev1ac.EnvVarSource().WithFieldRef(corev1ac.ObjectFieldSelector().WithFieldPath("metadata.namespace"))),
+		corev1ac.EnvVar().WithName(contract.EnvMemoryLimit).WithValueFrom(
+			corev1ac.EnvVarSource().WithResourceFieldRef(corev1ac.ResourceFieldSelector().WithResource("limits.memory"))),
 	}
 	if w.App != nil {
 		out = append(out, corev1ac.EnvVar().WithName(contract.EnvApp).WithValue(w.App.Name))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/net/netutil"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -61,6 +62,9 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("--probe-addr: %w", err)
 	}
 
+	// Connections beyond MaxConnections wait in the kernel's backlog rather than each holding
+	// buffers in the process.
+	ln = netutil.LimitListener(ln, MaxConnections)
 	web := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -63,8 +63,10 @@ type Handler struct {
 	metrics  *metrics
 	unserved func(pageID string)
 
-	live    atomic.Pointer[liveConfig]
-	ingress ingressGate
+	live     atomic.Pointer[liveConfig]
+	ingress  ingressGate
+	refusals logLimiter
+	budget   byteBudget
 }
 
 // liveConfig is a Config with what is derived from it, swapped as one pointer.
@@ -84,7 +86,10 @@ func New(o Options) *Handler {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	return &Handler{queue: o.Queue, log: o.Logger, metrics: newMetrics(o.Registry), unserved: o.Unserved}
+	h := &Handler{queue: o.Queue, log: o.Logger, unserved: o.Unserved}
+	h.metrics = newMetrics(o.Registry, func() float64 { return float64(h.budget.inFlight.Load()) })
+	h.refusals.now = time.Now
+	return h
 }
 
 // Apply swaps the configuration atomically: the next request is judged with it. Safe

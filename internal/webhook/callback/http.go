@@ -61,7 +61,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, live *liveConfi
 		return
 	}
 	if mode != "subscribe" || !equalSecret(token, live.cfg.VerifyToken) {
-		h.log.Warn("webhook verification refused", live.who, "reason", "mode or verify token mismatch")
+		h.warnRefused("webhook verification refused", live.who, "reason", "mode or verify token mismatch")
 		h.reply(w, r, http.StatusForbidden, "verification failed\n")
 		return
 	}
@@ -97,8 +97,17 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, r, http.StatusRequestEntityTooLarge, "body too large\n")
 		return
 	}
+	reserved := reservation(r.ContentLength)
+	if !h.budget.reserve(reserved) {
+		h.reply(w, r, http.StatusServiceUnavailable, "busy, retry later\n")
+		return
+	}
+	defer h.budget.release(reserved)
 	buf := bodyPool.Get().(*bodyBuf)
 	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // no growth past the reservation
+	}
 	buf.lr = io.LimitedReader{R: r.Body, N: MaxBody + 1}
 	defer func() {
 		buf.lr.R = nil
@@ -116,7 +125,7 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	body := buf.Bytes()
 	if !live.verifier.valid(r.Header.Get(SignatureHeader), body) {
-		h.log.Warn("webhook POST refused: missing or invalid "+SignatureHeader, live.who,
+		h.warnRefused("webhook POST refused: missing or invalid "+SignatureHeader, live.who,
 			"legacySHA1Only", r.Header.Get(SignatureHeader) == "" && r.Header.Get("X-Hub-Signature") != "")
 		h.reply(w, r, http.StatusForbidden, "invalid signature\n")
 		return

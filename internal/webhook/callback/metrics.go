@@ -14,7 +14,7 @@ type metrics struct {
 	post200  prometheus.Counter // resolved once for the hot path
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, bodyBytes func() float64) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "messenger_webhook_requests_total", Help: "Webhook HTTP requests by method and status code.",
@@ -27,6 +27,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.requests = register(reg, m.requests)
 	m.ack = register(reg, m.ack)
 	m.post200 = m.requests.WithLabelValues("POST", "200")
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "messenger_webhook_body_bytes_in_flight",
+		Help: "Request-body bytes reserved by requests being read or judged (bounded by the body budget).",
+	}, bodyBytes))
 	return m
 }
 
@@ -49,7 +53,19 @@ func (m *metrics) request(method string, code int) {
 		m.post200.Inc()
 		return
 	}
-	m.requests.WithLabelValues(method, codeLabel(code)).Inc()
+	m.requests.WithLabelValues(methodLabel(method), codeLabel(code)).Inc()
+}
+
+// methodLabel maps the request's method to a closed set: a label value taken from the request
+// would let any client create series without bound.
+func methodLabel(method string) string {
+	switch method {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	}
+	return "other"
 }
 
 func codeLabel(code int) string {

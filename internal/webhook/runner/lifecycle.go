@@ -65,6 +65,7 @@ func newRunner(o Options) *Runner {
 	r.timers = newTickTimers(o.Clock, r.disp.enqueueTick)
 	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
 		func() float64 { return float64(r.disp.bytes.Load()) })
+	registerStoreMetrics(o.Registry, o.Store)
 	return r
 }
 

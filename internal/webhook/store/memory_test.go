@@ -75,3 +75,22 @@ func TestMemoryFirstSeenIsBounded(t *testing.T) {
 		t.Error("the newest key was forgotten")
 	}
 }
+
+// Keys pushed out of a full ring before their TTL are counted; keys that expired are not.
+func TestMemoryEarlyEvictionsCounted(t *testing.T) {
+	s := NewMemory(MemoryOptions{MaxSeen: storeShards, SeenTTL: time.Hour}) // one key per shard
+	now := time.Unix(1700000000, 0)
+	for i := range 1000 {
+		s.FirstSeen(fmt.Sprintf("expired-%d", i), now)
+		now = now.Add(time.Hour) // each key has expired when the next arrives
+	}
+	if n := s.EarlyEvictions(); n != 0 {
+		t.Fatalf("expired keys counted as early evictions: %d", n)
+	}
+	for i := range 1000 {
+		s.FirstSeen(fmt.Sprintf("live-%d", i), now)
+	}
+	if n := s.EarlyEvictions(); n < 1000-storeShards {
+		t.Fatalf("early evictions %d after 1000 keys within the TTL in %d slots, want >= %d", n, storeShards, 1000-storeShards)
+	}
+}
