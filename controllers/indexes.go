@@ -1,5 +1,6 @@
 // Package controllers holds the operator's reconcilers: MessengerPage (everything a page's webhook
-// needs) and HandoverPolicy (validity and usage). Neither runs handover logic.
+// needs), MessengerApp (the webhook of an app's pages) and HandoverPolicy (validity and usage).
+// None runs handover logic.
 package controllers
 
 import (
@@ -10,35 +11,54 @@ import (
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// Field indexes on MessengerPage, so a change to a Secret or a HandoverPolicy reaches every page
-// that uses it, and conflicts on pageID and appID are found without listing everything.
+// Field indexes on MessengerPage and MessengerApp, so a change to a Secret, a HandoverPolicy or an
+// app reaches every page that uses it, and conflicts on pageID and appID are found without
+// listing everything.
 const (
 	IndexPolicyRef = ".spec.policyRef.name"
 	IndexSecretRef = ".spec.secretRef.name"
 	IndexPageID    = ".spec.pageID"
 	IndexAppID     = ".spec.appID"
+	IndexAppRef    = ".spec.appRef.name"
 )
 
 // SetupIndexes registers the field indexes; call it once before the controllers start.
 func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	indexes := map[string]func(*messengerv1alpha1.MessengerPage) string{
+	pages := map[string]func(*messengerv1alpha1.MessengerPage) string{
 		IndexPolicyRef: func(p *messengerv1alpha1.MessengerPage) string { return p.Spec.PolicyRef.Name },
 		IndexSecretRef: func(p *messengerv1alpha1.MessengerPage) string { return p.Spec.SecretRef.Name },
 		IndexPageID:    func(p *messengerv1alpha1.MessengerPage) string { return p.Spec.PageID },
 		IndexAppID:     func(p *messengerv1alpha1.MessengerPage) string { return p.Spec.AppID },
-	}
-	for field, value := range indexes {
-		value := value
-		err := indexer.IndexField(ctx, &messengerv1alpha1.MessengerPage{}, field, func(o client.Object) []string {
-			v := value(o.(*messengerv1alpha1.MessengerPage))
-			if v == "" {
-				return nil
+		IndexAppRef: func(p *messengerv1alpha1.MessengerPage) string {
+			if p.Spec.AppRef == nil {
+				return ""
 			}
-			return []string{v}
-		})
-		if err != nil {
+			return p.Spec.AppRef.Name
+		},
+	}
+	for field, value := range pages {
+		if err := index(ctx, indexer, &messengerv1alpha1.MessengerPage{}, field, value); err != nil {
+			return err
+		}
+	}
+	apps := map[string]func(*messengerv1alpha1.MessengerApp) string{
+		IndexAppID:     func(a *messengerv1alpha1.MessengerApp) string { return a.Spec.AppID },
+		IndexSecretRef: func(a *messengerv1alpha1.MessengerApp) string { return a.Spec.SecretRef.Name },
+	}
+	for field, value := range apps {
+		if err := index(ctx, indexer, &messengerv1alpha1.MessengerApp{}, field, value); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func index[T client.Object](ctx context.Context, indexer client.FieldIndexer, obj T, field string, value func(T) string) error {
+	return indexer.IndexField(ctx, obj, field, func(o client.Object) []string {
+		v := value(o.(T))
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	})
 }

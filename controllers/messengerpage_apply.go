@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -17,21 +18,49 @@ import (
 	"github.com/messenger-operator/messenger-operator/internal/specs"
 )
 
-// nameClash is an object in the way: it has the name of one the page should own, but the page
-// does not control it. The operator never takes it over (it could be the user's own Secret).
+// nameClash is an object in the way: it has the name of one the page (or app) should own, but
+// it does not control it. The operator never takes it over (it could be the user's own Secret).
 type nameClash struct {
-	kind, name string
+	kind, name, owner string
 }
 
 func (e *nameClash) Error() string {
-	return fmt.Sprintf("%s %q already exists and is not managed by this MessengerPage; delete or rename it", e.kind, e.name)
+	return fmt.Sprintf("%s %q already exists and is not managed by this %s; delete or rename it", e.kind, e.name, e.owner)
+}
+
+// clashOf splits the error of applying owned objects: a nameClash is reported in the status
+// (its message), anything else is returned for a retry.
+func clashOf(err error) (string, error) {
+	var clash *nameClash
+	if errors.As(err, &clash) {
+		return clash.Error(), nil
+	}
+	return "", err
+}
+
+// ownedObjects applies, reads and deletes the objects a page or an app owns: the same code for
+// both reconcilers.
+type ownedObjects struct {
+	client.Client
+	// APIReader reads an owned object missing from the cache, before taking its name.
+	APIReader client.Reader
+}
+
+func (r *MessengerPageReconciler) objects() ownedObjects { return ownedObjects{r.Client, r.APIReader} }
+
+// ownerKind names the kind of an owner in messages.
+func ownerKind(owner client.Object) string {
+	if _, ok := owner.(*messengerv1alpha1.MessengerApp); ok {
+		return "MessengerApp"
+	}
+	return "MessengerPage"
 }
 
 // lookup reads an owned object into obj: from the cache, which holds only objects labelled as
 // the operator's, else from the API server (a label removed by hand, or a name taken by someone
-// else). It reports whether the object exists, and a nameClash when the page does not control it.
-func (r *MessengerPageReconciler) lookup(ctx context.Context, page *messengerv1alpha1.MessengerPage, kind, name string, obj client.Object) (bool, error) {
-	key := types.NamespacedName{Namespace: page.Namespace, Name: name}
+// else). It reports whether the object exists, and a nameClash when owner does not control it.
+func (r ownedObjects) lookup(ctx context.Context, owner client.Object, kind, name string, obj client.Object) (bool, error) {
+	key := types.NamespacedName{Namespace: owner.GetNamespace(), Name: name}
 	err := r.Get(ctx, key, obj)
 	if apierrors.IsNotFound(err) {
 		err = r.APIReader.Get(ctx, key, obj)
@@ -41,8 +70,8 @@ func (r *MessengerPageReconciler) lookup(ctx context.Context, page *messengerv1a
 		return false, nil
 	case err != nil:
 		return false, err
-	case !metav1.IsControlledBy(obj, page):
-		return true, &nameClash{kind: kind, name: name}
+	case !metav1.IsControlledBy(obj, owner):
+		return true, &nameClash{kind: kind, name: name, owner: ownerKind(owner)}
 	}
 	return true, nil
 }
@@ -50,16 +79,16 @@ func (r *MessengerPageReconciler) lookup(ctx context.Context, page *messengerv1a
 // ensure applies desired (an apply configuration from internal/specs) unless current, read
 // by lookup, already holds it; current is left holding the object as it now is in the cluster.
 // Steady state thus costs no request at all.
-func (r *MessengerPageReconciler) ensure(ctx context.Context, page *messengerv1alpha1.MessengerPage, kind string, desired runtime.ApplyConfiguration, current client.Object) error {
+func (r ownedObjects) ensure(ctx context.Context, owner client.Object, kind string, desired runtime.ApplyConfiguration, current client.Object) error {
 	name := *desiredName(desired)
-	found, err := r.lookup(ctx, page, kind, name, current)
+	found, err := r.lookup(ctx, owner, kind, name, current)
 	if err != nil {
 		return err
 	}
 	return r.applyIfChanged(ctx, kind, desired, current, found)
 }
 
-func (r *MessengerPageReconciler) applyIfChanged(ctx context.Context, kind string, desired runtime.ApplyConfiguration, current client.Object, found bool) error {
+func (r ownedObjects) applyIfChanged(ctx context.Context, kind string, desired runtime.ApplyConfiguration, current client.Object, found bool) error {
 	if found {
 		ok, err := specs.UpToDate(desired, current)
 		if err != nil || ok {
@@ -81,16 +110,16 @@ func (r *MessengerPageReconciler) applyIfChanged(ctx context.Context, kind strin
 	return json.Unmarshal(b, current)
 }
 
-// deleteOwned deletes an owned object the page no longer needs, if the cache holds it.
-func (r *MessengerPageReconciler) deleteOwned(ctx context.Context, page *messengerv1alpha1.MessengerPage, kind, name string, obj client.Object) error {
-	err := r.Get(ctx, types.NamespacedName{Namespace: page.Namespace, Name: name}, obj)
+// deleteOwned deletes an owned object the owner no longer needs, if the cache holds it.
+func (r ownedObjects) deleteOwned(ctx context.Context, owner client.Object, kind, name string, obj client.Object) error {
+	err := r.Get(ctx, types.NamespacedName{Namespace: owner.GetNamespace(), Name: name}, obj)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if !metav1.IsControlledBy(obj, page) {
+	if !metav1.IsControlledBy(obj, owner) {
 		return nil
 	}
 	uid := obj.GetUID()

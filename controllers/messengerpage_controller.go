@@ -2,7 +2,7 @@ package controllers
 
 import (
 	"context"
-	"errors"
+	corev1 "k8s.io/api/core/v1"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,6 +44,8 @@ type MessengerPageReconciler struct {
 	// Namespaces limits the watch of Secret metadata to the namespaces of the manager's cache
 	// (WATCH_NAMESPACE); empty means every namespace.
 	Namespaces []string
+	// ClaimBindings are the admin's bindings of pageIDs to namespaces; nil binds none.
+	ClaimBindings ClaimBindings
 	// Now is the clock of condition transitions and subscription checks; time.Now when nil.
 	Now func() time.Time
 	// SubscriptionRecheck is how often spec.subscription is checked at Meta when the page does
@@ -53,21 +55,24 @@ type MessengerPageReconciler struct {
 	// API CRDs; 5m when zero.
 	GatewayAPIRecheck time.Duration
 
-	routes    *gatewayRoutes
-	subChecks subscriptionChecks
+	routes *gatewayRoutes
+	// graph runs the subscription checks off the reconcile workers.
+	graph *graphWork[subscriptionResult]
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/status,verbs=get;patch
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages/finalizers,verbs=update
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
-// Least privilege: server-side apply needs patch, and create for a new object; delete only for
-// what a page can stop needing (the generated Secret, the Ingress); no update.
-// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerapps,verbs=get;list;watch
+// Least privilege: server-side apply needs patch, and create for a new object; delete for what a
+// page can stop needing (the generated Secret, the Ingress, and every object of its own webhook
+// once it moved onto a MessengerApp); no update.
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -78,7 +83,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	page := &messengerv1alpha1.MessengerPage{}
 	if err := r.Get(ctx, req.NamespacedName, page); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.subChecks.forget(req.NamespacedName)
+			r.graph.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -90,19 +95,24 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if obs.conflict, obs.sharedWith, err = r.peers(ctx, page); err != nil {
 		return ctrl.Result{}, err
 	}
-	if obs.conflict == "" {
+	if page.Spec.AppRef != nil {
+		if err := r.reconcileAppPage(ctx, page, obs); err != nil {
+			return ctrl.Result{}, err
+		}
+	} else if obs.conflict == "" {
+		if obs.appManaged, err = r.appManaged(ctx, page); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" {
 		if err := r.resolve(ctx, page, obs); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.reconcileOwned(ctx, page, obs); err != nil {
-			var clash *nameClash
-			if !errors.As(err, &clash) {
-				return ctrl.Result{}, err
-			}
-			obs.clash = clash.Error()
+		if obs.clash, err = clashOf(r.reconcileOwned(ctx, page, obs)); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
-	if obs.conflict == "" && obs.clash == "" {
+	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.clash == "" {
 		r.reconcileSubscription(ctx, page, obs)
 	}
 	if err := r.writeStatus(ctx, page, obs); err != nil {
@@ -110,6 +120,11 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			return ctrl.Result{}, nil // deleted meanwhile
 		}
 		return ctrl.Result{}, err
+	}
+	if page.Spec.AppRef != nil && obs.conflict == "" && servedNow(page) {
+		if err := r.removeStandaloneObjects(ctx, page); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	logf.FromContext(ctx).V(1).Info("reconciled", "generation", page.Generation)
 	if obs.clash != "" {
@@ -123,7 +138,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 // before the pods that use them, the Service before the Ingress that points at it.
 func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
 	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage}
-	if err := r.ensureServiceAccount(ctx, page, w); err != nil {
+	if err := r.objects().ensure(ctx, page, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
 	if err := r.reconcileVerifyToken(ctx, page, w, obs); err != nil {
@@ -136,7 +151,7 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.ensureDeployment(ctx, page, w, obs); err != nil {
 		return err
 	}
-	if err := r.ensureService(ctx, page, w); err != nil {
+	if err := r.objects().ensure(ctx, page, "Service", specs.Service(w), &corev1.Service{}); err != nil {
 		return err
 	}
 	if err := r.reconcileIngress(ctx, page, w); err != nil {

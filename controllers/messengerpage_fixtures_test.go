@@ -165,7 +165,8 @@ func (s *pageSuite) waitReady(t *testing.T, p *messengerv1alpha1.MessengerPage, 
 	reconciling := apimeta.FindStatusCondition(last.Status.Conditions, messengerv1alpha1.ConditionReconciling)
 	switch w.reason {
 	case messengerv1alpha1.ReasonSecretNotFound, messengerv1alpha1.ReasonSecretKeyMissing,
-		messengerv1alpha1.ReasonPolicyNotFound, messengerv1alpha1.ReasonConflict, messengerv1alpha1.ReasonGraphUnauthorized:
+		messengerv1alpha1.ReasonPolicyNotFound, messengerv1alpha1.ReasonConflict, messengerv1alpha1.ReasonGraphUnauthorized,
+		messengerv1alpha1.ReasonAppNotFound, messengerv1alpha1.ReasonAppManaged:
 		if stalled == nil || stalled.Status != metav1.ConditionTrue || stalled.Reason != w.reason || reconciling != nil {
 			t.Fatalf("%s: Stalled %+v Reconciling %+v", w.reason, stalled, reconciling)
 		}

@@ -194,7 +194,7 @@ func (r *MessengerPageReconciler) lookupRoute(ctx context.Context, routes cache.
 		return false, err
 	case !metav1.IsControlledBy(obj, page):
 		if wanted {
-			return true, &nameClash{kind: "HTTPRoute", name: name}
+			return true, &nameClash{kind: "HTTPRoute", name: name, owner: "MessengerPage"}
 		}
 		return false, nil
 	}

@@ -15,27 +15,23 @@ import (
 const maxNamedPeers = 10
 
 // peers looks at the other MessengerPages of the cluster. A page claiming a pageID that an older
-// page (creationTimestamp, then namespace/name) already claims is in conflict: Meta delivers a
-// Page's events to one callback, so only the oldest page is served. Pages of the same Meta app
-// are allowed, but the app keeps one callback URL: sharedWith names them.
+// page already claims is in conflict (claimConflict): Meta delivers a Page's events to one
+// callback, so only the oldest page is served. Standalone pages of the same Meta app are allowed,
+// but the app keeps one callback URL: sharedWith names them.
 func (r *MessengerPageReconciler) peers(ctx context.Context, page *messengerv1alpha1.MessengerPage) (conflict string, sharedWith []string, err error) {
 	var same messengerv1alpha1.MessengerPageList
 	if err := r.List(ctx, &same, client.MatchingFields{IndexPageID: page.Spec.PageID}); err != nil {
 		return "", nil, err
 	}
-	var first *messengerv1alpha1.MessengerPage
+	others := make([]*messengerv1alpha1.MessengerPage, 0, len(same.Items))
 	for i := range same.Items {
-		p := &same.Items[i]
-		if isSelf(p, page) || !p.DeletionTimestamp.IsZero() || !older(p, page) {
-			continue
-		}
-		if first == nil || older(p, first) {
-			first = p
-		}
+		others = append(others, &same.Items[i])
 	}
-	if first != nil {
-		return fmt.Sprintf("pageID %q is already served by MessengerPage %s/%s, created earlier; delete one of the two pages",
-			page.Spec.PageID, first.Namespace, first.Name), nil, nil
+	if c := claimConflict(r.ClaimBindings, page, others, "pageID", page.Spec.PageID, "MessengerPage"); c != "" {
+		return c, nil, nil
+	}
+	if page.Spec.AppRef != nil {
+		return "", nil, nil
 	}
 
 	var app messengerv1alpha1.MessengerPageList
@@ -51,23 +47,6 @@ func (r *MessengerPageReconciler) peers(ctx context.Context, page *messengerv1al
 	}
 	slices.Sort(sharedWith)
 	return "", sharedWith, nil
-}
-
-func isSelf(a, b *messengerv1alpha1.MessengerPage) bool {
-	return a.Namespace == b.Namespace && a.Name == b.Name
-}
-
-// older orders pages by creation, then by namespace and name, so that exactly one page of a
-// pageID wins even when two were created in the same second.
-func older(a, b *messengerv1alpha1.MessengerPage) bool {
-	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
-	if !ta.Equal(tb) {
-		return ta.Before(tb)
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
 }
 
 func sharedAppMessage(appID string, peers []string) string {

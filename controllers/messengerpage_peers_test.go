@@ -28,15 +28,21 @@ func testPageIDConflict(t *testing.T, s *pageSuite) {
 	s.policy(t, ns, "support")
 	second := newPage(ns, "acme", "4000", "4001")
 	s.must(t, s.c.Create(s.ctx, second))
-	s.waitReady(t, second, want{metav1.ConditionFalse, messengerv1alpha1.ReasonConflict,
-		fmt.Sprintf(`pageID "4000" is already served by MessengerPage %s/acme, created earlier; delete one of the two pages`, first.Namespace), status.FailedStatus})
+	got := s.waitReady(t, second, want{metav1.ConditionFalse, messengerv1alpha1.ReasonConflict,
+		`pageID "4000" is already claimed by a MessengerPage in another namespace, created earlier`, status.FailedStatus})
+	// A tenant learns nothing of another namespace's objects.
+	for _, c := range got.Status.Conditions {
+		if strings.Contains(c.Message, first.Namespace) {
+			t.Fatalf("condition %s names the other namespace: %s", c.Type, c.Message)
+		}
+	}
 	s.waitEvent(t, second, corev1.EventTypeWarning, messengerv1alpha1.ReasonConflict)
 	s.consistently(t, "the newer page owning nothing", conflictQuiet, func() (bool, string) {
 		err := s.c.Get(s.ctx, webhookKey(second), &appsv1.Deployment{})
 		sa := s.c.Get(s.ctx, webhookKey(second), &corev1.ServiceAccount{})
 		return apierrors.IsNotFound(err) && apierrors.IsNotFound(sa), fmt.Sprint(err, sa)
 	})
-	got := s.get(t, second)
+	got = s.get(t, second)
 	if got.Status.WebhookURL != "" || got.Status.Policy != nil {
 		t.Fatalf("a page in conflict reports %+v", got.Status)
 	}

@@ -53,10 +53,12 @@ func (r *MessengerPageReconciler) readSecret(ctx context.Context, page *messenge
 	}
 	st := secretState{found: true, data: secret.Data}
 	has := func(key string) bool { return len(secret.Data[key]) > 0 }
-	for _, k := range []struct{ key, field string }{
-		{ref.GetPageAccessTokenKey(), "pageAccessTokenKey"},
-		{ref.GetAppSecretKey(), "appSecretKey"},
-	} {
+	keys := []struct{ key, field string }{{ref.GetPageAccessTokenKey(), "pageAccessTokenKey"}}
+	if page.Spec.AppRef == nil {
+		// The app secret of a page with appRef is its MessengerApp's.
+		keys = append(keys, struct{ key, field string }{ref.GetAppSecretKey(), "appSecretKey"})
+	}
+	for _, k := range keys {
 		if !has(k.key) {
 			st.missing = append(st.missing, fmt.Sprintf("Secret %q has no key %q; add it or set spec.secretRef.%s", ref.Name, k.key, k.field))
 		}

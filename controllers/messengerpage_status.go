@@ -3,13 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -24,7 +22,10 @@ var pageConditions = messengerv1alpha1.MessengerPageConditions
 
 // observation is what one reconcile learnt, from which the status is computed.
 type observation struct {
-	conflict   string   // another page serves the pageID: Stalled, nothing applied
+	conflict   string // another page serves the pageID: Stalled, nothing applied
+	appManaged string // a MessengerApp of the namespace has the standalone page's appID
+	// app is the MessengerApp of a page with spec.appRef, nil when not found.
+	app        *messengerv1alpha1.MessengerApp
 	clash      string   // an object in the way of one the page should own
 	sharedWith []string // other pages of the same Meta app
 	secret     secretState
@@ -54,35 +55,25 @@ func (o *observation) requeueIn(d time.Duration) {
 // included) by pageConditions. Transition times are kept from current conditions whose status did
 // not change.
 func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.MessengerPage, obs *observation) messengerv1alpha1.MessengerPageStatus {
-	gen := page.Generation
-	now := metav1.NewTime(r.now().Truncate(time.Second))
-	st := messengerv1alpha1.MessengerPageStatus{ObservedGeneration: gen}
-	// Start from the operator's current conditions so that SetCondition keeps their transition
-	// times; those not set again in this pass are dropped at the end.
-	conds := pageConditions.Owned(page.Status.Conditions, FieldManager)
-	set := map[string]bool{}
-	add := func(typ string, status metav1.ConditionStatus, reason, message string) {
-		messengerv1alpha1.SetCondition(&conds, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: message,
-			ObservedGeneration: gen, LastTransitionTime: now})
-		set[typ] = true
-	}
-	stalled := func(reason, message string) {
-		add(messengerv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
-	}
+	st := messengerv1alpha1.MessengerPageStatus{ObservedGeneration: page.Generation}
+	cs := newConditionSet(page.ConditionTypes(), page.Status.Conditions, page.Generation, r.now())
+	add, stalled := cs.add, cs.stalled
 	finish := func(ok metav1.Condition) messengerv1alpha1.MessengerPageStatus {
-		ok.ObservedGeneration, ok.LastTransitionTime = gen, now
-		set[messengerv1alpha1.ConditionReady] = true
-		conds = slices.DeleteFunc(conds, func(c metav1.Condition) bool { return !set[c.Type] })
 		// Ready sees the webhook's conditions too.
-		all := append(slices.Clone(conds), pageConditions.Owned(page.Status.Conditions, messengerv1alpha1.FieldManagerWebhook)...)
-		messengerv1alpha1.SetCondition(&conds, pageConditions.SummarizeReady(all, ok))
-		st.Conditions = conds
+		st.Conditions = cs.ready(ok, webhookConditions(page))
 		return st
 	}
 
-	if obs.conflict != "" {
+	switch {
+	case obs.conflict != "":
 		stalled(messengerv1alpha1.ReasonConflict, obs.conflict)
 		return finish(metav1.Condition{})
+	case obs.appManaged != "":
+		stalled(messengerv1alpha1.ReasonAppManaged, obs.appManaged)
+		return finish(metav1.Condition{})
+	case page.Spec.AppRef != nil:
+		st.Conditions = r.appPageConditions(page, obs, cs, &st)
+		return st
 	}
 
 	st.WebhookURL = specs.WebhookURL(page)
@@ -98,41 +89,16 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	ref := &page.Spec.SecretRef
 
 	// What waiting will not fix, most fundamental first; then what the webhook reports as such.
-	switch {
-	case obs.clash != "":
+	if obs.clash != "" {
 		stalled(messengerv1alpha1.ReasonConflict, obs.clash)
-	case !obs.secret.found:
-		stalled(messengerv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
-			"Secret %q not found in namespace %q; create it with the keys %q and %q, or fix spec.secretRef.name",
-			ref.Name, page.Namespace, ref.GetPageAccessTokenKey(), ref.GetAppSecretKey()))
-	case len(obs.secret.missing) > 0:
-		stalled(messengerv1alpha1.ReasonSecretKeyMissing, obs.secret.missingMessage())
-	case obs.policy == nil:
-		stalled(messengerv1alpha1.ReasonPolicyNotFound, fmt.Sprintf(
-			"HandoverPolicy %q not found in namespace %q; create it or fix spec.policyRef.name", page.Spec.PolicyRef.Name, page.Namespace))
-	default:
-		// A refused page token: a person must put a fresh one in the Secret (kstatus then reports
-		// Failed rather than InProgress forever).
-		if c := pageConditions.Stall(page.Status.Conditions); c != nil {
-			stalled(c.Reason, c.Message)
-		}
+	} else {
+		referenceStall(page, obs, cs, fmt.Sprintf("the keys %q and %q", ref.GetPageAccessTokenKey(), ref.GetAppSecretKey()))
 	}
 	// A rollout under way is Reconciling, unless Stalled: waiting will not help.
-	if !rolledOut && !set[messengerv1alpha1.ConditionStalled] {
+	if !rolledOut && !cs.has(messengerv1alpha1.ConditionStalled) {
 		add(messengerv1alpha1.ConditionReconciling, metav1.ConditionTrue, messengerv1alpha1.ReasonProgressing, rolloutMsg)
 	}
-	if in := page.Spec.Ingress; in != nil {
-		if in.TLS == nil {
-			add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionFalse, messengerv1alpha1.ReasonNoTLS,
-				"spec.ingress has no tls: Meta only calls HTTPS endpoints with a valid certificate; set spec.ingress.tls.secretName, with an issuer for cert-manager")
-		} else {
-			msg := fmt.Sprintf("certificate from Secret %q", in.TLS.SecretName)
-			if is := in.TLS.Issuer; is != nil {
-				msg += fmt.Sprintf(", issued by cert-manager %s %q", is.GetKind(), is.Name)
-			}
-			add(messengerv1alpha1.ConditionIngressTLS, metav1.ConditionTrue, messengerv1alpha1.ReasonTLSConfigured, msg)
-		}
-	}
+	ingressTLS(cs, page.Spec.Ingress)
 	if len(obs.sharedWith) > 0 {
 		add(messengerv1alpha1.ConditionSharedApp, metav1.ConditionTrue, messengerv1alpha1.ReasonAppShared,
 			sharedAppMessage(page.Spec.AppID, obs.sharedWith))
@@ -189,17 +155,7 @@ func statusUpToDate(have, want *messengerv1alpha1.MessengerPageStatus) bool {
 	if !equality.Semantic.DeepEqual(have.Subscription, want.Subscription) {
 		return false
 	}
-	for _, t := range pageConditions.OwnedBy(FieldManager) {
-		h := apimeta.FindStatusCondition(have.Conditions, t)
-		w := apimeta.FindStatusCondition(want.Conditions, t)
-		if (h == nil) != (w == nil) {
-			return false
-		}
-		if h != nil && (h.Status != w.Status || h.Reason != w.Reason || h.Message != w.Message || h.ObservedGeneration != w.ObservedGeneration) {
-			return false
-		}
-	}
-	return true
+	return conditionsUpToDate(pageConditions, have.Conditions, want.Conditions)
 }
 
 // writeStatus applies the operator's part of the status when it changed, with server-side apply
@@ -221,10 +177,8 @@ func (r *MessengerPageReconciler) writeStatus(ctx context.Context, page *messeng
 // statusApply is the apply configuration of the operator's status fields (only the conditions it
 // owns), leaving out empty fields as their JSON encoding does.
 func statusApply(st *messengerv1alpha1.MessengerPageStatus) *messengerv1alpha1ac.MessengerPageStatusApplyConfiguration {
-	ac := messengerv1alpha1ac.MessengerPageStatus().WithObservedGeneration(st.ObservedGeneration)
-	for _, c := range pageConditions.Owned(st.Conditions, FieldManager) {
-		ac.WithConditions(messengerv1alpha1.ConditionApply(c))
-	}
+	ac := messengerv1alpha1ac.MessengerPageStatus().WithObservedGeneration(st.ObservedGeneration).
+		WithConditions(conditionsApply(pageConditions, st.Conditions)...)
 	if st.WebhookURL != "" {
 		ac.WithWebhookURL(st.WebhookURL)
 	}
@@ -269,17 +223,9 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 		return
 	}
 	changed := func(t string) (*metav1.Condition, bool) {
-		w := apimeta.FindStatusCondition(want.Conditions, t)
-		h := apimeta.FindStatusCondition(page.Status.Conditions, t)
-		return w, w != nil && (h == nil || h.Status != w.Status || h.Reason != w.Reason)
+		return changedCondition(page.Status.Conditions, want.Conditions, t)
 	}
-	if c, ok := changed(messengerv1alpha1.ConditionReady); ok {
-		kind := corev1.EventTypeNormal
-		if c.Status != metav1.ConditionTrue && c.Reason != messengerv1alpha1.ReasonProgressing {
-			kind = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(page, nil, kind, c.Reason, "Reconcile", "%s", c.Message)
-	}
+	readyEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
 	if c, ok := changed(messengerv1alpha1.ConditionIngressTLS); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}
@@ -291,5 +237,40 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionSharedApp); ok {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeNormal, c.Reason, "Reconcile", "%s", c.Message)
+	}
+}
+
+// webhookConditions are the page's conditions written by a webhook, as Ready sees them: Served
+// counts only for the page's current generation (the app's pods may serve an older one).
+func webhookConditions(page *messengerv1alpha1.MessengerPage) []metav1.Condition {
+	out := page.ConditionTypes().Owned(page.Status.Conditions, messengerv1alpha1.FieldManagerWebhook)
+	for i := range out {
+		if c := &out[i]; c.Type == messengerv1alpha1.ConditionServed && c.Status == metav1.ConditionTrue && c.ObservedGeneration != page.Generation {
+			c.Status, c.Reason = metav1.ConditionUnknown, messengerv1alpha1.ReasonLoading
+			c.Message = fmt.Sprintf("the app's webhook serves generation %d of the page, not yet %d", c.ObservedGeneration, page.Generation)
+		}
+	}
+	return out
+}
+
+// referenceStall sets Stalled for what waiting will not fix about the page's references (keys
+// names the keys its Secret needs), else for a stall the webhook reports.
+func referenceStall(page *messengerv1alpha1.MessengerPage, obs *observation, cs *conditionSet, keys string) {
+	switch {
+	case !obs.secret.found:
+		cs.stalled(messengerv1alpha1.ReasonSecretNotFound, fmt.Sprintf(
+			"Secret %q not found in namespace %q; create it with %s, or fix spec.secretRef.name",
+			page.Spec.SecretRef.Name, page.Namespace, keys))
+	case len(obs.secret.missing) > 0:
+		cs.stalled(messengerv1alpha1.ReasonSecretKeyMissing, obs.secret.missingMessage())
+	case obs.policy == nil:
+		cs.stalled(messengerv1alpha1.ReasonPolicyNotFound, fmt.Sprintf(
+			"HandoverPolicy %q not found in namespace %q; create it or fix spec.policyRef.name", page.Spec.PolicyRef.Name, page.Namespace))
+	default:
+		// A refused page token: a person must put a fresh one in the Secret (kstatus then reports
+		// Failed rather than InProgress forever).
+		if c := pageConditions.Stall(page.Status.Conditions); c != nil {
+			cs.stalled(c.Reason, c.Message)
+		}
 	}
 }

@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -40,42 +38,6 @@ type subscriptionResult struct {
 	observed *messengerv1alpha1.SubscriptionStatus
 }
 
-// subscriptionChecks remembers, per page, when Meta was last checked and with which inputs, so
-// that reconciles woken by other changes make no Graph calls. A restarted manager checks again;
-// a deleted page is forgotten.
-type subscriptionChecks struct {
-	mu sync.Mutex
-	m  map[types.NamespacedName]subscriptionCheck
-}
-
-type subscriptionCheck struct {
-	at     time.Time
-	inputs [32]byte
-	result subscriptionResult
-}
-
-func (c *subscriptionChecks) get(key types.NamespacedName) (subscriptionCheck, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[key]
-	return v, ok
-}
-
-func (c *subscriptionChecks) put(key types.NamespacedName, v subscriptionCheck) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[types.NamespacedName]subscriptionCheck{}
-	}
-	c.m[key] = v
-}
-
-func (c *subscriptionChecks) forget(key types.NamespacedName) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
-}
-
 // graphTransport is the manager's connection pool for its Graph calls, shared by all pages.
 var graphTransport = graph.NewTransport()
 
@@ -99,11 +61,12 @@ func (r *MessengerPageReconciler) subscriptionRecheck(page *messengerv1alpha1.Me
 // reconcileSubscription makes Meta's side match spec.subscription once the webhook is available
 // (registering the callback makes Meta call it at once): the app's callback URL and fields, and
 // the Page's subscription, subscribed again when Meta dropped it. It checks again every
-// recheck interval, and whenever its inputs change; other reconciles reuse the last result.
+// recheck interval, and whenever its inputs change; other reconciles reuse the last result. The
+// check runs off the reconcile workers (graphWork): its end brings the page back.
 func (r *MessengerPageReconciler) reconcileSubscription(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) {
 	spec := page.Spec.Subscription
 	if spec == nil {
-		r.subChecks.forget(client.ObjectKeyFromObject(page))
+		r.graph.forget(client.ObjectKeyFromObject(page))
 		return
 	}
 	wait := func(msg string) {
@@ -131,25 +94,21 @@ func (r *MessengerPageReconciler) reconcileSubscription(ctx context.Context, pag
 	}
 	interval := r.subscriptionRecheck(page)
 	retry := min(interval, subscriptionRetry)
-	inputs := plan.inputs(page)
-	now := r.now()
-	if last, ok := r.subChecks.get(client.ObjectKeyFromObject(page)); ok && last.inputs == inputs && !last.result.failed && now.Sub(last.at) < interval {
-		res := last.result
-		obs.subscription = &res
-		obs.requeueIn(last.at.Add(interval).Sub(now))
-		return
+	checked := page.DeepCopy()
+	log := logf.FromContext(ctx)
+	res, next := r.graph.check(page, plan.inputs(page), interval, retry, func(ctx context.Context) subscriptionResult {
+		res := r.checkSubscription(ctx, checked, plan)
+		if res.failed {
+			log.Info("subscription check failed", "reason", res.reason, "message", res.message)
+		}
+		return res
+	})
+	obs.requeueIn(next)
+	if res == nil {
+		res = &subscriptionResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonChecking,
+			message: "checking the subscription at Meta", observed: page.Status.Subscription}
 	}
-	ctx, cancel := context.WithTimeout(ctx, subscriptionTimeout)
-	defer cancel()
-	res := r.checkSubscription(ctx, page, plan)
-	r.subChecks.put(client.ObjectKeyFromObject(page), subscriptionCheck{at: now, inputs: inputs, result: res})
-	obs.subscription = &res
-	if res.failed {
-		obs.requeueIn(retry)
-		logf.FromContext(ctx).Info("subscription check failed", "reason", res.reason, "message", res.message)
-	} else {
-		obs.requeueIn(interval)
-	}
+	obs.subscription = res
 }
 
 // planSubscription gathers the credentials (from the user's Secret, never logged) and decides
@@ -271,11 +230,24 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		observed.CallbackURL, observed.CallbackPage = "", ""
 	}
 
+	if step, err := r.subscribePage(ctx, page, pageClient, appID, p.fields, observed); err != nil {
+		return fail(step, err)
+	}
+	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
+		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+}
+
+// subscribePage subscribes app appID to the page's Page for fields when Meta does not have it
+// (again, when Meta dropped it: said in observed and an event), and records Meta's answer in
+// observed. On failure it returns which step failed.
+func (r *MessengerPageReconciler) subscribePage(ctx context.Context, page *messengerv1alpha1.MessengerPage, pageClient *graph.Client,
+	appID string, want []string, observed *messengerv1alpha1.SubscriptionStatus) (string, error) {
+	pageID := page.Spec.PageID
 	fields, subscribed, err := pageClient.PageSubscription(ctx, appID)
 	if err != nil {
-		return fail(fmt.Sprintf("reading the apps subscribed to Page %s (GET /%s/subscribed_apps, page token)", pageID, pageID), err)
+		return fmt.Sprintf("reading the apps subscribed to Page %s (GET /%s/subscribed_apps, page token)", pageID, pageID), err
 	}
-	if !subscribed && prev != nil && prev.PageSubscribed {
+	if prev := page.Status.Subscription; !subscribed && prev != nil && prev.PageSubscribed {
 		// Meta dropped the subscription: after an hour of failed deliveries it disables the
 		// webhook for the Page (reference §2.3), or someone removed the app.
 		t := metav1.NewTime(r.now().Truncate(time.Second))
@@ -284,17 +256,16 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		r.event(page, corev1.EventTypeWarning, "PageUnsubscribed",
 			"Meta no longer had app %s subscribed to Page %s (webhooks are disabled after an hour of failed deliveries); subscribing it again", appID, pageID)
 	}
-	if !subscribed || !containsAll(fields, p.fields) {
-		want := union(fields, p.fields)
-		if err := pageClient.SubscribePage(ctx, want); err != nil {
-			return fail(fmt.Sprintf("subscribing app %s to Page %s (POST /%s/subscribed_apps)", appID, pageID, pageID), err)
+	if !subscribed || !containsAll(fields, want) {
+		all := union(fields, want)
+		if err := pageClient.SubscribePage(ctx, all); err != nil {
+			return fmt.Sprintf("subscribing app %s to Page %s (POST /%s/subscribed_apps)", appID, pageID, pageID), err
 		}
-		fields, subscribed = want, true
+		fields, subscribed = all, true
 	}
 	observed.PageSubscribed = subscribed
 	observed.Fields = slices.Sorted(slices.Values(fields))
-	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
-		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+	return "", nil
 }
 
 // client is a Graph client with token, signed with the app secret, for pageID (or none).

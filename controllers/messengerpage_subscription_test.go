@@ -246,15 +246,16 @@ func testSubscription(t *testing.T, s *pageSuite) {
 		t.Fatal("checked before the recheck interval")
 	}
 	s.ahead.Add(int64(10*time.Minute + time.Second))
-	// (A reconcile of the manager may have made the check a moment earlier.)
-	res := s.reconcileNow(t, p)
-	if res.RequeueAfter <= 0 || res.RequeueAfter > 10*time.Minute {
+	// The reconcile starts the check off the workers (a reconcile of the manager may have
+	// started it a moment earlier); its end brings the page back.
+	s.reconcileNow(t, p)
+	s.eventually(t, "the Page subscribed again", func() (bool, string) {
+		return slices.Equal(m.pageFields(pageID), handoverFields), fmt.Sprint(m.pageFields(pageID))
+	})
+	got = s.waitSubscribed(t, p, metav1.ConditionTrue, messengerv1alpha1.ReasonResubscribed, "Meta had unsubscribed the app from the Page")
+	if res := s.reconcileNow(t, p); res.RequeueAfter <= 0 || res.RequeueAfter > 10*time.Minute {
 		t.Fatalf("RequeueAfter after a check %v", res.RequeueAfter)
 	}
-	if !slices.Equal(m.pageFields(pageID), handoverFields) {
-		t.Fatalf("not subscribed again: %v", m.pageFields(pageID))
-	}
-	got = s.waitSubscribed(t, p, metav1.ConditionTrue, messengerv1alpha1.ReasonResubscribed, "Meta had unsubscribed the app from the Page")
 	if got.Status.Subscription.LastUnsubscribedTime == nil || !got.Status.Subscription.PageSubscribed {
 		t.Fatalf("status.subscription: %+v", got.Status.Subscription)
 	}
@@ -269,11 +270,11 @@ func testSubscription(t *testing.T, s *pageSuite) {
 		t.Fatal(err)
 	}
 	s.ahead.Add(int64(10*time.Minute + time.Second))
-	res = s.reconcileNow(t, p)
-	if res.RequeueAfter <= 0 || res.RequeueAfter > time.Minute {
+	s.reconcileNow(t, p)
+	got = s.waitSubscribed(t, p, metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "was refused")
+	if res := s.reconcileNow(t, p); res.RequeueAfter <= 0 || res.RequeueAfter > time.Minute {
 		t.Fatalf("RequeueAfter after a failure %v", res.RequeueAfter)
 	}
-	got = s.waitSubscribed(t, p, metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "was refused")
 	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "code 190", status.InProgressStatus})
 	for _, c := range got.Status.Conditions {
 		for _, secret := range []string{m.tokens[pageID], m.appSecret, "the-verify-token"} {
@@ -327,11 +328,14 @@ func testSubscriptionSharedApp(t *testing.T, s *pageSuite) {
 	}
 	// Forced reconciles of both: the second page never takes the callback over.
 	s.ahead.Add(int64(10*time.Minute + time.Second))
+	calls := m.graphCalls()
 	s.reconcileNow(t, b)
 	s.reconcileNow(t, a)
-	if m.appCallback() != urlA || len(m.verifiedHosts()) != 1 {
-		t.Fatalf("callback %q after rechecks, verifications %v", m.appCallback(), m.verifiedHosts())
-	}
+	// The checks run off the workers: wait for both to call Meta, then for their results.
+	s.eventually(t, "both rechecks", func() (bool, string) { return m.graphCalls() >= calls+4, fmt.Sprint(m.graphCalls() - calls) })
+	s.consistently(t, "the first page's callback", conflictQuiet, func() (bool, string) {
+		return m.appCallback() == urlA && len(m.verifiedHosts()) == 1, fmt.Sprint(m.appCallback(), m.verifiedHosts())
+	})
 
 	// The first page stops registering: the second takes over. The first page's status follows
 	// at its next check.

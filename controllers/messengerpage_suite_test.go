@@ -87,6 +87,17 @@ func TestMessengerPage(t *testing.T) {
 	if err := s.r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
+	apps := &controllers.MessengerAppReconciler{
+		Client:                  mgr.GetClient(),
+		Scheme:                  mgr.GetScheme(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("messenger-operator"),
+		WebhookImage:            testImage,
+		MaxConcurrentReconciles: 2,
+	}
+	if err := apps.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	defer func() {
@@ -117,6 +128,14 @@ func TestMessengerPage(t *testing.T) {
 		{"SubscriptionValidation", testSubscriptionValidation},
 		{"Subscription", testSubscription},
 		{"SubscriptionSharedApp", testSubscriptionSharedApp},
+		{"GraphOffWorkers", testGraphOffWorkers},
+		{"AppWebhook", testAppWebhook},
+		{"AppClaims", testAppClaims},
+		{"AppMove", testAppMove},
+		{"AppRBAC", testAppRBAC},
+		{"AppCallback", testAppCallback},
+		{"AppSamples", testAppSamples},
+		{"AppZeroWrites", testAppZeroWrites},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {

@@ -2,11 +2,9 @@ package controllers
 
 import (
 	"context"
+	"sync"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,24 +31,21 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	r.graph = newGraphWork[subscriptionResult](r.now)
 	secrets, err := r.secretMetadataSource(mgr)
 	if err != nil {
 		return err
 	}
-	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(&messengerv1alpha1.MessengerPage{}, builder.WithPredicates(pageChanged)).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&networkingv1.Ingress{}).
-		Owns(&corev1.ServiceAccount{}).
-		Owns(&rbacv1.Role{}).
-		Owns(&rbacv1.RoleBinding{}).
-		Owns(&corev1.Secret{}).
+	c, err := ownsWebhook(ctrl.NewControllerManagedBy(mgr).
+		For(&messengerv1alpha1.MessengerPage{}, builder.WithPredicates(pageChanged))).
 		Watches(&messengerv1alpha1.HandoverPolicy{},
 			handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexPolicyRef)),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&messengerv1alpha1.MessengerPage{}, peerHandler{r.Client}).
+		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.pagesOfApp),
+			builder.WithPredicates(appReadyChanged)).
 		WatchesRawSource(secrets).
+		WatchesRawSource(r.graph.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerpage").
 		Build(r)
@@ -73,7 +68,7 @@ var pageChanged = predicate.Funcs{
 		if o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
 			return true
 		}
-		if !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized) {
+		if !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized) || !sameServed(o, n) {
 			return true
 		}
 		// Someone wiped the status: write it again.
@@ -107,32 +102,46 @@ func (r *MessengerPageReconciler) pagesUsing(index string) handler.MapFunc {
 
 // secretMetadataSource watches Secret metadata (a second cache: the manager's caches only the
 // operator's own Secrets) and maps a change of a user's Secret to the pages that reference it.
-// Only names are kept in that cache: no data, no annotations (a client-side kubectl apply
-// copies the data into one), no labels.
 func (r *MessengerPageReconciler) secretMetadataSource(mgr ctrl.Manager) (source.Source, error) {
-	opts := cache.Options{
-		HTTPClient:       mgr.GetHTTPClient(),
-		Scheme:           mgr.GetScheme(),
-		Mapper:           mgr.GetRESTMapper(),
-		DefaultTransform: keepIdentityOnly,
-	}
-	if len(r.Namespaces) > 0 {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range r.Namespaces {
-			opts.DefaultNamespaces[ns] = cache.Config{}
+	return secretSource(mgr, r.Namespaces, r.pagesUsing(IndexSecretRef))
+}
+
+// secretCaches hold one Secret metadata cache per manager, shared by the page and app
+// controllers.
+var secretCaches sync.Map // ctrl.Manager -> cache.Cache
+
+// secretSource is a source of Secret metadata events mapped by mapFn, from the manager's Secret
+// metadata cache. Only names are kept in that cache: no data, no annotations (a client-side
+// kubectl apply copies the data into one), no labels.
+func secretSource(mgr ctrl.Manager, namespaces []string, mapFn handler.MapFunc) (source.Source, error) {
+	c, ok := secretCaches.Load(mgr)
+	if !ok {
+		opts := cache.Options{
+			HTTPClient:       mgr.GetHTTPClient(),
+			Scheme:           mgr.GetScheme(),
+			Mapper:           mgr.GetRESTMapper(),
+			DefaultTransform: keepIdentityOnly,
 		}
-	}
-	c, err := cache.New(mgr.GetConfig(), opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := mgr.Add(secretMetadataCache{c}); err != nil {
-		return nil, err
+		if len(namespaces) > 0 {
+			opts.DefaultNamespaces = map[string]cache.Config{}
+			for _, ns := range namespaces {
+				opts.DefaultNamespaces[ns] = cache.Config{}
+			}
+		}
+		nc, err := cache.New(mgr.GetConfig(), opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := mgr.Add(secretMetadataCache{nc}); err != nil {
+			return nil, err
+		}
+		c = nc
+		secretCaches.Store(mgr, c)
 	}
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	return source.Kind[client.Object](c, meta,
-		handler.EnqueueRequestsFromMapFunc(r.pagesUsing(IndexSecretRef)),
+	return source.Kind[client.Object](c.(cache.Cache), meta,
+		handler.EnqueueRequestsFromMapFunc(mapFn),
 		predicate.ResourceVersionChangedPredicate{}), nil
 }
 

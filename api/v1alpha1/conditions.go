@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "slices"
+
 // Condition types. Ready, Reconciling and Stalled follow kstatus: Reconciling and Stalled are
 // "abnormal-true" and only present while true.
 const (
@@ -47,6 +49,8 @@ const (
 	ReasonSubscribeFailed   = "SubscribeFailed"
 	ReasonWaitingForWebhook = "WaitingForWebhook"
 	ReasonNoCallback        = "NoCallback"
+	// ReasonChecking: a look at Meta's side is under way, off the reconcile workers.
+	ReasonChecking = "Checking"
 
 	ReasonValid           = "Valid"
 	ReasonInvalidPattern  = "InvalidPattern"
@@ -115,3 +119,29 @@ const (
 	ReasonCallbackFailed     = "CallbackFailed"
 	ReasonUnknownPageEntries = "UnknownPageEntries"
 )
+
+// MessengerAppConditions are the condition types of a MessengerApp, as MessengerPageConditions.
+var MessengerAppConditions = ConditionTypes{
+	{Type: ConditionReady, Owner: FieldManagerOperator, Role: Summary},
+	{Type: ConditionStalled, Owner: FieldManagerOperator, Role: Gating, AbnormalTrue: true},
+	{Type: ConditionReconciling, Owner: FieldManagerOperator, Role: Gating, AbnormalTrue: true},
+	// With spec.subscription.registerCallback the app is Ready once Meta verified the callback.
+	{Type: ConditionCallbackRegistered, Owner: FieldManagerOperator, Role: Gating},
+	{Type: ConditionIngressTLS, Owner: FieldManagerOperator, Role: Informational},
+	{Type: ConditionHTTPRoute, Owner: FieldManagerOperator, Role: Informational},
+}
+
+// messengerAppPageConditions are those of a page with spec.appRef: the standalone page's, with
+// Served (written by the app's webhook) required before Ready.
+var messengerAppPageConditions = append(slices.Clone(MessengerPageConditions[:4]), append(ConditionTypes{
+	{Type: ConditionServed, Owner: FieldManagerWebhook, Role: Gating, Required: true},
+}, MessengerPageConditions[4:]...)...)
+
+// ConditionTypes are the condition types of the page: MessengerPageConditions for a standalone
+// page, with Served required (after GraphAuthorized in precedence) for a page with spec.appRef.
+func (p *MessengerPage) ConditionTypes() ConditionTypes {
+	if p.Spec.AppRef != nil {
+		return messengerAppPageConditions
+	}
+	return MessengerPageConditions
+}

@@ -168,3 +168,31 @@ func TestMessageCap(t *testing.T) {
 		t.Fatal("setting the same condition changed it")
 	}
 }
+
+// A page with appRef is Ready only once its app's webhook reports it Served; a standalone page
+// has no Served condition at all.
+func TestAppPageRequiresServed(t *testing.T) {
+	ok := metav1.Condition{Reason: "Available"}
+	standalone := &MessengerPage{}
+	app := &MessengerPage{Spec: MessengerPageSpec{AppRef: &LocalReference{Name: "a"}}}
+	if _, has := standalone.ConditionTypes().Lookup(ConditionServed); has {
+		t.Fatal("a standalone page has Served")
+	}
+	if got := standalone.ConditionTypes().SummarizeReady(nil, ok); got.Status != metav1.ConditionTrue {
+		t.Fatalf("standalone: %+v", got)
+	}
+	if got := app.ConditionTypes().SummarizeReady(nil, ok); got.Status != metav1.ConditionFalse || got.Reason != "WaitingServed" {
+		t.Fatalf("app page without Served: %+v", got)
+	}
+	served := []metav1.Condition{{Type: ConditionServed, Status: metav1.ConditionTrue, Reason: ReasonServing}}
+	if got := app.ConditionTypes().SummarizeReady(served, ok); got.Status != metav1.ConditionTrue {
+		t.Fatalf("served app page: %+v", got)
+	}
+	invalid := []metav1.Condition{{Type: ConditionServed, Status: metav1.ConditionFalse, Reason: ReasonConfigInvalid, Message: "no key"}}
+	if got := app.ConditionTypes().SummarizeReady(invalid, ok); got.Reason != ReasonConfigInvalid || got.Message != "no key" {
+		t.Fatalf("invalid app page: %+v", got)
+	}
+	if len(MessengerPageConditions) != 9 || len(app.ConditionTypes()) != 10 {
+		t.Fatal("the app page's types changed the standalone page's")
+	}
+}

@@ -147,7 +147,7 @@ type MessengerAppStatus struct {
 	// +optional
 	WebhookURL string `json:"webhookURL,omitempty"`
 
-	// Pages is how many MessengerPages name this app in spec.appRef.
+	// Pages is how many pages the app's webhook serves.
 	// +optional
 	Pages int32 `json:"pages"`
 

@@ -94,9 +94,23 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 		WebhookImage:            opts.webhookImage,
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 		Namespaces:              opts.namespaces,
+		ClaimBindings:           opts.claims,
 	}
 	if err := pages.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerPage controller: %w", err)
+	}
+	apps := &controllers.MessengerAppReconciler{
+		Client:                  mgr.GetClient(),
+		Scheme:                  mgr.GetScheme(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("messenger-operator"),
+		WebhookImage:            opts.webhookImage,
+		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
+		Namespaces:              opts.namespaces,
+		ClaimBindings:           opts.claims,
+	}
+	if err := apps.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the MessengerApp controller: %w", err)
 	}
 	policies := &controllers.HandoverPolicyReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	if err := policies.SetupWithManager(mgr); err != nil {

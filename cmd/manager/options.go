@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/messenger-operator/messenger-operator/controllers"
 )
 
 // options are the manager's settings, kubebuilder's flags plus the operator's own.
@@ -26,7 +28,9 @@ type options struct {
 	// namespaces limits the operator to these namespaces (WATCH_NAMESPACE, comma-separated);
 	// empty means the whole cluster.
 	namespaces []string
-	zap        zap.Options
+	// claims binds pageIDs and appIDs to the namespaces allowed to claim them.
+	claims controllers.ClaimBindings
+	zap    zap.Options
 }
 
 // leaderElectionID names the Lease the managers' replicas compete for.
@@ -51,6 +55,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	fs.StringVar(&o.webhookImage, "webhook-image", getenv("WEBHOOK_IMAGE"),
 		"image of the webhook pods (it runs /webhook), usually the operator's own; env WEBHOOK_IMAGE")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "pages reconciled in parallel (each mostly waits on the API server)")
+	bindings := fs.String("claim-bindings", "",
+		"pageIDs and appIDs bound to the namespaces allowed to claim them, ID=ns1;ns2,ID2=ns3; an ID not listed goes to its oldest claim")
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -66,6 +72,10 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		return options{}, fmt.Errorf("--webhook-image %q: an image reference has no spaces", o.webhookImage)
 	case o.maxConcurrentReconciles < 1:
 		return options{}, fmt.Errorf("--max-concurrent-reconciles must be at least 1, not %d", o.maxConcurrentReconciles)
+	}
+	var err error
+	if o.claims, err = controllers.ParseClaimBindings(*bindings); err != nil {
+		return options{}, fmt.Errorf("--claim-bindings: %w", err)
 	}
 	for _, ns := range strings.Split(getenv("WATCH_NAMESPACE"), ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {

@@ -25,16 +25,16 @@ var (
 	defaultMemoryLimit   = resource.MustParse("256Mi")
 )
 
-// Deployment is the page's webhook: restricted pod security, probes on the probe port, a rolling
-// update that never drops below the desired replicas, and the spec hash on the pod template.
+// Deployment is the webhook of a page or an app: restricted pod security, probes on the probe
+// port, a rolling update that never drops below the desired replicas, and the spec hash on the
+// pod template.
 func Deployment(w Webhook) *appsv1ac.DeploymentApplyConfiguration {
-	page := w.Page
-	d := appsv1ac.Deployment(WebhookName(page.Name), page.Namespace)
-	objectMeta(d.ObjectMetaApplyConfiguration, page)
+	d := appsv1ac.Deployment(w.Name(), w.Namespace())
+	w.meta(d.ObjectMetaApplyConfiguration)
 	d.WithSpec(appsv1ac.DeploymentSpec().
 		WithReplicas(w.Replicas()).
 		WithRevisionHistoryLimit(3).
-		WithSelector(metav1ac.LabelSelector().WithMatchLabels(SelectorLabels(page))).
+		WithSelector(metav1ac.LabelSelector().WithMatchLabels(w.SelectorLabels())).
 		WithStrategy(appsv1ac.DeploymentStrategy().
 			WithType(appsv1.RollingUpdateDeploymentStrategyType).
 			WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
@@ -46,8 +46,7 @@ func Deployment(w Webhook) *appsv1ac.DeploymentApplyConfiguration {
 }
 
 func podTemplate(w Webhook) *corev1ac.PodTemplateSpecApplyConfiguration {
-	page := w.Page
-	spec := page.Spec.Webhook
+	spec := w.webhookSpec()
 	annotations := maps.Clone(spec.PodAnnotations)
 	if annotations == nil {
 		annotations = map[string]string{}
@@ -55,7 +54,7 @@ func podTemplate(w Webhook) *corev1ac.PodTemplateSpecApplyConfiguration {
 	annotations[SpecHashAnnotation] = PodSpecHash(w)
 
 	pod := corev1ac.PodSpec().
-		WithServiceAccountName(WebhookName(page.Name)).
+		WithServiceAccountName(w.Name()).
 		WithAutomountServiceAccountToken(true).
 		WithEnableServiceLinks(false).
 		WithTerminationGracePeriodSeconds(TerminationGracePeriodSeconds).
@@ -70,7 +69,7 @@ func podTemplate(w Webhook) *corev1ac.PodTemplateSpecApplyConfiguration {
 		pod.WithTolerations(toleration(spec.Tolerations[i]))
 	}
 	return corev1ac.PodTemplateSpec().
-		WithLabels(podLabels(page)).
+		WithLabels(w.podLabels()).
 		WithAnnotations(annotations).
 		WithSpec(pod)
 }
@@ -91,7 +90,7 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 			corev1ac.ContainerPort().WithName(probePortName).WithContainerPort(contract.ProbePort).WithProtocol(corev1.ProtocolTCP)).
 		WithLivenessProbe(probe(contract.HealthzPath).WithPeriodSeconds(10).WithFailureThreshold(3)).
 		WithReadinessProbe(probe(contract.ReadyzPath).WithPeriodSeconds(5).WithFailureThreshold(2)).
-		WithResources(resources(w.Page.Spec.Webhook.Resources)).
+		WithResources(resources(w.webhookSpec().Resources)).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithRunAsNonRoot(true).
 			WithReadOnlyRootFilesystem(true).
@@ -100,12 +99,16 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault)))
 }
 
-// env is the pod's namespace (downward API) and, while the generated verify token is in use, the
-// name of its Secret: the webhook learns it from its Deployment, never from the page's status.
+// env is the pod's namespace (downward API), an app's name (APP, read by --app) and, while the
+// generated verify token is in use, the name of its Secret: the webhook learns it from its
+// Deployment, never from the owner's status.
 func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 	out := []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName(contract.EnvPodNamespace).WithValueFrom(
 			corev1ac.EnvVarSource().WithFieldRef(corev1ac.ObjectFieldSelector().WithFieldPath("metadata.namespace"))),
+	}
+	if w.App != nil {
+		out = append(out, corev1ac.EnvVar().WithName(contract.EnvApp).WithValue(w.App.Name))
 	}
 	if w.VerifyTokenSecret != "" {
 		out = append(out, corev1ac.EnvVar().WithName(contract.EnvVerifyTokenSecret).WithValue(w.VerifyTokenSecret))
@@ -163,7 +166,7 @@ func toleration(t corev1.Toleration) *corev1ac.TolerationApplyConfiguration {
 // use. The Secrets' contents and the HandoverPolicy are not inputs: the webhook reads them live,
 // so their edits never restart it.
 func PodSpecHash(w Webhook) string {
-	spec := w.Page.Spec.Webhook.DeepCopy()
+	spec := w.webhookSpec().DeepCopy()
 	spec.Replicas = nil
 	spec.Image = ""
 	b, err := json.Marshal(struct {

@@ -41,3 +41,15 @@ func typed[T any](t *testing.T, ac any) *T {
 func v1alpha1SecretRef(name, page, app, verify string) v1alpha1.SecretReference {
 	return v1alpha1.SecretReference{Name: name, PageAccessTokenKey: page, AppSecretKey: app, VerifyTokenKey: verify}
 }
+
+func testApp() *v1alpha1.MessengerApp {
+	replicas := int32(2)
+	return &v1alpha1.MessengerApp{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: "shop", UID: "uid-app"},
+		Spec: v1alpha1.MessengerAppSpec{
+			AppID:     "42",
+			SecretRef: v1alpha1.AppSecretReference{Name: "app-creds"},
+			Webhook:   v1alpha1.WebhookSpec{Replicas: &replicas},
+		},
+	}
+}

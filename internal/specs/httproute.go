@@ -18,10 +18,9 @@ import (
 var HTTPRouteGVK = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
 
 // HTTPRoute routes the webhook path of spec.httpRoute's hostnames, from its parent Gateways, to
-// the webhook's Service; nil when the page has no spec.httpRoute.
+// the webhook's Service; nil when the page or app has no spec.httpRoute.
 func HTTPRoute(w Webhook) *unstructured.Unstructured {
-	page := w.Page
-	hr := page.Spec.HTTPRoute
+	hr := w.httpRouteSpec()
 	if hr == nil {
 		return nil
 	}
@@ -41,10 +40,10 @@ func HTTPRoute(w Webhook) *unstructured.Unstructured {
 		"parentRefs": parents,
 		"rules": []any{map[string]any{
 			"matches": []any{map[string]any{
-				"path": map[string]any{"type": "PathPrefix", "value": page.Spec.WebhookPath()},
+				"path": map[string]any{"type": "PathPrefix", "value": w.Path()},
 			}},
 			"backendRefs": []any{map[string]any{
-				"name": WebhookName(page.Name),
+				"name": w.Name(),
 				"port": int64(ServicePort),
 			}},
 		}},
@@ -59,10 +58,10 @@ func HTTPRoute(w Webhook) *unstructured.Unstructured {
 
 	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
 	u.SetGroupVersionKind(HTTPRouteGVK)
-	u.SetName(WebhookName(page.Name))
-	u.SetNamespace(page.Namespace)
-	u.SetLabels(Labels(page))
-	ref := ownerReference(page)
+	u.SetName(w.Name())
+	u.SetNamespace(w.Namespace())
+	u.SetLabels(w.labels())
+	ref := w.ownerReference()
 	u.Object["metadata"].(map[string]any)["ownerReferences"] = []any{map[string]any{
 		"apiVersion": *ref.APIVersion, "kind": *ref.Kind, "name": *ref.Name, "uid": string(*ref.UID),
 		"controller": true, "blockOwnerDeletion": true,
@@ -89,8 +88,8 @@ func setIf(m map[string]any, key string, v *string) {
 }
 
 // routeHost is the first hostname of spec.httpRoute that names one host (no wildcard).
-func routeHost(page *v1alpha1.MessengerPage) string {
-	if hr := page.Spec.HTTPRoute; hr != nil {
+func routeHost(hr *v1alpha1.HTTPRouteSpec) string {
+	if hr != nil {
 		for _, h := range hr.Hostnames {
 			if !strings.HasPrefix(string(h), "*") {
 				return string(h)

@@ -13,15 +13,14 @@ const (
 	IssuerAnnotation        = "cert-manager.io/issuer"
 )
 
-// Ingress exposes the webhook on spec.ingress; nil when the page has no spec.ingress.
+// Ingress exposes the webhook on spec.ingress; nil when the page or app has no spec.ingress.
 func Ingress(w Webhook) *networkingv1ac.IngressApplyConfiguration {
-	page := w.Page
-	in := page.Spec.Ingress
+	in := w.ingressSpec()
 	if in == nil {
 		return nil
 	}
-	i := networkingv1ac.Ingress(WebhookName(page.Name), page.Namespace)
-	objectMeta(i.ObjectMetaApplyConfiguration, page)
+	i := networkingv1ac.Ingress(w.Name(), w.Namespace())
+	w.meta(i.ObjectMetaApplyConfiguration)
 	annotations := maps.Clone(in.Annotations)
 	if tls := in.TLS; tls != nil && tls.Issuer != nil {
 		if annotations == nil {
@@ -43,10 +42,10 @@ func Ingress(w Webhook) *networkingv1ac.IngressApplyConfiguration {
 		WithRules(networkingv1ac.IngressRule().
 			WithHost(in.Host).
 			WithHTTP(networkingv1ac.HTTPIngressRuleValue().WithPaths(networkingv1ac.HTTPIngressPath().
-				WithPath(page.Spec.WebhookPath()).
+				WithPath(w.Path()).
 				WithPathType(networkingv1.PathTypePrefix).
 				WithBackend(networkingv1ac.IngressBackend().WithService(networkingv1ac.IngressServiceBackend().
-					WithName(WebhookName(page.Name)).
+					WithName(w.Name()).
 					WithPort(networkingv1ac.ServiceBackendPort().WithName(httpPortName)))))))
 	if in.ClassName != nil {
 		spec.WithIngressClassName(*in.ClassName)

@@ -23,8 +23,13 @@ const (
 	// webhook and are not part of it.
 	SpecHashAnnotation = "messenger.handover.dev/spec-hash"
 
+	// LabelComponent is on an app's webhook objects only (ComponentApp).
+	LabelComponent = "app.kubernetes.io/component"
+
 	AppName     = "messenger-webhook"
 	ManagerName = "messenger-operator"
+	// ComponentApp marks the objects of a MessengerApp's webhook.
+	ComponentApp = "app"
 )
 
 // ManagedSelector is the label selector of every object the operator owns.
@@ -39,10 +44,25 @@ func SelectorLabels(page *v1alpha1.MessengerPage) map[string]string {
 	}
 }
 
-// Labels of every owned object. The page's own labels are not copied: a GitOps tool's tracking
-// label on children would make it think it owns (and may prune) them.
+// AppSelectorLabels pick an app's webhook pods. Their instance value (AppInstanceValue) is never
+// a page's, so a page's selector never picks an app's pods, and the component label keeps an
+// app's selector off every page's pods.
+func AppSelectorLabels(app *v1alpha1.MessengerApp) map[string]string {
+	return map[string]string{
+		LabelName:      AppName,
+		LabelInstance:  AppInstanceValue(app.Name),
+		LabelComponent: ComponentApp,
+	}
+}
+
+// Labels of every object a page owns. The page's own labels are not copied: a GitOps tool's
+// tracking label on children would make it think it owns (and may prune) them.
 func Labels(page *v1alpha1.MessengerPage) map[string]string {
-	l := SelectorLabels(page)
+	return Webhook{Page: page}.labels()
+}
+
+func (w Webhook) labels() map[string]string {
+	l := w.SelectorLabels()
 	l[LabelManagedBy] = ManagerName
 	l[LabelManaged] = "true"
 	return l
@@ -50,12 +70,12 @@ func Labels(page *v1alpha1.MessengerPage) map[string]string {
 
 // podLabels are the user's spec.webhook.podLabels under ours: ours win, so the selector always
 // matches.
-func podLabels(page *v1alpha1.MessengerPage) map[string]string {
-	l := maps.Clone(page.Spec.Webhook.PodLabels)
+func (w Webhook) podLabels() map[string]string {
+	l := maps.Clone(w.webhookSpec().PodLabels)
 	if l == nil {
 		l = map[string]string{}
 	}
-	maps.Copy(l, SelectorLabels(page))
+	maps.Copy(l, w.SelectorLabels())
 	l[LabelManagedBy] = ManagerName
 	return l
 }

@@ -6,27 +6,35 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
-
-	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
 const (
 	webhookSuffix     = "-webhook"
 	verifyTokenSuffix = "-verify-token"
+	// An app's names end in appSuffix, which no page's name ends in ("-webhook",
+	// "-verify-token"), so an app and a page never take each other's names whatever their names.
+	appSuffix = "-app"
+	// appInstanceSuffix holds an underscore, which no page's instance value can (page names are
+	// DNS subdomains): an app's pods never match a page's selector.
+	appInstanceSuffix = "_app"
 )
 
 // WebhookName names the page's Deployment, Service, Ingress, ServiceAccount, Role and
 // RoleBinding: "<page>-webhook" when that is a valid Service name (a DNS-1035 label), else a
 // shortened form with a hash of the page name, so that any valid page name works.
-func WebhookName(pageName string) string {
-	if n := pageName + webhookSuffix; len(validation.IsDNS1035Label(n)) == 0 {
+func WebhookName(pageName string) string { return serviceName(pageName, webhookSuffix) }
+
+// serviceName is name+suffix when that is a valid Service name (a DNS-1035 label), else a
+// shortened form with a hash of name.
+func serviceName(name, suffix string) string {
+	if n := name + suffix; len(validation.IsDNS1035Label(n)) == 0 {
 		return n
 	}
-	base := strings.ReplaceAll(pageName, ".", "-")
+	base := strings.ReplaceAll(name, ".", "-")
 	if base == "" || base[0] < 'a' || base[0] > 'z' {
 		base = "p-" + base
 	}
-	return shorten(base, validation.DNS1035LabelMaxLength-len(webhookSuffix)-9) + "-" + shortHash(pageName) + webhookSuffix
+	return shorten(base, validation.DNS1035LabelMaxLength-len(suffix)-9) + "-" + shortHash(name) + suffix
 }
 
 // VerifyTokenSecretName names the Secret of a generated verify token.
@@ -37,6 +45,29 @@ func VerifyTokenSecretName(pageName string) string {
 	return shorten(pageName, validation.DNS1123SubdomainMaxLength-len(verifyTokenSuffix)-9) + "-" + shortHash(pageName) + verifyTokenSuffix
 }
 
+// AppWebhookName names an app's Deployment, Service, Ingress, HTTPRoute, ServiceAccount, Role and
+// RoleBinding: "<app>-webhook-app", shortened with a hash like WebhookName when too long. It
+// never equals a page's WebhookName, which ends in "-webhook".
+func AppWebhookName(appName string) string { return serviceName(appName, webhookSuffix+appSuffix) }
+
+// AppVerifyTokenSecretName names the Secret of an app's generated verify token:
+// "<app>-verify-token-app", never a page's VerifyTokenSecretName.
+func AppVerifyTokenSecretName(appName string) string {
+	if n := appName + verifyTokenSuffix + appSuffix; len(n) <= validation.DNS1123SubdomainMaxLength {
+		return n
+	}
+	return shorten(appName, validation.DNS1123SubdomainMaxLength-len(verifyTokenSuffix+appSuffix)-9) + "-" + shortHash(appName) + verifyTokenSuffix + appSuffix
+}
+
+// AppInstanceValue is the app.kubernetes.io/instance label of an app: "<app>_app", shortened with
+// a hash when too long; never a page's InstanceValue.
+func AppInstanceValue(appName string) string {
+	if n := appName + appInstanceSuffix; len(validation.IsValidLabelValue(n)) == 0 {
+		return n
+	}
+	return shorten(appName, validation.LabelValueMaxLength-9-len(appInstanceSuffix)) + "-" + shortHash(appName) + appInstanceSuffix
+}
+
 // InstanceValue is the app.kubernetes.io/instance label of a page: its name when that is a valid
 // label value, else a shortened form with a hash.
 func InstanceValue(pageName string) string {
@@ -44,11 +75,6 @@ func InstanceValue(pageName string) string {
 		return pageName
 	}
 	return shorten(pageName, validation.LabelValueMaxLength-9) + "-" + shortHash(pageName)
-}
-
-// ServiceHost is the in-cluster DNS name of the page's Service.
-func ServiceHost(page *v1alpha1.MessengerPage) string {
-	return WebhookName(page.Name) + "." + page.Namespace + ".svc"
 }
 
 func shorten(s string, n int) string {

@@ -6,19 +6,15 @@ import (
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// ownerReference makes the page the controller of an object: the garbage collector deletes the
-// object with the page, and Owns watches map the object back to it.
-func ownerReference(page *v1alpha1.MessengerPage) *metav1ac.OwnerReferenceApplyConfiguration {
+// ownerReference makes the page or app the controller of an object: the garbage collector
+// deletes the object with it, and Owns watches map the object back to it.
+func (w Webhook) ownerReference() *metav1ac.OwnerReferenceApplyConfiguration {
+	kind, name, uid := w.owner()
 	return metav1ac.OwnerReference().
 		WithAPIVersion(v1alpha1.GroupVersion.String()).
-		WithKind("MessengerPage").
-		WithName(page.Name).
-		WithUID(page.UID).
+		WithKind(kind).
+		WithName(name).
+		WithUID(uid).
 		WithController(true).
 		WithBlockOwnerDeletion(true)
-}
-
-// objectMeta is the metadata every owned object shares.
-func objectMeta(meta *metav1ac.ObjectMetaApplyConfiguration, page *v1alpha1.MessengerPage) {
-	meta.WithLabels(Labels(page)).WithOwnerReferences(ownerReference(page))
 }

@@ -10,52 +10,87 @@ import (
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// ServiceAccount is the identity of the page's webhook pods.
+// ServiceAccount is the identity of the webhook's pods.
 func ServiceAccount(w Webhook) *corev1ac.ServiceAccountApplyConfiguration {
-	page := w.Page
-	sa := corev1ac.ServiceAccount(WebhookName(page.Name), page.Namespace)
-	objectMeta(sa.ObjectMetaApplyConfiguration, page)
+	sa := corev1ac.ServiceAccount(w.Name(), w.Namespace())
+	w.meta(sa.ObjectMetaApplyConfiguration)
 	stamp(sa, sa.ObjectMetaApplyConfiguration)
 	return sa
 }
 
-// Role grants the webhook the least it needs, all by name: read its page, its policy and its
-// Secrets (the webhook's informers are field-selected on metadata.name, which resourceNames
-// allow for list and watch), patch its page's status (GraphAuthorized, HandoverPermitted), and
-// write events. secrets are the Secrets it reads: the user's, and the generated one when in use.
-// Nothing outside the namespace; the manager's ClusterRole holds every one of these verbs, as
-// RBAC escalation prevention requires.
+var readVerbs = []string{"get", "list", "watch"}
+
+// Role grants a standalone page's webhook the least it needs, all by name: read its page, its
+// policy and its Secrets (the webhook's informers are field-selected on metadata.name, which
+// resourceNames allow for list and watch), patch its page's status (GraphAuthorized,
+// HandoverPermitted), and write events. secrets are the Secrets it reads: the user's, and the
+// generated one when in use. Nothing outside the namespace; the manager's ClusterRole holds every
+// one of these verbs, as RBAC escalation prevention requires.
 func Role(w Webhook, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 	page := w.Page
-	group := v1alpha1.GroupVersion.Group
-	read := []string{"get", "list", "watch"}
-	names := slices.Compact(slices.Sorted(slices.Values(secrets)))
-	r := rbacv1ac.Role(WebhookName(page.Name), page.Namespace)
-	objectMeta(r.ObjectMetaApplyConfiguration, page)
-	r.WithRules(
-		rbacv1ac.PolicyRule().WithAPIGroups(group).WithResources("messengerpages").
-			WithVerbs(read...).WithResourceNames(page.Name),
-		rbacv1ac.PolicyRule().WithAPIGroups(group).WithResources("messengerpages/status").
-			WithVerbs("patch").WithResourceNames(page.Name),
-		rbacv1ac.PolicyRule().WithAPIGroups(group).WithResources("handoverpolicies").
-			WithVerbs(read...).WithResourceNames(page.Spec.PolicyRef.Name),
-		rbacv1ac.PolicyRule().WithAPIGroups("").WithResources("secrets").
-			WithVerbs(read...).WithResourceNames(names...),
-		rbacv1ac.PolicyRule().WithAPIGroups("", "events.k8s.io").WithResources("events").
-			WithVerbs("create", "patch"),
+	return w.role(
+		crdRule("messengerpages", readVerbs, page.Name),
+		crdRule("messengerpages/status", []string{"patch"}, page.Name),
+		crdRule("handoverpolicies", readVerbs, page.Spec.PolicyRef.Name),
+		secretsRule(secrets),
 	)
+}
+
+// AppRole grants an app's webhook: its MessengerApp by name; list and watch of the namespace's
+// pages (the pods select theirs by spec.appRef.name, which resourceNames cannot express) and
+// their policies; the status of pages, the app's pages only (Served, GraphAuthorized,
+// HandoverPermitted); and by name the Secrets it reads: secrets, the app's Secret, the generated
+// verify token Secret when in use and each page's Secret. pages and secrets follow pages joining
+// and leaving, so the pods of one app never read another app's or page's Secrets.
+func AppRole(w Webhook, pages []string, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
+	rules := []*rbacv1ac.PolicyRuleApplyConfiguration{
+		crdRule("messengerapps", readVerbs, w.App.Name),
+		crdRule("messengerpages", []string{"list", "watch"}),
+		crdRule("handoverpolicies", readVerbs),
+	}
+	if len(pages) > 0 {
+		// No resourceNames would mean every page: the rule waits for the app's first page.
+		rules = append(rules, crdRule("messengerpages/status", []string{"patch"}, sortedSet(pages)...))
+	}
+	return w.role(append(rules, secretsRule(secrets))...)
+}
+
+// role is the Role of the webhook with rules, plus the events it writes.
+func (w Webhook) role(rules ...*rbacv1ac.PolicyRuleApplyConfiguration) *rbacv1ac.RoleApplyConfiguration {
+	r := rbacv1ac.Role(w.Name(), w.Namespace())
+	w.meta(r.ObjectMetaApplyConfiguration)
+	r.WithRules(rules...)
+	r.WithRules(rbacv1ac.PolicyRule().WithAPIGroups("", "events.k8s.io").WithResources("events").
+		WithVerbs("create", "patch"))
 	stamp(r, r.ObjectMetaApplyConfiguration)
 	return r
 }
 
+// crdRule grants verbs on a resource of the API group, on names only when some are given.
+func crdRule(resource string, verbs []string, names ...string) *rbacv1ac.PolicyRuleApplyConfiguration {
+	rule := rbacv1ac.PolicyRule().WithAPIGroups(v1alpha1.GroupVersion.Group).WithResources(resource).WithVerbs(verbs...)
+	if len(names) > 0 {
+		rule.WithResourceNames(names...)
+	}
+	return rule
+}
+
+func secretsRule(secrets []string) *rbacv1ac.PolicyRuleApplyConfiguration {
+	return rbacv1ac.PolicyRule().WithAPIGroups("").WithResources("secrets").
+		WithVerbs(readVerbs...).WithResourceNames(sortedSet(secrets)...)
+}
+
+func sortedSet(names []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(names)))
+}
+
 // RoleBinding binds the Role to the ServiceAccount.
 func RoleBinding(w Webhook) *rbacv1ac.RoleBindingApplyConfiguration {
-	page := w.Page
-	name := WebhookName(page.Name)
-	b := rbacv1ac.RoleBinding(name, page.Namespace)
-	objectMeta(b.ObjectMetaApplyConfiguration, page)
+	name := w.Name()
+	b := rbacv1ac.RoleBinding(name, w.Namespace())
+	w.meta(b.ObjectMetaApplyConfiguration)
 	b.WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("Role").WithName(name)).
-		WithSubjects(rbacv1ac.Subject().WithKind(rbacv1.ServiceAccountKind).WithName(name).WithNamespace(page.Namespace))
+		WithSubjects(rbacv1ac.Subject().WithKind(rbacv1.ServiceAccountKind).WithName(name).WithNamespace(w.Namespace()))
 	stamp(b, b.ObjectMetaApplyConfiguration)
 	return b
 }

@@ -22,12 +22,11 @@ func NewVerifyToken() ([]byte, error) {
 	return []byte(hex.EncodeToString(b)), nil
 }
 
-// VerifyTokenSecret holds the verify token the operator generated for a page whose Secret has
-// none. token is the one to keep: the existing value, or a new one from NewVerifyToken.
+// VerifyTokenSecret holds the verify token the operator generated for a page or app whose Secret
+// has none. token is the one to keep: the existing value, or a new one from NewVerifyToken.
 func VerifyTokenSecret(w Webhook, token []byte) *corev1ac.SecretApplyConfiguration {
-	page := w.Page
-	s := corev1ac.Secret(VerifyTokenSecretName(page.Name), page.Namespace)
-	objectMeta(s.ObjectMetaApplyConfiguration, page)
+	s := corev1ac.Secret(w.VerifyTokenSecretName(), w.Namespace())
+	w.meta(s.ObjectMetaApplyConfiguration)
 	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{v1alpha1.GeneratedVerifyTokenKey: token})
 	stamp(s, s.ObjectMetaApplyConfiguration)
 	return s

@@ -8,12 +8,11 @@ import (
 
 // Service puts port 80 in front of the webhook's http port.
 func Service(w Webhook) *corev1ac.ServiceApplyConfiguration {
-	page := w.Page
-	s := corev1ac.Service(WebhookName(page.Name), page.Namespace)
-	objectMeta(s.ObjectMetaApplyConfiguration, page)
+	s := corev1ac.Service(w.Name(), w.Namespace())
+	w.meta(s.ObjectMetaApplyConfiguration)
 	s.WithSpec(corev1ac.ServiceSpec().
 		WithType(corev1.ServiceTypeClusterIP).
-		WithSelector(SelectorLabels(page)).
+		WithSelector(w.SelectorLabels()).
 		WithPorts(corev1ac.ServicePort().
 			WithName(httpPortName).
 			WithPort(ServicePort).

@@ -3,6 +3,9 @@ package specs
 import (
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/types"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/contract"
 )
@@ -18,9 +21,12 @@ const (
 	probePortName = "probes"
 )
 
-// Webhook is what the builders need to know about one page.
+// Webhook is what the builders need to know about one webhook: a standalone page's (Page) or a
+// MessengerApp's (App), exactly one of the two. The builders read the owner's fields through the
+// accessors below, so pages and apps share every builder but the Role.
 type Webhook struct {
 	Page *v1alpha1.MessengerPage
+	App  *v1alpha1.MessengerApp
 	// DefaultImage is the manager's --webhook-image, used unless spec.webhook.image is set.
 	DefaultImage string
 	// VerifyTokenSecret names the Secret of the verify token the operator generated, when that
@@ -28,36 +34,125 @@ type Webhook struct {
 	VerifyTokenSecret string
 }
 
-// Image is the image the page's webhook runs.
+// Name of the webhook's Deployment, Service, Ingress, HTTPRoute, ServiceAccount, Role and
+// RoleBinding.
+func (w Webhook) Name() string {
+	if w.App != nil {
+		return AppWebhookName(w.App.Name)
+	}
+	return WebhookName(w.Page.Name)
+}
+
+// Namespace of the owner and of every object of its webhook.
+func (w Webhook) Namespace() string {
+	if w.App != nil {
+		return w.App.Namespace
+	}
+	return w.Page.Namespace
+}
+
+// VerifyTokenSecretName names the Secret of a generated verify token of the owner.
+func (w Webhook) VerifyTokenSecretName() string {
+	if w.App != nil {
+		return AppVerifyTokenSecretName(w.App.Name)
+	}
+	return VerifyTokenSecretName(w.Page.Name)
+}
+
+func (w Webhook) webhookSpec() *v1alpha1.WebhookSpec {
+	if w.App != nil {
+		return &w.App.Spec.Webhook
+	}
+	return &w.Page.Spec.Webhook
+}
+
+func (w Webhook) ingressSpec() *v1alpha1.IngressSpec {
+	if w.App != nil {
+		return w.App.Spec.Ingress
+	}
+	return w.Page.Spec.Ingress
+}
+
+func (w Webhook) httpRouteSpec() *v1alpha1.HTTPRouteSpec {
+	if w.App != nil {
+		return w.App.Spec.HTTPRoute
+	}
+	return w.Page.Spec.HTTPRoute
+}
+
+// Path is the path Meta calls and the webhook serves.
+func (w Webhook) Path() string {
+	if w.App != nil {
+		return w.App.Spec.WebhookPath()
+	}
+	return w.Page.Spec.WebhookPath()
+}
+
+// owner is the object every built object belongs to: its kind, name and uid.
+func (w Webhook) owner() (kind, name string, uid types.UID) {
+	if w.App != nil {
+		return "MessengerApp", w.App.Name, w.App.UID
+	}
+	return "MessengerPage", w.Page.Name, w.Page.UID
+}
+
+// SelectorLabels pick the webhook's pods; they never change for an owner (a Deployment's
+// selector is immutable), and those of an app and of a page never select each other's pods.
+func (w Webhook) SelectorLabels() map[string]string {
+	if w.App != nil {
+		return AppSelectorLabels(w.App)
+	}
+	return SelectorLabels(w.Page)
+}
+
+// Image is the image the webhook runs.
 func (w Webhook) Image() string {
-	if img := w.Page.Spec.Webhook.Image; img != "" {
+	if img := w.webhookSpec().Image; img != "" {
 		return img
 	}
 	return w.DefaultImage
 }
 
 // Replicas of the webhook Deployment.
-func (w Webhook) Replicas() int32 { return w.Page.Spec.Webhook.GetReplicas() }
+func (w Webhook) Replicas() int32 { return w.webhookSpec().GetReplicas() }
 
-// Args are the webhook's flags. The page's namespace comes from the downward API
-// (contract.EnvPodNamespace), its name literally.
+// Args are the webhook's flags: --page=NAMESPACE/NAME for a standalone page, --app=$(APP) for an
+// app (APP in the pod's environment). The namespace comes from the downward API
+// (contract.EnvPodNamespace).
 func (w Webhook) Args() []string {
+	var target string
+	if w.App != nil {
+		target = contract.Arg(contract.FlagApp, contract.EnvRef(contract.EnvApp))
+	} else {
+		target = contract.Arg(contract.FlagPage, contract.EnvRef(contract.EnvPodNamespace)+"/"+w.Page.Name)
+	}
 	return []string{
-		contract.Arg(contract.FlagPage, contract.EnvRef(contract.EnvPodNamespace)+"/"+w.Page.Name),
+		target,
 		contract.Arg(contract.FlagListen, contract.Addr(contract.WebhookPort)),
 		contract.Arg(contract.FlagProbeAddr, contract.Addr(contract.ProbePort)),
 		contract.Arg(contract.FlagDrainTimeout, contract.DrainTimeout.String()),
 	}
 }
 
-// WebhookURL is where Meta should call the page: https on the Ingress host, else on the first
+// URL is where Meta should call the webhook: https on the Ingress host, else on the first
 // single-host name of spec.httpRoute, else the Service's in-cluster URL.
-func WebhookURL(page *v1alpha1.MessengerPage) string {
-	if in := page.Spec.Ingress; in != nil {
-		return "https://" + in.Host + page.Spec.WebhookPath()
+func (w Webhook) URL() string {
+	if in := w.ingressSpec(); in != nil {
+		return "https://" + in.Host + w.Path()
 	}
-	if h := routeHost(page); h != "" {
-		return "https://" + h + page.Spec.WebhookPath()
+	if h := routeHost(w.httpRouteSpec()); h != "" {
+		return "https://" + h + w.Path()
 	}
-	return "http://" + ServiceHost(page) + ":" + strconv.Itoa(ServicePort) + page.Spec.WebhookPath()
+	return "http://" + w.Name() + "." + w.Namespace() + ".svc:" + strconv.Itoa(ServicePort) + w.Path()
+}
+
+// WebhookURL is where Meta should call a standalone page's webhook (Webhook.URL).
+func WebhookURL(page *v1alpha1.MessengerPage) string { return Webhook{Page: page}.URL() }
+
+// AppWebhookURL is where Meta should call an app's webhook (Webhook.URL).
+func AppWebhookURL(app *v1alpha1.MessengerApp) string { return Webhook{App: app}.URL() }
+
+// meta sets what every object of the webhook shares: its labels and its owner.
+func (w Webhook) meta(meta *metav1ac.ObjectMetaApplyConfiguration) {
+	meta.WithLabels(w.labels()).WithOwnerReferences(w.ownerReference())
 }

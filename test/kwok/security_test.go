@@ -170,15 +170,16 @@ func TestRBACMatchesTheReviewedListAndDenies(t *testing.T) {
 		{op.user, true, []string{"patch", "roles", "-n", elsewhere}},
 		{op.user, true, []string{"patch", "deployments", "-n", elsewhere}},
 		{op.user, true, []string{"patch", pages + "/acme", "--subresource=status", "-n", ns}},
+		// ...and deletes those of a page moved onto a MessengerApp, once the app serves it.
+		{op.user, true, []string{"delete", "deployments", "-n", ns}},
+		{op.user, true, []string{"delete", "rolebindings", "-n", ns}},
 		{op.user, true, []string{"update", "leases.coordination.k8s.io", "-n", inst.namespace}},
 		// ...but never the users' pages and policies, nor more than RBAC inside namespaces.
 		{op.user, false, []string{"patch", pages + "/acme", "-n", ns}},
 		{op.user, false, []string{"delete", pages + "/acme", "-n", ns}},
 		{op.user, false, []string{"update", policies + "/support", "-n", ns}},
 		{op.user, false, []string{"update", "leases.coordination.k8s.io", "-n", ns}},
-		{op.user, false, []string{"delete", "deployments", "-n", ns}},
 		{op.user, false, []string{"update", "roles", "-n", ns}},
-		{op.user, false, []string{"delete", "rolebindings", "-n", ns}},
 		{op.user, false, []string{"escalate", "roles.rbac.authorization.k8s.io", "-n", ns}},
 		{op.user, false, []string{"bind", "clusterroles.rbac.authorization.k8s.io"}},
 		{op.user, false, []string{"create", "clusterrolebindings"}},

@@ -34,7 +34,7 @@ type MessengerAppStatusApplyConfiguration struct {
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
 	// WebhookURL is where Meta should call the app's webhook.
 	WebhookURL *string `json:"webhookURL,omitempty"`
-	// Pages is how many MessengerPages name this app in spec.appRef.
+	// Pages is how many pages the app's webhook serves.
 	Pages *int32 `json:"pages,omitempty"`
 	// VerifyTokenSecret names the Secret holding the verify token the webhook uses: the user's,
 	// or one the operator generated.
