@@ -177,7 +177,9 @@ func TestAppServesItsPages(t *testing.T) {
 	})
 
 	t.Run("a page leaves", func(t *testing.T) {
-		must(t, env.Cluster.Client.Delete(ctx(t), appPage("support", supportID, "support")))
+		gone := appPage("support", supportID, "support")
+		gone.Namespace = ns
+		must(t, env.Cluster.Client.Delete(ctx(t), gone))
 		waitUnservedAgain(t, a, supportID)
 		// Once the webhook dropped the page, every entry of it is unserved.
 		const eve = "27458394012345622"
@@ -199,11 +201,16 @@ func TestAppServesItsPages(t *testing.T) {
 			{b.ServiceAccount, "other-token", true},
 			{b.ServiceAccount, "acme-app-credentials", false},
 			{b.ServiceAccount, "brand-token", false},
+			{a.ServiceAccount, "sales-token", true},
 		} {
 			if got := canGetSecret(t, ns, c.sa, c.secret); got != c.allowed {
 				t.Errorf("%s may get Secret %s: %v, want %v", c.sa, c.secret, got, c.allowed)
 			}
 		}
+		// The Secret of the page that left is no longer the app's to read.
+		must(t, harness.Eventually(ctx(t), 60*time.Second, func() (bool, error) {
+			return !canGetSecret(t, ns, a.ServiceAccount, "support-token"), nil
+		}))
 	})
 }
 
