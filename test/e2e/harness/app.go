@@ -38,6 +38,11 @@ type AppOptions struct {
 	App *v1alpha1.MessengerApp
 	// Pages at Meta connected to the app, our app their default app.
 	Pages []AppPage
+	// Platform, instead of Pages, puts the app on the Messenger Platform of a standalone page
+	// whose app this is (spec.appID the page's app id): to move the page onto the app. The
+	// app's secret is the page's; Meta keeps calling the page's webhook until the app's
+	// callback is registered (spec.subscription.registerCallback).
+	Platform *Page
 	// Simulator, if set, edits the simulator's options last.
 	Simulator func(*simulator.Options)
 }
@@ -61,6 +66,7 @@ type App struct {
 
 	env      *Env
 	server   *simulator.Server
+	shared   bool // the simulator is a page's (Platform), which stops it
 	dir      string
 	simLog   *lockedLog
 	stopOnce sync.Once
@@ -70,8 +76,8 @@ type App struct {
 // the operator's webhook ServiceAccount and RBAC, then starts the simulator and the app's
 // webhook (as that ServiceAccount), and returns once the webhook is ready.
 func (e *Env) StartApp(ctx context.Context, o AppOptions) (*App, error) {
-	if o.App == nil || o.Namespace == "" || o.App.Spec.SecretRef.Name == "" || len(o.Pages) == 0 {
-		return nil, errors.New("harness: AppOptions needs Namespace, App (with spec.secretRef.name) and Pages")
+	if o.App == nil || o.Namespace == "" || o.App.Spec.SecretRef.Name == "" || (len(o.Pages) == 0) == (o.Platform == nil) {
+		return nil, errors.New("harness: AppOptions needs Namespace, App (with spec.secretRef.name), and Pages or Platform")
 	}
 	app := o.App.DeepCopy()
 	app.Namespace = o.Namespace
@@ -83,6 +89,9 @@ func (e *Env) StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		simLog: &lockedLog{}, AppSecret: randomHex(16), PageTokens: map[string]string{}}
 	for _, pg := range o.Pages {
 		a.PageTokens[pg.ID] = "EAAE2E" + randomHex(24)
+	}
+	if p := o.Platform; p != nil {
+		a.AppSecret, a.PageTokens[p.PageID] = p.AppSecret, p.PageToken
 	}
 	e.mu.Lock()
 	e.apps = append(e.apps, a)
@@ -109,7 +118,10 @@ func (a *App) start(ctx context.Context, o AppOptions, app *v1alpha1.MessengerAp
 	listen, probe := addrs[0], addrs[1]
 	a.CallbackURL = "http://" + listen + app.Spec.WebhookPath()
 	a.ProbeURL = "http://" + probe
-	if err := a.startSimulator(o, simLn); err != nil {
+	if o.Platform != nil {
+		_ = simLn.Close()
+		a.Sim, a.SimURL, a.shared = o.Platform.Sim, o.Platform.SimURL, true
+	} else if err := a.startSimulator(o, simLn); err != nil {
 		_ = simLn.Close()
 		return err
 	}
@@ -220,7 +232,8 @@ func (a *App) Customer(pageID, psid string) *simulator.Customer { return a.Sim.C
 // SimulatorLog is the simulator's log.
 func (a *App) SimulatorLog() string { return a.simLog.String() }
 
-// Stop stops the webhook (SIGTERM, then kill) and the simulator. The cluster objects stay.
+// Stop stops the webhook (SIGTERM, then kill) and the simulator (unless it is a page's). The
+// cluster objects stay.
 func (a *App) Stop() {
 	a.stopOnce.Do(func() {
 		if a.Webhook != nil {
@@ -229,7 +242,7 @@ func (a *App) Stop() {
 		if a.server != nil {
 			_ = a.server.Close()
 		}
-		if a.Sim != nil {
+		if a.Sim != nil && !a.shared {
 			a.Sim.Close()
 		}
 		_ = os.RemoveAll(a.dir)
