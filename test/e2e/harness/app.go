@@ -33,7 +33,8 @@ type AppPage struct {
 type AppOptions struct {
 	// Namespace is created if missing; several apps may share it.
 	Namespace string
-	// App is applied with its namespace set and spec.graphAPI.baseURL pointing at the simulator;
+	// App is applied with its namespace set, spec.graphAPI.baseURL pointing at the simulator and,
+	// when it registers its callback, spec.subscription.callbackURL at the webhook process;
 	// metadata.name, spec.appID and spec.secretRef.name are required.
 	App *v1alpha1.MessengerApp
 	// Pages at Meta connected to the app, our app their default app.
@@ -138,6 +139,10 @@ func (a *App) start(ctx context.Context, o AppOptions, app *v1alpha1.MessengerAp
 		return err
 	}
 	app.Spec.GraphAPI.BaseURL = a.SimURL
+	if sub := app.Spec.Subscription; sub != nil && sub.RegistersCallback() {
+		// Meta is to call the webhook process (the operator registers and Meta verifies it).
+		sub.CallbackURL = a.CallbackURL
+	}
 	if err := c.Create(ctx, app); err != nil {
 		return err
 	}
