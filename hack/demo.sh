@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: builds the operator, the webhook and the demo into bin/ (the control plane comes from
 # `make control-plane`), then runs hack/demo: a local kwok cluster, the CRDs, the operator, the
-# samples pointed at the Messenger Platform simulator, the webhook, and a scripted conversation.
+# app sample (one MessengerApp, two MessengerPages) pointed at the Messenger Platform simulator,
+# the app's one webhook, and a scripted conversation on each Page.
 # The demo removes everything it started, also when interrupted.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,6 +1,7 @@
 // Command demo is `make demo`: a local kwok cluster, the operator, the samples of config/samples
-// pointed at the Messenger Platform simulator, the page's webhook running as the page's
-// ServiceAccount, and a scripted conversation printed as a transcript. It removes everything it
+// (the HandoverPolicy) and config/samples/app (one MessengerApp with two MessengerPages) pointed
+// at the Messenger Platform simulator, the app's one webhook running as the app's ServiceAccount,
+// and a scripted conversation on each of the two Pages printed as a transcript. It removes everything it
 // started, also when interrupted (SIGINT, SIGTERM), and exits 0.
 package main
 
@@ -12,10 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
@@ -31,7 +32,7 @@ const (
 func main() {
 	manager := flag.String("manager", "bin/manager", "the operator's binary")
 	webhook := flag.String("webhook", "bin/webhook", "the webhook's binary")
-	samples := flag.String("samples", "config/samples", "directory of the sample Secret, HandoverPolicy and MessengerPage")
+	samples := flag.String("samples", "config/samples", "directory of the sample HandoverPolicy, with the app sample in app/")
 	flag.Parse()
 
 	// An interrupt stops the script at the next step; the cleanup always runs. Processes started
@@ -60,10 +61,11 @@ func main() {
 }
 
 type demo struct {
-	ctx     context.Context
-	env     *harness.Env
-	page    *harness.Page
-	printed int // transcript steps already printed
+	ctx context.Context
+	env *harness.Env
+	app *harness.App
+	// printed counts the transcript steps already printed, per Page id.
+	printed map[string]int
 }
 
 // bold is on when the output is a terminal.
@@ -108,38 +110,65 @@ func (d *demo) run(manager, webhook, samples string) error {
 		return err
 	}
 
-	section("Applying the samples (config/samples) in namespace %q, pointed at the Messenger Platform simulator", namespace)
-	note("the Secret gets the simulator's page token and app secret; it has no verifyToken, so the operator generates one")
+	section("Applying the samples (config/samples/app and the policy of config/samples) in namespace %q, pointed at the Messenger Platform simulator", namespace)
+	note("one MessengerApp %q and its Pages %q and %q: one webhook serves both", objs.app.Name, objs.pages[0].Name, objs.pages[1].Name)
+	note("the app's Secret gets the simulator's app secret, each page's Secret its own page token; no verifyToken, so the operator generates one")
+	note("the app registers its callback (spec.subscription.registerCallback): the operator does, and Meta verifies it at the app's webhook")
+	objs.app.Spec.Ingress = nil // nothing routes to the local webhook process: Meta calls it directly
+	var atMeta []harness.AppPage
+	for _, p := range objs.pages {
+		atMeta = append(atMeta, harness.AppPage{ID: p.Spec.PageID, Name: p.Spec.BusinessName,
+			Users: []simulator.UserConfig{{PSID: ada, FirstName: "Ada", LastName: "Lovelace"}}})
+	}
+	d.app, err = d.env.StartApp(d.ctx, harness.AppOptions{Namespace: namespace, App: objs.app, Pages: atMeta})
+	if err != nil {
+		return err
+	}
+	note("the app's webhook (pid %d) has the rights of the Role the operator wrote for its ServiceAccount, no more", d.app.Webhook.Pid())
 	if bh := objs.policy.Spec.BusinessHours; bh != nil {
 		note("outside the policy's business hours the demo passes anyway (PassAnyway), so that it hands over at any hour")
 		bh.OutsideHours.Action = v1alpha1.OutsidePassAnyway
 	}
-	d.page, err = d.env.StartPage(d.ctx, harness.PageOptions{
-		Namespace: namespace, Page: objs.page, Policy: objs.policy, Secret: objs.secret,
-		Users: []simulator.UserConfig{{PSID: ada, FirstName: "Ada", LastName: "Lovelace"}},
-	})
-	if err != nil {
+	objs.policy.Namespace = namespace
+	if err := d.env.Cluster.Client.Create(d.ctx, objs.policy); err != nil {
 		return err
 	}
-	note("the webhook has the rights of the Role the operator wrote for that ServiceAccount, no more")
+	for _, p := range objs.pages {
+		if err := d.app.AddPage(d.ctx, p); err != nil {
+			return err
+		}
+	}
 	if err := d.interrupted(); err != nil {
 		return err
 	}
 
-	section("kubectl get messengerpages -n %s", namespace)
-	if _, err := d.page.WaitCondition(d.ctx, v1alpha1.ConditionReady, "True", ""); err != nil {
+	section("kubectl get messengerapps,messengerpages -n %s", namespace)
+	for _, p := range objs.pages {
+		if _, err := d.app.PageCondition(d.ctx, p.Name, v1alpha1.ConditionReady, "True", ""); err != nil {
+			return err
+		}
+	}
+	if err := d.get("messengerapps"); err != nil {
 		return err
 	}
+	fmt.Println()
 	if err := d.get("messengerpages"); err != nil {
 		return err
 	}
 
-	section("A conversation (the simulator's transcript: who spoke, and who owns the thread after each step)")
-	if err := d.conversation(); err != nil {
+	for _, p := range objs.pages {
+		section("A conversation on Page %q (%s; the simulator's transcript: who spoke, and who owns the thread after each step)", p.Spec.BusinessName, p.Name)
+		if err := d.conversation(p.Spec.PageID); err != nil {
+			return err
+		}
+	}
+	note("both conversations were served by the app's one webhook (pid %d), each Page answered with its own page token", d.app.Webhook.Pid())
+
+	section("kubectl get messengerapps,messengerpages,handoverpolicies -n %s", namespace)
+	if err := d.get("messengerapps"); err != nil {
 		return err
 	}
-
-	section("kubectl get messengerpages,handoverpolicies -n %s", namespace)
+	fmt.Println()
 	if err := d.get("messengerpages"); err != nil {
 		return err
 	}
@@ -148,9 +177,9 @@ func (d *demo) run(manager, webhook, samples string) error {
 }
 
 // conversation plays the script, printing the transcript as it grows.
-func (d *demo) conversation() error {
-	p := d.page
-	customer, in := p.Customer(ada), p.Inbox()
+func (d *demo) conversation(pageID string) error {
+	sim := d.app.Sim
+	customer, in := sim.Customer(pageID, ada), sim.Inbox(pageID)
 	steps := []struct {
 		title string
 		act   func() error
@@ -181,30 +210,33 @@ func (d *demo) conversation() error {
 			return fmt.Errorf("step %d: %w", i+1, err)
 		}
 		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
-		err := p.Sim.WaitOwner(ctx, p.PageID, ada, s.owner)
+		err := sim.WaitOwner(ctx, pageID, ada, s.owner)
 		if err == nil {
-			err = p.Sim.WaitMessages(ctx, p.PageID, ada, harness.BotName, s.bot)
+			err = sim.WaitMessages(ctx, pageID, ada, harness.BotName, s.bot)
 		}
 		if err == nil {
 			// Let the webhook finish what the step caused (or show that it stays quiet).
-			err = p.Sim.WaitQuiet(ctx, 500*time.Millisecond)
+			err = sim.WaitQuiet(ctx, 500*time.Millisecond)
 		}
 		cancel()
-		d.printTranscript()
+		d.printTranscript(pageID)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", i+1, err)
 		}
-		fmt.Printf("   => the thread is owned by %s\n", p.Owner(ada))
+		fmt.Printf("   => the thread is owned by %s\n", sim.Owner(pageID, ada))
 	}
 	return nil
 }
 
-func (d *demo) printTranscript() {
-	steps := d.page.Transcript(ada)
-	for _, st := range steps[d.printed:] {
+func (d *demo) printTranscript(pageID string) {
+	if d.printed == nil {
+		d.printed = map[string]int{}
+	}
+	steps := d.app.Sim.Transcript().For(pageID, ada)
+	for _, st := range steps[d.printed[pageID]:] {
 		fmt.Println("   " + st.Line())
 	}
-	d.printed = len(steps)
+	d.printed[pageID] = len(steps)
 }
 
 func (d *demo) get(resource string) error {
@@ -224,18 +256,19 @@ func (d *demo) cleanup() {
 }
 
 type sampleObjects struct {
-	secret *corev1.Secret
 	policy *v1alpha1.HandoverPolicy
-	page   *v1alpha1.MessengerPage
+	app    *v1alpha1.MessengerApp
+	pages  []*v1alpha1.MessengerPage
 }
 
+// loadSamples reads the policy of dir and the app sample of dir/app (its MessengerApp and its
+// two MessengerPages; the Secrets are made with the simulator's credentials under the names the
+// objects give).
 func loadSamples(dir string) (*sampleObjects, error) {
-	var s sampleObjects
-	s.secret, s.policy, s.page = &corev1.Secret{}, &v1alpha1.HandoverPolicy{}, &v1alpha1.MessengerPage{}
+	s := sampleObjects{policy: &v1alpha1.HandoverPolicy{}, app: &v1alpha1.MessengerApp{}}
 	for file, obj := range map[string]any{
-		"messenger_v1alpha1_secret.yaml":         s.secret,
 		"messenger_v1alpha1_handoverpolicy.yaml": s.policy,
-		"messenger_v1alpha1_messengerpage.yaml":  s.page,
+		"app/messengerapp.yaml":                  s.app,
 	} {
 		data, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
@@ -244,6 +277,20 @@ func loadSamples(dir string) (*sampleObjects, error) {
 		if err := yaml.UnmarshalStrict(data, obj); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "app", "messengerpages.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		p := &v1alpha1.MessengerPage{}
+		if err := yaml.UnmarshalStrict([]byte(doc), p); err != nil {
+			return nil, fmt.Errorf("app/messengerpages.yaml: %w", err)
+		}
+		s.pages = append(s.pages, p)
+	}
+	if len(s.pages) != 2 {
+		return nil, fmt.Errorf("app/messengerpages.yaml: %d MessengerPages, want 2", len(s.pages))
 	}
 	return &s, nil
 }

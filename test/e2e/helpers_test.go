@@ -84,9 +84,12 @@ func must(t *testing.T, err error) {
 }
 
 // from returns the texts of the accepted messages of psid's thread sent by who.
-func from(p *harness.Page, psid, who string) []string {
+func from(p *harness.Page, psid, who string) []string { return said(p.Sim, p.PageID, psid, who) }
+
+// said returns the texts of the accepted messages of psid's thread with Page pageID sent by who.
+func said(sim *simulator.Simulator, pageID, psid, who string) []string {
 	var out []string
-	for _, m := range p.Sim.Messages(p.PageID, psid) {
+	for _, m := range sim.Messages(pageID, psid) {
 		if m.From == who {
 			out = append(out, plain(m))
 		}

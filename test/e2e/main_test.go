@@ -1,7 +1,7 @@
 // Package e2e runs the product end to end on one kwok cluster: the operator as a process, and per
 // test a page (Secret, HandoverPolicy, MessengerPage) in its own namespace, served by the webhook
 // as a process with the page's ServiceAccount identity and driven by the Messenger Platform
-// simulator. Tests assert what the platform saw (transcript, thread owner, accepted messages) and
+// simulator; or a MessengerApp and its pages, served by the app's one webhook process. Tests assert what the platform saw (transcript, thread owner, accepted messages) and
 // the page's status, never the webhook's internals.
 package e2e
 

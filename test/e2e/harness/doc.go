@@ -5,7 +5,8 @@
 //
 // The webhook connects as the page's ServiceAccount (impersonated), so it gets exactly the Role
 // the operator wrote for it, and reads its page, policy and Secrets from the cluster as a pod
-// would.
+// would. StartApp does the same for a MessengerApp (one simulator knowing all the app's Pages,
+// the app's webhook as the app's ServiceAccount); its pages join with App.AddPage.
 //
 //	env, _ := harness.Start(harness.Options{Name: "e2e"})
 //	defer env.Stop()

@@ -33,6 +33,7 @@ type Env struct {
 
 	mu    sync.Mutex
 	pages []*Page
+	apps  []*App
 }
 
 // Start creates the cluster (with our CRDs) and starts the operator on it.
@@ -115,14 +116,17 @@ func waitHTTP(p *testenv.Process, url string, within time.Duration) error {
 	}
 }
 
-// Stop stops the pages still running, the operator and the cluster, and removes their files.
+// Stop stops the pages and apps still running, the operator and the cluster, and removes their files.
 func (e *Env) Stop() {
 	e.mu.Lock()
-	pages := e.pages
-	e.pages = nil
+	pages, apps := e.pages, e.apps
+	e.pages, e.apps = nil, nil
 	e.mu.Unlock()
 	for _, p := range pages {
 		p.Stop()
+	}
+	for _, a := range apps {
+		a.Stop()
 	}
 	if e.Operator != nil {
 		e.logf("stopping the operator")

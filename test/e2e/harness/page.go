@@ -150,35 +150,41 @@ func (p *Page) start(ctx context.Context, o PageOptions, page *v1alpha1.Messenge
 	}
 
 	p.env.logf("waiting for the operator to create the webhook's ServiceAccount and Role")
-	if p.ServiceAccount, err = p.waitRBAC(ctx, page.Name); err != nil {
+	if p.ServiceAccount, err = p.env.waitRBAC(ctx, p.Namespace, "MessengerPage", page.Name); err != nil {
 		return err
 	}
-	user, groups := testenv.ServiceAccountUser(p.Namespace, p.ServiceAccount)
+	p.Webhook, err = p.env.startWebhook(p.Namespace, p.ServiceAccount, p.dir, listen, probe,
+		// As the operator's Deployment does: where a generated verify token would be.
+		"--page", p.Namespace+"/"+page.Name, "--verify-token-secret", specs.VerifyTokenSecretName(page.Name))
+	return err
+}
+
+// startWebhook runs the webhook as the ServiceAccount sa of namespace ns (an impersonating
+// kubeconfig written into dir) and waits for its readiness probe.
+func (e *Env) startWebhook(ns, sa, dir, listen, probe string, args ...string) (*testenv.Process, error) {
+	user, groups := testenv.ServiceAccountUser(ns, sa)
 	// kwok's kubeconfig names its CA and client certificate by file; the impersonating
 	// kubeconfig carries them inline.
-	admin := rest.CopyConfig(p.env.Cluster.Config)
+	admin := rest.CopyConfig(e.Cluster.Config)
 	if err := rest.LoadTLSFiles(admin); err != nil {
-		return err
+		return nil, err
 	}
-	kubeconfig, err := testenv.ImpersonatingKubeconfig(admin, p.dir, user, groups...)
+	kubeconfig, err := testenv.ImpersonatingKubeconfig(admin, dir, user, groups...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.env.logf("starting the webhook as %s", user)
-	p.Webhook, err = testenv.StartProcess(p.env.webhook, []string{
-		"--page", p.Namespace + "/" + page.Name,
-		// As the operator's Deployment does: where a generated verify token would be.
-		"--verify-token-secret", specs.VerifyTokenSecretName(page.Name),
+	e.logf("starting the webhook as %s", user)
+	proc, err := testenv.StartProcess(e.webhook, append(args,
 		"--listen", listen,
 		"--probe-addr", probe,
 		"--kubeconfig", kubeconfig,
 		"--drain-timeout", "5s",
 		"--log-format", "text",
-	})
+	))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return waitHTTP(p.Webhook, p.ProbeURL+"/readyz", 90*time.Second)
+	return proc, waitHTTP(proc, "http://"+probe+"/readyz", 90*time.Second)
 }
 
 func (p *Page) startSimulator(o PageOptions, ln net.Listener) error {
@@ -228,19 +234,20 @@ func (p *Page) secret(tmpl *corev1.Secret, page *v1alpha1.MessengerPage) *corev1
 	return s
 }
 
-// waitRBAC waits for the operator's Deployment of the page, then for its ServiceAccount and a
-// RoleBinding granting that ServiceAccount a Role, and returns the ServiceAccount's name.
-func (p *Page) waitRBAC(ctx context.Context, pageName string) (string, error) {
-	c := p.env.Cluster.Client
+// waitRBAC waits for the operator's Deployment owned by the ownerKind object ownerName, then for
+// its ServiceAccount and a RoleBinding granting that ServiceAccount a Role, and returns the
+// ServiceAccount's name.
+func (e *Env) waitRBAC(ctx context.Context, ns, ownerKind, ownerName string) (string, error) {
+	c := e.Cluster.Client
 	var sa string
 	err := Eventually(ctx, 90*time.Second, func() (bool, error) {
 		var deps appsv1.DeploymentList
-		if err := c.List(ctx, &deps, client.InNamespace(p.Namespace)); err != nil {
+		if err := c.List(ctx, &deps, client.InNamespace(ns)); err != nil {
 			return false, err
 		}
 		for _, d := range deps.Items {
 			for _, ref := range d.OwnerReferences {
-				if ref.Kind == "MessengerPage" && ref.Name == pageName {
+				if ref.Kind == ownerKind && ref.Name == ownerName {
 					sa = d.Spec.Template.Spec.ServiceAccountName
 				}
 			}
@@ -248,17 +255,17 @@ func (p *Page) waitRBAC(ctx context.Context, pageName string) (string, error) {
 		if sa == "" {
 			return false, nil
 		}
-		if err := c.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: sa}, &corev1.ServiceAccount{}); err != nil {
+		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &corev1.ServiceAccount{}); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
 		var bindings rbacv1.RoleBindingList
-		if err := c.List(ctx, &bindings, client.InNamespace(p.Namespace)); err != nil {
+		if err := c.List(ctx, &bindings, client.InNamespace(ns)); err != nil {
 			return false, err
 		}
 		for _, b := range bindings.Items {
 			for _, s := range b.Subjects {
 				if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa {
-					err := c.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: b.RoleRef.Name}, &rbacv1.Role{})
+					err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: b.RoleRef.Name}, &rbacv1.Role{})
 					return err == nil, client.IgnoreNotFound(err)
 				}
 			}
@@ -266,7 +273,7 @@ func (p *Page) waitRBAC(ctx context.Context, pageName string) (string, error) {
 		return false, nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("the operator's webhook ServiceAccount and Role: %w\noperator output:\n%s", err, tail(p.env.Operator.Output(), 40))
+		return "", fmt.Errorf("the operator's webhook ServiceAccount and Role for %s %s/%s: %w\noperator output:\n%s", ownerKind, ns, ownerName, err, tail(e.Operator.Output(), 40))
 	}
 	return sa, nil
 }
