@@ -120,7 +120,9 @@ func TestEchoes(t *testing.T) {
 
 	// Paused: the user's standby messages are left alone.
 	paused := want
+	paused.LastUserAt = t0
 	for _, ev := range []Event{text(Standby, "hello?"), quick(Standby, "Pass to Inbox", "pass_to_inbox"), postback(Standby, "Menu", "")} {
+		ev.Timestamp = t0
 		d := Decide(p, ev, paused, t0)
 		if len(d.Actions) != 0 || d.Ignored != IgnoredStandby || d.Thread != paused {
 			t.Errorf("%q on standby while paused: %+v", ev.Text, d)
@@ -133,7 +135,7 @@ func TestEchoes(t *testing.T) {
 // checks the owner before it says anything.
 func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	p := page(t, nil)
-	paused := Thread{Owner: OwnerOther, OwnerAppID: inbox, AgentActive: true, LastAgentAt: t0, PassedAt: t0}
+	paused := Thread{Owner: OwnerOther, OwnerAppID: inbox, AgentActive: true, LastAgentAt: t0, PassedAt: t0, LastUserAt: t0}
 	now := t0.Add(time.Hour)
 
 	d := Decide(p, text(Messaging, "hello?"), paused, now)
@@ -154,7 +156,7 @@ func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	// We have it (control expired and came back): the bot answers and the agent state is gone.
 	o = Outcome(p, paused, owner(res, OwnerUs, ""), now)
 	wantActions(t, o, welcomeMsg)
-	if o.Thread != (Thread{Owner: OwnerUs}) {
+	if o.Thread != (Thread{Owner: OwnerUs, LastUserAt: t0}) {
 		t.Errorf("thread %+v", o.Thread)
 	}
 	// Idle: a messaging event on an idle thread shows that we may send.
@@ -577,8 +579,15 @@ func TestAgentOnIdleThreadKeepsTheBotQuiet(t *testing.T) {
 		t.Fatalf("bot answered while an agent talks on an idle thread: %+v", o)
 	}
 
-	later := now.Add(25 * time.Hour)
-	d = Decide(p, text(Messaging, "hello?"), th, later)
+	// A day after the agent's echo by the events' own timestamps, whenever they are handled.
+	later := text(Messaging, "hello?")
+	later.Timestamp = now.Add(25 * time.Hour)
+	d = Decide(p, later, th, now.Add(2*time.Minute))
 	wantActions(t, d, "resolve[owner_check]")
-	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), later), welcomeMsg)
+	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), now.Add(2*time.Minute)), welcomeMsg)
+	// A message written within the day but handled a day later is still the agent's turn.
+	early := text(Messaging, "still there?")
+	early.Timestamp = now.Add(time.Hour)
+	d = Decide(p, early, th, now.Add(26*time.Hour))
+	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), now.Add(26*time.Hour)), "")
 }
