@@ -29,6 +29,7 @@ func NewServer(o runner.Options) *Server {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
+	o.IgnoreReasons = append(o.IgnoreReasons, callback.IgnoreReasons...)
 	r := runner.New(o)
 	return &Server{
 		log:      o.Logger,

@@ -64,7 +64,7 @@ func newRunner(o Options) *Runner {
 	r.disp = newDispatcher(o.MaxQueued, o.MaxQueuedBytes, o.Workers, r.runQueue)
 	r.timers = newTickTimers(o.Clock, r.disp.enqueueTick)
 	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
-		func() float64 { return float64(r.disp.bytes.Load()) })
+		func() float64 { return float64(r.disp.bytes.Load()) }, o.IgnoreReasons)
 	return r
 }
 

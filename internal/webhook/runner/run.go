@@ -66,15 +66,25 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		d = r.engine.Decide(p, w.ev, th, now)
 	}
 	r.setThread(live, p, q.psid, d.Thread)
+	r.noteDecision(&d, kind, q.psid)
 	if len(d.Actions) == 0 {
-		if d.Ignored != "" {
-			r.ignore(d.Ignored, slog.String("kind", kind))
-		}
 		return
 	}
 	q.agenda = q.agenda[:0]
 	for _, a := range d.Actions {
 		q.agenda = append(q.agenda, step{act: a, kind: kind})
+	}
+}
+
+// noteDecision counts and logs what a decision left undone: the event it ignored (when it has
+// no actions; after an owner check too) and the message it suppressed.
+func (r *Runner) noteDecision(d *handover.Decision, kind, psid string) {
+	if d.Suppressed != "" {
+		r.metrics.inc(r.metrics.suppressed, d.Suppressed)
+		r.log.Debug("message suppressed", "reason", d.Suppressed, "event", kind, "psid", psid)
+	}
+	if len(d.Actions) == 0 && d.Ignored != "" {
+		r.ignore(d.Ignored, slog.String("kind", kind), slog.String("psid", psid))
 	}
 }
 
@@ -134,6 +144,7 @@ func (r *Runner) runStep(q *userQueue) bool {
 	th := r.store.Thread(live.page.PageID, q.psid)
 	od := r.engine.Outcome(p, th, res, r.clock.Now())
 	r.setThread(live, p, q.psid, od.Thread)
+	r.noteDecision(&od, st.kind, q.psid)
 
 	var next []step
 	if res.OK {
@@ -248,6 +259,8 @@ func failureOf(m graph.Meaning) handover.Failure {
 		return handover.FailTokenInvalid
 	case graph.NotAuthorized:
 		return handover.FailNotAuthorized
+	case graph.BadRequest:
+		return handover.FailRejected
 	}
 	return handover.FailRefused
 }
@@ -291,6 +304,11 @@ func (r *Runner) noteTake(res handover.Result, err error) {
 	switch {
 	case res.OK:
 		r.status.permit(true, "take_thread_control succeeds")
+	case r.engine.TakeRefused(res) && res.Failure == handover.FailNotAuthorized:
+		r.metrics.takeRefused.Inc()
+		r.log.Warn("take_thread_control refused: the app lacks a permission", "error", err.Error())
+		r.status.permit(false, "the Graph API refuses take_thread_control for want of a permission ("+err.Error()+
+			"): the page access token needs pages_messaging, and the app Advanced Access to it (App Review) to take conversations of people without a role on the app")
 	case r.engine.TakeRefused(res):
 		r.metrics.takeRefused.Inc()
 		r.log.Warn("Conversation Routing refused take_thread_control", "error", err.Error())

@@ -86,6 +86,10 @@ type Options struct {
 	MaxQueuedBytes int64
 	// GraphTransport, when set, makes the Graph calls. Default: a connection pool per page.
 	GraphTransport http.RoundTripper
+	// IgnoreReasons are the reasons other parts give Ignore (the callback's): their counters are
+	// registered up front with the engine's and the runner's, so that every reason shows from
+	// the start at 0.
+	IgnoreReasons []string
 }
 
 // Runner handles one page's accepted events. Create it with New, give it a Page with Apply, hand
