@@ -320,7 +320,7 @@ func (p *Page) send(psid string, th Thread, m *OutMessage, reason string) Decisi
 
 // messagingWindow is how long after the user's last message a Page may message them without a
 // tag (reference §5.2). The bot never uses a tag: HUMAN_AGENT is for people only.
-const messagingWindow = 24 * time.Hour
+const messagingWindow = v1alpha1.MessagingWindow
 
 // windowClosed: the bot may not message th's user at t any more (as far as we know the user's
 // last message; not at all when we do not: the platform then refuses with 2018278).
