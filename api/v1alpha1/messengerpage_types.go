@@ -342,7 +342,7 @@ type WebhookSpec struct {
 
 // MessengerPageStatus tells what the operator and the webhook know of the page.
 type MessengerPageStatus struct {
-	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, IngressTLS,
+	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct, IngressTLS,
 	// SharedApp, HTTPRoute, Subscribed.
 	// +listType=map
 	// +listMapKey=type

@@ -63,6 +63,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		d = r.engine.Tick(p, th, now)
 	} else {
 		kind = kindName(w.ev.Kind)
+		r.noteRouting(&w.ev, &th)
 		d = r.engine.Decide(p, w.ev, th, now)
 	}
 	r.setThread(live, p, q.psid, d.Thread)
@@ -142,6 +143,9 @@ func (r *Runner) runStep(q *userQueue) bool {
 		r.noteTake(res, err)
 	}
 	th := r.store.Thread(live.page.PageID, q.psid)
+	if st.act.Kind == handover.ActSend && meaning == graph.NotOwner && th.Owner == handover.OwnerUs && th.HandoverAt.IsZero() {
+		r.routingAgainst(q.psid, "sends on threads this app was never passed away from are refused with 2018300")
+	}
 	od := r.engine.Outcome(p, th, res, r.clock.Now())
 	r.setThread(live, p, q.psid, od.Thread)
 	r.noteDecision(&od, st.kind, q.psid)

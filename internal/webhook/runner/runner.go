@@ -40,6 +40,10 @@ type Reporter interface {
 	// HandoverPermitted is false when Conversation Routing refuses a take (handover.TakeRefused)
 	// and true again after a take succeeds.
 	HandoverPermitted(ok bool, message string)
+	// CanAct is false when the app cannot act on the page's new conversations: they reach it only
+	// on standby (another app is the Page's default app) or its sends on threads nobody passed
+	// away are refused with 2018300; true again once a user's message reaches it on messaging.
+	CanAct(ok bool, message string)
 }
 
 // Clock is the time source of timers and retry backoff; tests use a fake one.
@@ -102,6 +106,8 @@ type Runner struct {
 	engine  Engine
 	metrics *metrics
 	status  *statusPump
+
+	routing routingWatch
 
 	live   atomic.Pointer[livePage]
 	disp   *dispatcher

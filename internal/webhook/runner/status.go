@@ -5,20 +5,30 @@ import (
 	"sync/atomic"
 )
 
+// condition is one of the page conditions the runner reports.
+type condition int
+
+const (
+	condAuth   condition = iota // GraphAuthorized
+	condPermit                  // HandoverPermitted
+	condAct                     // CanAct
+	numConditions
+)
+
 // statusPump hands condition changes to the Reporter from one goroutine: workers only flip an
 // atomic and never wait on the Kubernetes API; when changes come faster than the Reporter, only
 // the latest state of each condition is reported.
 type statusPump struct {
 	r Reporter
 
-	authState, permitState atomic.Int32 // 0 unknown, 1 true, 2 false
+	state [numConditions]atomic.Int32 // 0 unknown, 1 true, 2 false
 
-	mu                   sync.Mutex
-	authMsg, permitMsg   string
-	sentAuth, sentPermit int32
-	kick                 chan struct{}
-	done                 chan struct{}
-	stopped              chan struct{}
+	mu      sync.Mutex
+	msg     [numConditions]string
+	sent    [numConditions]int32
+	kick    chan struct{}
+	done    chan struct{}
+	stopped chan struct{}
 }
 
 func newStatusPump(r Reporter) *statusPump {
@@ -34,29 +44,18 @@ func tri(ok bool) int32 {
 	return 2
 }
 
-func (p *statusPump) auth(ok bool, msg string) {
-	if p.r == nil || p.authState.Load() == tri(ok) {
+func (p *statusPump) auth(ok bool, msg string)   { p.set(condAuth, ok, msg) }
+func (p *statusPump) permit(ok bool, msg string) { p.set(condPermit, ok, msg) }
+func (p *statusPump) act(ok bool, msg string)    { p.set(condAct, ok, msg) }
+
+func (p *statusPump) set(c condition, ok bool, msg string) {
+	if p.r == nil || p.state[c].Load() == tri(ok) {
 		return
 	}
 	p.mu.Lock()
-	p.authState.Store(tri(ok))
-	p.authMsg = msg
+	p.state[c].Store(tri(ok))
+	p.msg[c] = msg
 	p.mu.Unlock()
-	p.poke()
-}
-
-func (p *statusPump) permit(ok bool, msg string) {
-	if p.r == nil || p.permitState.Load() == tri(ok) {
-		return
-	}
-	p.mu.Lock()
-	p.permitState.Store(tri(ok))
-	p.permitMsg = msg
-	p.mu.Unlock()
-	p.poke()
-}
-
-func (p *statusPump) poke() {
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -80,17 +79,15 @@ func (p *statusPump) flush() {
 	if p.r == nil {
 		return
 	}
-	p.mu.Lock()
-	a, am := p.authState.Load(), p.authMsg
-	h, hm := p.permitState.Load(), p.permitMsg
-	p.mu.Unlock()
-	if a != 0 && a != p.sentAuth {
-		p.r.GraphAuthorized(a == 1, am)
-		p.sentAuth = a
-	}
-	if h != 0 && h != p.sentPermit {
-		p.r.HandoverPermitted(h == 1, hm)
-		p.sentPermit = h
+	report := [numConditions]func(bool, string){p.r.GraphAuthorized, p.r.HandoverPermitted, p.r.CanAct}
+	for c := range numConditions {
+		p.mu.Lock()
+		s, m := p.state[c].Load(), p.msg[c]
+		p.mu.Unlock()
+		if s != 0 && s != p.sent[c] {
+			report[c](s == 1, m)
+			p.sent[c] = s
+		}
 	}
 }
 
