@@ -139,8 +139,13 @@ func (r *Runner) runStep(q *userQueue) bool {
 		return true
 	}
 
-	if st.act.Kind == handover.ActTake {
+	switch {
+	case st.act.Kind == handover.ActTake:
 		r.noteTake(res, err)
+	case meaning == graph.TakeRefused:
+		// "Handover Protocol APIs disabled" on thread_owner: no take can follow either.
+		r.status.permit(false, "Conversation Routing refuses the handover APIs ("+err.Error()+
+			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
 	}
 	th := r.store.Thread(live.page.PageID, q.psid)
 	if st.act.Kind == handover.ActSend && meaning == graph.NotOwner && th.Owner == handover.OwnerUs && th.HandoverAt.IsZero() {
