@@ -50,47 +50,6 @@ func TestTutorialFlowsDecisions(t *testing.T) {
 	}
 }
 
-// The same conversation end to end against the platform model: no call is ever refused.
-func TestTutorialConversation(t *testing.T) {
-	pl := newPlatform(t, page(t, nil))
-
-	pl.user(text(0, "hello"))
-	pl.expect("send:welcome")
-
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-	if pl.owner != inbox {
-		t.Fatalf("owner %q after the pass", pl.owner)
-	}
-
-	pl.user(text(0, "is anyone there?")) // standby now: left alone
-	pl.expect("")
-
-	pl.agentWrites()
-	pl.expect("")
-	if !pl.th.AgentActive || pl.th.OwnerAppID != inbox {
-		t.Errorf("agent echo: %+v", pl.th)
-	}
-
-	pl.agentDone()
-	pl.expect("send:done")
-	if pl.th.Owner != OwnerUs || pl.th.AgentActive {
-		t.Errorf("after Done: %+v", pl.th)
-	}
-
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-
-	pl.user(quick(0, "Take From Inbox", "take_from_inbox"))
-	pl.expect("take:take_back send:take_back")
-	if pl.owner != testApp {
-		t.Errorf("owner %q after take-back", pl.owner)
-	}
-
-	pl.user(text(0, "thanks"))
-	pl.expect("send:welcome")
-}
-
 // Own echoes are ignored; another app's echo pauses the bot until Done, a take-back trigger or
 // the idle timeout.
 func TestEchoes(t *testing.T) {
@@ -188,36 +147,6 @@ func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	// An unknown owner with nothing to suggest a handoff (after a restart): messaging proves it.
 	d = Decide(p, text(Messaging, "hi"), Thread{}, now)
 	wantActions(t, d, welcomeMsg)
-}
-
-// Zero-config Page: every app hears messaging, nobody can take. After a pass the inbox owns the
-// thread and the bot must not answer the user's messaging events.
-func TestZeroConfigConversation(t *testing.T) {
-	pl := newPlatform(t, page(t, nil))
-	pl.defaultApp = ""
-
-	pl.user(text(0, "hello"))
-	pl.expect("send:welcome")
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-
-	pl.user(text(0, "still there?"))
-	pl.expect("resolve:owner_check")
-	pl.agentWrites()
-	pl.user(text(0, "thanks"))
-	pl.expect("resolve:owner_check")
-
-	// Take-back is refused in zero-config: silent, the thread stays with the inbox.
-	pl.user(quick(0, "Take From Inbox", "take_from_inbox"))
-	pl.expect("resolve:take_back take:take_back=refused")
-	if pl.th.Owner != OwnerOther || len(pl.sends) != 2 {
-		t.Errorf("after a refused take: %+v, sends %v", pl.th, pl.sends)
-	}
-
-	// Done releases the thread (no default app): the next message is the bot's again.
-	pl.agentDone()
-	pl.user(text(0, "hello again"))
-	pl.expect("resolve:owner_check send:welcome")
 }
 
 func TestStandbyLeftAlone(t *testing.T) {

@@ -121,40 +121,6 @@ func TestHandoffOutcomes(t *testing.T) {
 	}
 }
 
-// End to end: the handoff message fails for good; the pass still happens, and no error message
-// is sent on the inbox's thread.
-func TestHandoffMessageLost(t *testing.T) {
-	pl := newPlatform(t, page(t, nil))
-	pl.fault = func(a Action) (Result, bool) {
-		if a.Kind == ActSend && a.Reason == ReasonHandoff {
-			return failed(a), true
-		}
-		return Result{}, false
-	}
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff=failed pass:handoff:" + inbox)
-	if pl.owner != inbox || pl.th.Owner != OwnerOther {
-		t.Errorf("owner %q, thread %+v", pl.owner, pl.th)
-	}
-
-	// The pass fails too: the bot keeps the thread and says something went wrong.
-	pl2 := newPlatform(t, page(t, nil))
-	pl2.fault = func(a Action) (Result, bool) {
-		if a.Kind == ActPass {
-			return failed(a), true
-		}
-		return Result{}, false
-	}
-	pl2.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl2.expect("send:handoff pass:handoff:" + inbox + "=failed send:error")
-	if pl2.th.Owner != OwnerUs || !pl2.th.PassedAt.IsZero() || pl2.th.ErrorAt.IsZero() {
-		t.Errorf("thread %+v", pl2.th)
-	}
-	pl2.fault = nil
-	pl2.user(text(0, "hello?"))
-	pl2.expect("send:welcome")
-}
-
 func TestSendOutcomes(t *testing.T) {
 	p := page(t, nil)
 	welcome := Decide(p, text(Messaging, "hi"), Thread{}, t0).Actions[0]

@@ -130,3 +130,47 @@ func TestHumanAgentWeek(t *testing.T) {
 		t.Error("an agent reply after 8 days went out")
 	}
 }
+
+// The tutorial's conversation with an agent: the bot stays quiet while the agent talks, greets
+// the customer again on Done; the idle timeout counts from the agent's last message, and the
+// customer writing does not keep the agent's timer alive.
+func TestAgentConversation(t *testing.T) {
+	spec := &v1alpha1.HandoverPolicySpec{AgentIdleTimeout: &metav1.Duration{Duration: 30 * time.Minute}}
+	s := passed(t, wt.SimOptions{Policy: spec})
+	in := s.Sim.Inbox(wt.PageID)
+	c := s.Customer()
+	must(t, c.Say("Is anyone there?")) // standby: left alone
+	s.Settle()
+	advance(s, 10*time.Minute)
+	must(t, in.Reply(wt.SimPSID, "Hi, I'm Anna"))
+	s.Settle()
+	advance(s, 10*time.Minute)
+	must(t, c.Say("ok, waiting"))
+	s.Settle()
+	advance(s, 19*time.Minute)
+	if o, n := s.Owner(), len(s.BotMessages()); o != simulator.InboxName || n != 2 {
+		t.Fatalf("before the timeout: owner %q, bot said %q", o, s.BotMessages())
+	}
+	advance(s, 2*time.Minute) // 31 minutes after the agent's message
+	wt.Eventually(t, "the take-back", func() bool { return s.Owner() == wt.SimAppName })
+	s.Settle()
+	if got := count(s.BotMessages(), takeBack); got != 1 {
+		t.Errorf("take-back message sent %d times: %q", got, s.BotMessages())
+	}
+	// Passed again; the agent answers and marks it Done: the Done message.
+	must(t, c.Tap("Pass to Inbox"))
+	s.Settle()
+	must(t, in.Reply(wt.SimPSID, "Back again?"))
+	s.Settle()
+	must(t, in.Done(wt.SimPSID))
+	s.Settle()
+	if got := count(s.BotMessages(), "You passed control back"); got != 1 || s.Owner() != wt.SimAppName {
+		t.Errorf("owner %q, bot said %q", s.Owner(), s.BotMessages())
+	}
+	must(t, c.Say("thanks"))
+	s.Settle()
+	if got := count(s.BotMessages(), welcome); got != 2 {
+		t.Errorf("after Done: %q", s.BotMessages())
+	}
+	noTags(t, s)
+}
