@@ -88,4 +88,3 @@ func TestIdleTimeoutUnknownOwner(t *testing.T) {
 		t.Errorf("idle: %+v", o)
 	}
 }
-
