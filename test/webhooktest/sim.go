@@ -49,6 +49,7 @@ const SimAppName = "bot"
 func NewSimHarness(t testing.TB, o SimOptions) *SimHarness {
 	t.Helper()
 	clock := NewClock()
+	clock.Sync = true // a tick is queued when Advance returns: Settle then waits for it
 	var simHandler atomic.Pointer[http.Handler]
 	graphSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := simHandler.Load()
