@@ -7,8 +7,10 @@ package platform
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
@@ -208,5 +210,55 @@ func TestTakeRefusedPermission(t *testing.T) {
 	th := h.Store.Thread(wt.PageID, "2500000000000001")
 	if th.Owner != handover.OwnerOther {
 		t.Errorf("thread after the refusal: %+v", th)
+	}
+}
+
+// pass_thread_control without previous_owner_app_id (the pre-2021 shape): the stated rule (our
+// state says the inbox had the thread) gives the customer the Done message when the agent
+// marks the conversation Done.
+func TestDoneWithoutPreviousOwner(t *testing.T) {
+	s := wt.NewSimHarness(t, wt.SimOptions{Behaviour: simulator.Behaviour{PassWithoutPreviousOwner: true}, IDs: simulator.IDNumbers})
+	c := s.Customer()
+	must(t, c.Say("Hello"))
+	s.Settle()
+	must(t, c.Tap("Pass to Inbox"))
+	s.Settle()
+	must(t, s.Sim.Inbox(wt.PageID).Reply(wt.SimPSID, "Hi, Anna here"))
+	s.Settle()
+	must(t, s.Sim.Inbox(wt.PageID).Done(wt.SimPSID))
+	s.Settle()
+	if got := count(s.BotMessages(), "You passed control back"); got != 1 || s.Owner() != wt.SimAppName {
+		t.Errorf("owner %q, bot said %q", s.Owner(), s.BotMessages())
+	}
+}
+
+// The agent's last message delivered after the Done (Meta retries late, out of order): its echo
+// is older than the handover and does not pause the bot. The echo as Meta writes it: app_id a
+// number, the timestamp in seconds.
+func TestLateAgentEchoAfterDone(t *testing.T) {
+	s := wt.NewSimHarness(t, wt.SimOptions{})
+	c := s.Customer()
+	must(t, c.Say("Hello"))
+	s.Settle()
+	must(t, c.Tap("Pass to Inbox"))
+	s.Settle()
+	written := s.Clock.Now().Unix()
+	s.Clock.Advance(time.Minute)
+	must(t, s.Sim.Inbox(wt.PageID).Done(wt.SimPSID))
+	s.Settle()
+	late := `{"object":"page","entry":[{"id":"` + wt.PageID + `","time":` + strconv.FormatInt(s.Clock.Now().UnixMilli(), 10) +
+		`,"messaging":[{"sender":{"id":"` + wt.PageID + `"},"recipient":{"id":"` + wt.SimPSID + `"},"timestamp":` +
+		strconv.FormatInt(written, 10) + `,"message":{"is_echo":true,"app_id":263902037430900,"mid":"m_late_1","text":"Bye!"}}]}]}`
+	if code := s.Post(late); code != http.StatusOK {
+		t.Fatalf("POST: %d", code)
+	}
+	s.Drain()
+	if n := s.Counter("messenger_webhook_ignored_events_total", "reason", handover.IgnoredStale); n != 1 {
+		t.Errorf("stale echo counted %v times", n)
+	}
+	must(t, c.Say("Thanks"))
+	s.Settle()
+	if got := count(s.BotMessages(), welcome); got != 2 {
+		t.Errorf("the bot stayed silent after a late echo: %q", s.BotMessages())
 	}
 }
