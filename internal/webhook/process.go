@@ -87,7 +87,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("--probe-addr: %w", err)
 	}
 
-	srv := NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg})
+	srv := NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock})
 	applier := &config.Applier{Target: srv, Logger: log, Applied: func(s config.Snapshot) {
 		cm.applied.Inc()
 		if writer != nil {
