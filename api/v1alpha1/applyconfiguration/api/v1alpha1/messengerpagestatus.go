@@ -27,7 +27,7 @@ import (
 //
 // MessengerPageStatus tells what the operator and the webhook know of the page.
 type MessengerPageStatusApplyConfiguration struct {
-	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, IngressTLS,
+	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct, IngressTLS,
 	// SharedApp, HTTPRoute, Subscribed.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation last reconciled; -1 until then.
