@@ -98,6 +98,10 @@ func TestBehaviourMatrix(t *testing.T) {
 			if auth, _ := s.Reporter.Get(); len(auth) == 0 || strings.HasPrefix(auth[len(auth)-1], "false") {
 				t.Errorf("GraphAuthorized reports %q", auth)
 			}
+			// Our app is the default app or the Page is zero-config: it can always act.
+			if acts := s.Reporter.Acts(); len(acts) != 1 || !strings.HasPrefix(acts[0], "true: ") {
+				t.Errorf("CanAct reports %q", acts)
+			}
 		})
 	}
 }
