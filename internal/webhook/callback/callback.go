@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -45,7 +46,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Registry to register the metrics with. Default: a private registry (metrics not exported).
 	Registry prometheus.Registerer
+	// Now is the clock of the verify token's rotation grace. Default time.Now.
+	Now func() time.Time
 }
+
+// VerifyTokenGrace is how long the previous verify token is still accepted after a new one was
+// applied: while the token rotates, Meta's verification GET may carry either (the app's callback
+// is registered with the new token only once the webhooks have it, and Meta checks at once).
+const VerifyTokenGrace = 10 * time.Minute
 
 // Handler is the Messenger Platform's side of the webhook: the verification GET and the signed
 // POSTs of one page. Create it with New, give it a Config with Apply, and call Close to stop
@@ -54,6 +62,7 @@ type Handler struct {
 	queue   Queue
 	log     *slog.Logger
 	metrics *metrics
+	now     func() time.Time
 
 	live    atomic.Pointer[liveConfig]
 	ingress ingressGate
@@ -64,6 +73,9 @@ type liveConfig struct {
 	cfg      Config
 	path     string
 	verifier *verifier
+	// previousToken is the verify token before the last change, accepted until previousUntil.
+	previousToken []byte
+	previousUntil time.Time
 }
 
 // New builds a Handler. It answers 503 until the first Apply.
@@ -74,7 +86,10 @@ func New(o Options) *Handler {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	return &Handler{queue: o.Queue, log: o.Logger, metrics: newMetrics(o.Registry)}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Handler{queue: o.Queue, log: o.Logger, metrics: newMetrics(o.Registry), now: o.Now}
 }
 
 // Apply swaps the configuration atomically: the next request is judged with it. Safe
@@ -86,8 +101,18 @@ func (h *Handler) Apply(cfg Config) {
 	if path == "" {
 		path = DefaultPath
 	}
-	h.live.Store(&liveConfig{cfg: cfg, path: path, verifier: newVerifier(cfg.AppSecret)})
+	live := &liveConfig{cfg: cfg, path: path, verifier: newVerifier(cfg.AppSecret)}
+	if old := h.live.Load(); old != nil {
+		switch {
+		case !bytes.Equal(old.cfg.VerifyToken, cfg.VerifyToken) && len(old.cfg.VerifyToken) > 0:
+			live.previousToken, live.previousUntil = old.cfg.VerifyToken, h.now().Add(VerifyTokenGrace)
+		default: // unchanged: the grace of an earlier rotation runs on
+			live.previousToken, live.previousUntil = old.previousToken, old.previousUntil
+		}
+	}
+	h.live.Store(live)
 }
+
 
 // Ready reports whether a configuration was applied and Close has not begun.
 func (h *Handler) Ready() bool {
