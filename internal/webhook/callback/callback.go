@@ -113,7 +113,6 @@ func (h *Handler) Apply(cfg Config) {
 	h.live.Store(live)
 }
 
-
 // Ready reports whether a configuration was applied and Close has not begun.
 func (h *Handler) Ready() bool {
 	return h.live.Load() != nil && !h.ingress.closed()
