@@ -145,4 +145,3 @@ func owner(a Action, o Owner, appID string) Result {
 	return Result{Action: a, OK: true, Owner: o, OwnerAppID: appID}
 }
 
-func ptr[T any](v T) *T { return &v }
