@@ -144,4 +144,3 @@ func failed(a Action) Result { return Result{Action: a, Failure: FailInternal} }
 func owner(a Action, o Owner, appID string) Result {
 	return Result{Action: a, OK: true, Owner: o, OwnerAppID: appID}
 }
-
