@@ -187,6 +187,18 @@ func TestWriterWritesTransitionsUnderItsOwnFieldManager(t *testing.T) {
 	if n := tr.patches.Load(); n != 3 {
 		t.Errorf("%d status writes for 3 transitions", n)
 	}
+
+	// CanAct, the third condition of the webhook, keeps the others.
+	r.CanAct(false, "users' messages reach this app only on standby")
+	waitCondition(t, key, v1alpha1.ConditionCanAct, metav1.ConditionFalse, v1alpha1.ReasonNotDefaultApp)
+	p = getPage(t, key)
+	for _, typ := range []string{v1alpha1.ConditionHandoverPermitted, v1alpha1.ConditionGraphAuthorized, v1alpha1.ConditionReady} {
+		if meta.FindStatusCondition(p.Status.Conditions, typ) == nil {
+			t.Errorf("writing CanAct dropped %s", typ)
+		}
+	}
+	r.CanAct(true, "users' messages reach this app on messaging")
+	waitCondition(t, key, v1alpha1.ConditionCanAct, metav1.ConditionTrue, v1alpha1.ReasonReceivesConversations)
 }
 
 func TestWriterRetriesWhileTheAPIServerIsDown(t *testing.T) {
