@@ -194,7 +194,7 @@ func TestAppPageRequiresServed(t *testing.T) {
 	if got := app.ConditionTypes().SummarizeReady(invalid, ok); got.Reason != ReasonConfigInvalid || got.Message != "no key" {
 		t.Fatalf("invalid app page: %+v", got)
 	}
-	if len(MessengerPageConditions) != 9 || len(app.ConditionTypes()) != 10 {
+	if len(MessengerPageConditions) != 10 || len(app.ConditionTypes()) != 11 {
 		t.Fatal("the app page's types changed the standalone page's")
 	}
 }

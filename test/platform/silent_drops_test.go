@@ -33,7 +33,7 @@ func TestIgnoredEventsAreCountedAndLogged(t *testing.T) {
 	if n := s.Counter("messenger_webhook_ignored_events_total", "reason", handover.IgnoredNotOwner); n != 1 {
 		t.Errorf("not_owner after the owner check counted %v times; logs:\n%s", n, s.Logs)
 	}
-	if !strings.Contains(s.Logs.String(), `"msg":"event ignored","kind":"message","psid":"`+wt.SimPSID+`","reason":"not_owner"`) {
+	if !strings.Contains(s.Logs.String(), `"msg":"event ignored","kind":"message","page":"`+wt.PageID+`","psid":"`+wt.SimPSID+`","reason":"not_owner"`) {
 		t.Errorf("no debug log of the ignored message:\n%s", s.Logs)
 	}
 	if got := count(s.BotMessages(), welcome); got != 1 {
