@@ -56,8 +56,9 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // pageChanged passes a page's creation and deletion, and updates that need a reconcile: a new
-// generation, or a change of a webhook condition the Ready condition summarizes. The operator's
-// own status writes (and the webhook's HandoverPermitted) do not come back as work.
+// generation, or a change of a webhook condition the Ready condition summarizes (GraphAuthorized,
+// CanAct, Served). The operator's own status writes (and the webhook's HandoverPermitted) do not
+// come back as work.
 var pageChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		o, ok1 := e.ObjectOld.(*messengerv1alpha1.MessengerPage)
@@ -68,8 +69,15 @@ var pageChanged = predicate.Funcs{
 		if o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
 			return true
 		}
-		if !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionGraphAuthorized) || !sameServed(o, n) {
+		if !sameServed(o, n) {
 			return true
+		}
+		for _, t := range messengerv1alpha1.MessengerPageConditions {
+			// The webhook's conditions that hold Ready (GraphAuthorized, CanAct).
+			if t.Owner == messengerv1alpha1.FieldManagerWebhook && t.Role != messengerv1alpha1.Informational &&
+				!sameCondition(o.Status.Conditions, n.Status.Conditions, t.Type) {
+				return true
+			}
 		}
 		// Someone wiped the status: write it again.
 		return apimeta.FindStatusCondition(n.Status.Conditions, messengerv1alpha1.ConditionReady) == nil

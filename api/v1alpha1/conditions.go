@@ -15,6 +15,11 @@ const (
 	// ConditionHandoverPermitted is written by the webhook: False when Conversation Routing refuses
 	// a take (no default app, or this app may not take control).
 	ConditionHandoverPermitted = "HandoverPermitted"
+	// ConditionCanAct is written by the webhook: False when the app cannot act on the page's new
+	// conversations because another app is the Page's default app under Conversation Routing
+	// (they reach this app only on standby, its sends are refused with 2018300); True once a
+	// user's message reaches the app on messaging. It holds Ready.
+	ConditionCanAct = "CanAct"
 	// ConditionIngressTLS warns that Meta will not call an endpoint without a valid certificate.
 	ConditionIngressTLS = "IngressTLS"
 	// ConditionSharedApp says that other pages use the same Meta app, which keeps one callback URL.
@@ -39,16 +44,20 @@ const (
 	ReasonGraphAuthorized   = "GraphAuthorized"
 	ReasonTakeRefused       = "TakeRefused"
 	ReasonTakeAllowed       = "TakeAllowed"
-	ReasonNoTLS             = "NoTLS"
-	ReasonTLSConfigured     = "TLSConfigured"
-	ReasonAppShared         = "AppShared"
-	ReasonGatewayAPIMissing = "GatewayAPIMissing"
-	ReasonRouteApplied      = "RouteApplied"
-	ReasonSubscribed        = "Subscribed"
-	ReasonResubscribed      = "Resubscribed"
-	ReasonSubscribeFailed   = "SubscribeFailed"
-	ReasonWaitingForWebhook = "WaitingForWebhook"
-	ReasonNoCallback        = "NoCallback"
+	// ReasonNotDefaultApp: new conversations reach the app only on standby (CanAct False).
+	ReasonNotDefaultApp = "NotDefaultApp"
+	// ReasonReceivesConversations: users' messages reach the app on messaging (CanAct True).
+	ReasonReceivesConversations = "ReceivesConversations"
+	ReasonNoTLS                 = "NoTLS"
+	ReasonTLSConfigured         = "TLSConfigured"
+	ReasonAppShared             = "AppShared"
+	ReasonGatewayAPIMissing     = "GatewayAPIMissing"
+	ReasonRouteApplied          = "RouteApplied"
+	ReasonSubscribed            = "Subscribed"
+	ReasonResubscribed          = "Resubscribed"
+	ReasonSubscribeFailed       = "SubscribeFailed"
+	ReasonWaitingForWebhook     = "WaitingForWebhook"
+	ReasonNoCallback            = "NoCallback"
 	// ReasonChecking: a look at Meta's side is under way, off the reconcile workers.
 	ReasonChecking = "Checking"
 
@@ -83,6 +92,8 @@ var MessengerPageConditions = ConditionTypes{
 	// A failed Graph call holds Ready; an app without a callback URL is reported only.
 	{Type: ConditionSubscribed, Owner: FieldManagerOperator, Role: Gating, InformationalReasons: []string{ReasonNoCallback}},
 	{Type: ConditionHandoverPermitted, Owner: FieldManagerWebhook, Role: Informational},
+	// An app that is not the Page's default app cannot answer new conversations: not Ready.
+	{Type: ConditionCanAct, Owner: FieldManagerWebhook, Role: Gating},
 	{Type: ConditionIngressTLS, Owner: FieldManagerOperator, Role: Informational},
 	{Type: ConditionSharedApp, Owner: FieldManagerOperator, Role: Informational, AbnormalTrue: true},
 	{Type: ConditionHTTPRoute, Owner: FieldManagerOperator, Role: Informational},

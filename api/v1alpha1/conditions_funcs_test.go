@@ -32,12 +32,12 @@ func TestConditionRegistries(t *testing.T) {
 		}
 	}
 	for _, typ := range []string{ConditionReady, ConditionReconciling, ConditionStalled, ConditionGraphAuthorized, ConditionHandoverPermitted,
-		ConditionIngressTLS, ConditionSharedApp, ConditionHTTPRoute, ConditionSubscribed} {
+		ConditionCanAct, ConditionIngressTLS, ConditionSharedApp, ConditionHTTPRoute, ConditionSubscribed} {
 		if _, ok := MessengerPageConditions.Lookup(typ); !ok {
 			t.Errorf("MessengerPage: %s is not listed", typ)
 		}
 	}
-	if got := MessengerPageConditions.OwnedBy(FieldManagerWebhook); !reflect.DeepEqual(got, []string{ConditionGraphAuthorized, ConditionHandoverPermitted}) {
+	if got := MessengerPageConditions.OwnedBy(FieldManagerWebhook); !reflect.DeepEqual(got, []string{ConditionGraphAuthorized, ConditionHandoverPermitted, ConditionCanAct}) {
 		t.Errorf("the webhook owns %v", got)
 	}
 }
@@ -62,6 +62,8 @@ func TestSummarizeReady(t *testing.T) {
 		{"informational only", []metav1.Condition{cond(ConditionIngressTLS, F, ReasonNoTLS, "no tls"), cond(ConditionSharedApp, T, ReasonAppShared, "shared"),
 			cond(ConditionHandoverPermitted, F, ReasonTakeRefused, "refused"), cond(ConditionHTTPRoute, F, ReasonGatewayAPIMissing, "no gateway")}, T, ReasonAvailable, "all good"},
 		{"reconciling", []metav1.Condition{cond(ConditionReconciling, T, ReasonProgressing, "rolling")}, F, ReasonProgressing, "rolling"},
+		{"not the default app", []metav1.Condition{cond(ConditionCanAct, F, ReasonNotDefaultApp, "standby only")}, F, ReasonNotDefaultApp, "standby only"},
+		{"receives conversations", []metav1.Condition{cond(ConditionCanAct, T, ReasonReceivesConversations, "messaging")}, T, ReasonAvailable, "all good"},
 		{"stalled first", []metav1.Condition{cond(ConditionSubscribed, F, ReasonSubscribeFailed, "graph down"), cond(ConditionReconciling, T, ReasonProgressing, "rolling"),
 			cond(ConditionStalled, T, ReasonSecretNotFound, "no secret")}, F, ReasonSecretNotFound, "no secret"},
 		{"reconciling before subscribed", []metav1.Condition{cond(ConditionSubscribed, F, ReasonSubscribeFailed, "graph down"), cond(ConditionReconciling, T, ReasonProgressing, "rolling")},
@@ -192,7 +194,7 @@ func TestAppPageRequiresServed(t *testing.T) {
 	if got := app.ConditionTypes().SummarizeReady(invalid, ok); got.Reason != ReasonConfigInvalid || got.Message != "no key" {
 		t.Fatalf("invalid app page: %+v", got)
 	}
-	if len(MessengerPageConditions) != 9 || len(app.ConditionTypes()) != 10 {
+	if len(MessengerPageConditions) != 10 || len(app.ConditionTypes()) != 11 {
 		t.Fatal("the app page's types changed the standalone page's")
 	}
 }

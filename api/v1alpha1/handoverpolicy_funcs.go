@@ -31,6 +31,10 @@ const (
 	// MinAgentIdleTimeout and MaxAgentIdleTimeout bound spec.agentIdleTimeout (the CRD's CEL).
 	MinAgentIdleTimeout = time.Second
 	MaxAgentIdleTimeout = 168 * time.Hour
+	// MessagingWindow is how long after a user's last message a Page may message them without a
+	// tag (Messenger Platform policy); an agentIdleTimeout beyond it needs
+	// agentIdleTimeoutBeyondWindow.
+	MessagingWindow = 24 * time.Hour
 	// MaxKeywords is the schema's limit of keywords per trigger list.
 	MaxKeywords = 64
 )
@@ -182,6 +186,9 @@ func (s *HandoverPolicySpec) ValidateForApp(appID string) PolicyErrors {
 	}
 	if t := d.AgentIdleTimeout; t != nil && (t.Duration < MinAgentIdleTimeout || t.Duration > MaxAgentIdleTimeout) {
 		c.add("spec.agentIdleTimeout", ReasonInvalidSpec, fmt.Sprintf("%s: use 1s to 168h", t.Duration))
+	} else if t != nil && t.Duration > MessagingWindow && !d.AgentIdleTimeoutBeyondWindow {
+		c.add("spec.agentIdleTimeout", ReasonInvalidSpec, fmt.Sprintf(
+			"%s is over 24h and ends after the messaging window: set agentIdleTimeoutBeyondWindow: true to allow it", t.Duration))
 	}
 	if bh := d.BusinessHours; bh != nil {
 		c.businessHours(bh)

@@ -105,12 +105,22 @@ func TestHandoverPolicyValidate(t *testing.T) {
 		"metadata":        {HandoverPolicySpec{Handoff: HandoffSpec{Metadata: strings.Repeat("é", 1000)}}, "", "spec.handoff.metadata", ReasonInvalidSpec},
 		"onRequest":       {HandoverPolicySpec{OnRequest: "Maybe"}, "", "spec.onRequest", ReasonInvalidSpec},
 		"idle timeout":    {HandoverPolicySpec{AgentIdleTimeout: duration(200 * time.Hour)}, "", "spec.agentIdleTimeout", ReasonInvalidSpec},
+		"beyond window":   {HandoverPolicySpec{AgentIdleTimeout: duration(25 * time.Hour)}, "", "spec.agentIdleTimeout", ReasonInvalidSpec},
 		"too many words":  {HandoverPolicySpec{TakeBack: TakeBackSpec{Triggers: Triggers{Keywords: make([]string, 65)}}}, "", "spec.takeBack.triggers.keywords", ReasonInvalidSpec},
 		"buttons & cards": {HandoverPolicySpec{Done: Message{Text: "x", Buttons: &ButtonTemplate{}, Cards: []Card{{}}}}, "", "spec.done", ReasonInvalidSpec},
 	} {
 		errs := tc.spec.ValidateForApp(tc.app)
 		if len(errs) != 1 || errs[0].Field != tc.field || errs[0].Reason != tc.reason {
 			t.Errorf("%s: %+v, want one problem at %s", name, errs, tc.field)
+		}
+	}
+	// An agentIdleTimeout over the 24h window needs the opt-in; up to 24h it does not.
+	for _, spec := range []HandoverPolicySpec{
+		{AgentIdleTimeout: duration(25 * time.Hour), AgentIdleTimeoutBeyondWindow: true},
+		{AgentIdleTimeout: duration(24 * time.Hour)},
+	} {
+		if errs := spec.Validate(); errs != nil {
+			t.Errorf("%v (beyond window %v): %v", spec.AgentIdleTimeout.Duration, spec.AgentIdleTimeoutBeyondWindow, errs)
 		}
 	}
 	// Only ValidateForApp knows the page's app.

@@ -22,6 +22,7 @@ const (
 
 // HandoverPolicySpec says how conversations move between the bot and people. An empty spec gives
 // the tutorial's conversation.
+// +kubebuilder:validation:XValidation:rule="!has(self.agentIdleTimeout) || duration(self.agentIdleTimeout) <= duration('24h') || (has(self.agentIdleTimeoutBeyondWindow) && self.agentIdleTimeoutBeyondWindow)",fieldPath=".agentIdleTimeout",message="an agentIdleTimeout over 24h ends after the messaging window: set agentIdleTimeoutBeyondWindow: true to allow it (the take-back then happens without the take-back message)"
 type HandoverPolicySpec struct {
 	// Welcome answers a user's message or postback that no trigger claims.
 	// +kubebuilder:default={text: "Welcome! The bot is currently in control.\n\n Tap \"Pass to Inbox\" to pass control to the Page Inbox.", quickReplies: {{title: "Pass to Inbox", payload: "pass_to_inbox"}}}
@@ -52,17 +53,28 @@ type HandoverPolicySpec struct {
 
 	// AgentIdleTimeout takes a conversation back when no agent has written for this long, counted
 	// from the last agent message or, when no agent has written, from the pass. Off when unset.
+	// Over 24h it needs agentIdleTimeoutBeyondWindow.
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s')",message="agentIdleTimeout must be at least 1s"
 	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('168h')",message="agentIdleTimeout must be at most 168h (7 days)"
 	// +optional
 	AgentIdleTimeout *metav1.Duration `json:"agentIdleTimeout,omitempty"`
 
+	// AgentIdleTimeoutBeyondWindow allows an agentIdleTimeout over 24h. The bot may message a
+	// user only within 24h of the user's last message (it never uses the HUMAN_AGENT tag, which is
+	// for people), so a take-back after that happens without the take-back message (counted in
+	// messenger_webhook_suppressed_messages_total).
+	// +optional
+	AgentIdleTimeoutBeyondWindow bool `json:"agentIdleTimeoutBeyondWindow,omitempty"`
+
 	// BusinessHours limit when conversations are passed to people.
 	// +optional
 	BusinessHours *BusinessHours `json:"businessHours,omitempty"`
 
-	// ErrorMessage is sent once when handling a user's message fails inside the webhook; never on
-	// a thread another app owns, never twice in a row.
+	// ErrorMessage answers a user's message or postback whose reply failed after a transient
+	// error or a 5xx of the Graph API that retries did not overcome, or whose template the Send
+	// API rejected; only while the bot owns the thread, inside the 24h messaging window, and at
+	// most once per thread per minute; never after the codes 551 (person unavailable), 2018278
+	// (outside the window), 2018300 (another app controls the thread) or 190 (token invalid).
 	// +kubebuilder:default={text: "Sorry, something went wrong on our side. Please try again in a moment."}
 	// +optional
 	ErrorMessage Message `json:"errorMessage,omitzero"`

@@ -116,6 +116,8 @@ func (s *MessengerAppSpec) Validate() error {
 		return field("spec.secretRef.name", fmt.Sprintf("%q is not a Secret name", ref.Name))
 	case !baseURLPattern.MatchString(g.BaseURL) || utf8.RuneCountInString(g.BaseURL) > 2048:
 		return field("spec.graphAPI.baseURL", "must be an http(s) URL without query or fragment")
+	case versionedBaseURL.MatchString(g.BaseURL):
+		return field("spec.graphAPI.baseURL", versionedBaseURLMessage)
 	case !versionPattern.MatchString(g.Version):
 		return field("spec.graphAPI.version", "must look like v25.0")
 	case !pathPattern.MatchString(d.WebhookPath()) || len(d.WebhookPath()) > 256:

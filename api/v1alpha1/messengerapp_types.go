@@ -80,6 +80,7 @@ type AppSecretReference struct {
 type AppGraphAPISpec struct {
 	// BaseURL of the Graph API, without a version: the version is spec.graphAPI.version.
 	// +kubebuilder:default="https://graph.facebook.com"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('/v[0-9]+([.][0-9]+)?/*$')",message="baseURL ends in a Graph API version: give the URL without it (such as https://graph.facebook.com) and set graphAPI.version"
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional

@@ -218,7 +218,12 @@ var (
 	pathPattern      = regexp.MustCompile(`^/[-._~/a-zA-Z0-9]*$`)
 	baseURLPattern   = regexp.MustCompile(`^https?://[^\s/?#]+(/[^\s?#]*)?$`)
 	versionPattern   = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,3}$`)
+	// versionedBaseURL is a base URL that ends in a version, as some connectors write it
+	// (https://graph.facebook.com/v4.0): the version is graphAPI.version (the CRDs' CEL).
+	versionedBaseURL = regexp.MustCompile(`/v[0-9]+([.][0-9]+)?/*$`)
 )
+
+const versionedBaseURLMessage = "ends in a Graph API version: give the URL without it (such as https://graph.facebook.com) and set graphAPI.version"
 
 // FieldError is a problem with one field of a spec, named by its path.
 // +kubebuilder:object:generate=false
@@ -257,6 +262,8 @@ func (s *MessengerPageSpec) Validate() error {
 		return field("spec.policyRef.name", fmt.Sprintf("%q is not an object name", d.PolicyRef.Name))
 	case d.AppRef == nil && (!baseURLPattern.MatchString(g.BaseURL) || utf8.RuneCountInString(g.BaseURL) > 2048):
 		return field("spec.graphAPI.baseURL", "must be an http(s) URL without query or fragment")
+	case d.AppRef == nil && versionedBaseURL.MatchString(g.BaseURL):
+		return field("spec.graphAPI.baseURL", versionedBaseURLMessage)
 	case d.AppRef == nil && !versionPattern.MatchString(g.Version):
 		return field("spec.graphAPI.version", "must look like v25.0")
 	case *g.MaxSendsPerSecond < 0 || *g.MaxSendsPerSecond > MaxSendsPerSecondLimit:

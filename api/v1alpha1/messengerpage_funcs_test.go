@@ -149,6 +149,8 @@ func TestMessengerPageValidate(t *testing.T) {
 		{func(s *MessengerPageSpec) { s.PolicyRef.Name = "" }, "spec.policyRef.name: required"},
 		{func(s *MessengerPageSpec) { s.GraphAPI.BaseURL = "ftp://graph" }, "spec.graphAPI.baseURL: "},
 		{func(s *MessengerPageSpec) { s.GraphAPI.BaseURL = "https://graph.example.com/?x=1" }, "spec.graphAPI.baseURL: "},
+		{func(s *MessengerPageSpec) { s.GraphAPI.BaseURL = "https://graph.facebook.com/v4.0" }, "spec.graphAPI.baseURL: ends in a Graph API version"},
+		{func(s *MessengerPageSpec) { s.GraphAPI.BaseURL = "https://graph.facebook.com/v25.0/" }, "spec.graphAPI.baseURL: ends in a Graph API version"},
 		{func(s *MessengerPageSpec) { s.GraphAPI.Version = "25" }, "spec.graphAPI.version: "},
 		{func(s *MessengerPageSpec) { s.GraphAPI.MaxSendsPerSecond = n(301) }, "spec.graphAPI.maxSendsPerSecond: "},
 		{func(s *MessengerPageSpec) { s.GraphAPI.MaxSendsPerSecond = n(-1) }, "spec.graphAPI.maxSendsPerSecond: "},

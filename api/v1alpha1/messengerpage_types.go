@@ -229,6 +229,7 @@ type LocalReference struct {
 type GraphAPISpec struct {
 	// BaseURL of the Graph API (standalone pages; default https://graph.facebook.com).
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('/v[0-9]+([.][0-9]+)?/*$')",message="baseURL ends in a Graph API version: give the URL without it (such as https://graph.facebook.com) and set graphAPI.version"
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	BaseURL string `json:"baseURL,omitempty"`
@@ -341,8 +342,8 @@ type WebhookSpec struct {
 
 // MessengerPageStatus tells what the operator and the webhook know of the page.
 type MessengerPageStatus struct {
-	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, IngressTLS,
-	// SharedApp, HTTPRoute, Subscribed.
+	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct,
+	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed.
 	// +listType=map
 	// +listMapKey=type
 	// +optional

@@ -83,11 +83,19 @@ type Thread struct {
 	AgentActive bool
 	// LastAgentAt is the time of the last agent echo.
 	LastAgentAt time.Time
-	// ErrorSent is set when the last thing the bot sent was the error message (never twice in a
-	// row); any other send clears it.
-	ErrorSent bool
 	// Unreachable is set after FailUnreachable or FailOutsideWindow: no error message, no retries.
 	Unreachable bool
+	// HandoverAt is the platform's timestamp of the last pass_thread_control or
+	// take_thread_control applied to the thread: an event stamped before it is older than the
+	// thread's current routing and is not acted on (it never re-runs a handover, and a late echo
+	// never pauses the bot).
+	HandoverAt time.Time
+	// LastUserAt is the timestamp of the user's last message or postback: the bot's own messages
+	// (Done, the idle take-back message, the error message) go out only within the messaging
+	// window after it. Zero when not known (the platform then decides).
+	LastUserAt time.Time
+	// ErrorAt is when the error message was last sent: at most one a minute per thread.
+	ErrorAt time.Time
 }
 
 // Page is the compiled configuration of one page: what the engine needs of the MessengerPage and
@@ -166,6 +174,10 @@ type Decision struct {
 	// Ignored says why nothing was done, for metrics: "echo_own", "agent_active", "standby",
 	// "not_user_input", "other_page", ...
 	Ignored string
+	// Suppressed names a message of the bot the decision left out although the rules called for
+	// it ("window_closed": the 24 h messaging window is over), for metrics; the rest of the
+	// decision (a take, say) still runs.
+	Suppressed string
 }
 
 // Result is the outcome of one action as the webhook saw it.
@@ -205,6 +217,9 @@ const (
 	FailTokenInvalid
 	// FailNotAuthorized: the app may not make the call (appsecret_proof, permissions).
 	FailNotAuthorized
+	// FailRejected: the Send API refused the message's content (a template it does not take,
+	// and its text fallback too).
+	FailRejected
 )
 
 // The functions of the contract, implemented in this package:

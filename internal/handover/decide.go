@@ -58,7 +58,33 @@ func Decide(p *Page, ev Event, th Thread, now time.Time) Decision {
 	if ev.PSID == "" {
 		return Decision{Thread: th, Ignored: IgnoredNoUser}
 	}
+	if stale(&ev, &th) {
+		return Decision{Thread: th, Ignored: IgnoredStale}
+	}
 	return p.decide(&ev, th, now, false)
+}
+
+// stale: ev is stamped before the last handover applied to its thread (Meta may deliver late
+// and out of order, reference §2.3): acting on it would undo newer routing.
+func stale(ev *Event, th *Thread) bool {
+	return !ev.Timestamp.IsZero() && ev.Timestamp.Before(th.HandoverAt)
+}
+
+// at is when ev happened: its own timestamp, or now for an event that carries none (the
+// callback falls back to the entry's time first).
+func at(ev *Event, now time.Time) time.Time {
+	if ev.Timestamp.IsZero() {
+		return now
+	}
+	return ev.Timestamp
+}
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // decide: resolved says th.Owner was just read from thread_owner and is to be trusted.
@@ -66,15 +92,18 @@ func (p *Page) decide(ev *Event, th Thread, now time.Time, resolved bool) Decisi
 	switch ev.Kind {
 	case KindMessage, KindPostback:
 		th.Unreachable = false // the user wrote: reachable again, and the window is open
+		th.LastUserAt = later(th.LastUserAt, at(ev, now))
 		if ev.Channel == Standby {
-			return p.standbyInput(ev, th, resolved)
+			return p.standbyInput(ev, th, now, resolved)
 		}
 		return p.messagingInput(ev, th, now, resolved)
 	case KindEcho:
 		return p.echo(ev, th, now)
 	case KindPassThreadControl:
-		return p.passedTo(ev, th)
+		th.HandoverAt = later(th.HandoverAt, ev.Timestamp)
+		return p.passedTo(ev, th, now)
 	case KindTakeThreadControl:
+		th.HandoverAt = later(th.HandoverAt, ev.Timestamp)
 		return p.takenFrom(ev, th, now)
 	case KindRequestThreadControl:
 		return p.requested(ev, th, now, resolved)
@@ -98,12 +127,14 @@ func ours(th Thread) Thread {
 // ownershipExpiry is how long the platform keeps a thread with an app that stays inactive.
 const ownershipExpiry = 24 * time.Hour
 
-// agentOnIdleThread: a person wrote to this user without any handover (no pass, no take: on a
-// zero-config Page everyone may write on an idle thread), recently enough that they may still be
-// talking. The owner check cannot tell this from an agent's Done, which releases the thread
-// without a webhook; only a thread we passed can have been released by a Done.
-func agentOnIdleThread(th Thread, now time.Time) bool {
-	return th.AgentActive && th.PassedAt.IsZero() && now.Sub(th.LastAgentAt) < ownershipExpiry
+// agentOnIdleThread: thread_owner says nobody owns the thread, and a person wrote to this user
+// without any handover (no pass, no take: on a zero-config Page everyone may write on an idle
+// thread) less than a day before the user's message at userAt (both the events' own
+// timestamps, never the time of processing). The owner check cannot tell this from an agent's
+// Done, which releases the thread without a webhook; only a thread we passed can have been
+// released by a Done. When thread_owner says the bot owns the thread, no echo keeps it quiet.
+func agentOnIdleThread(th Thread, userAt time.Time) bool {
+	return th.Owner == OwnerIdle && th.AgentActive && th.PassedAt.IsZero() && userAt.Sub(th.LastAgentAt) < ownershipExpiry
 }
 
 // otherOwner records that another app (appID, "" when not known) owns th.
@@ -119,7 +150,7 @@ func (p *Page) messagingInput(ev *Event, th Thread, now time.Time, resolved bool
 	pol := p.Policy
 	takeBack := false
 	if resolved || away(&th) { // resolved: our state said away, and the owner was checked
-		takeBack = pol.takeBackTriggers.matchPayload(ev) || pol.takeBackTriggers.matchText(ev)
+		takeBack = pol.takeBackTriggers.tapped(ev)
 		if !resolved {
 			reason := ReasonOwnerCheck
 			if takeBack {
@@ -130,14 +161,14 @@ func (p *Page) messagingInput(ev *Event, th Thread, now time.Time, resolved bool
 		if th.Owner != OwnerUs && th.Owner != OwnerIdle {
 			// Another app has it although we hear the user on messaging (zero-config).
 			if takeBack {
-				return p.take(ev.PSID, th, ReasonTakeBack, takeMetadataTrigger)
+				return p.take(ev.PSID, th, ReasonTakeBack, takeMetadataTrigger, at(ev, now))
 			}
 			if th.AgentActive {
 				return Decision{Thread: th, Ignored: IgnoredAgentActive}
 			}
 			return Decision{Thread: th, Ignored: IgnoredNotOwner}
 		}
-		if agentOnIdleThread(th, now) && !takeBack {
+		if agentOnIdleThread(th, at(ev, now)) && !takeBack {
 			return Decision{Thread: th, Ignored: IgnoredAgentActive}
 		}
 	}
@@ -181,9 +212,9 @@ func (p *Page) handoff(ev *Event, th Thread, now time.Time) (Decision, bool) {
 	return p.send(ev.PSID, th, pol.hours.message, ReasonOutsideHours), true
 }
 
-func (p *Page) standbyInput(ev *Event, th Thread, resolved bool) Decision {
+func (p *Page) standbyInput(ev *Event, th Thread, now time.Time, resolved bool) Decision {
 	pol := p.Policy
-	if !pol.takeBackTriggers.matchPayload(ev) && !pol.takeBackTriggers.matchText(ev) {
+	if !pol.takeBackTriggers.tapped(ev) {
 		if th.Owner != OwnerOther {
 			th = otherOwner(th, "") // standby: another app owns the thread
 		}
@@ -201,21 +232,36 @@ func (p *Page) standbyInput(ev *Event, th Thread, resolved bool) Decision {
 	if th.Owner != OwnerOther {
 		th = otherOwner(th, "")
 	}
-	return p.take(ev.PSID, th, ReasonTakeBack, takeMetadataTrigger)
+	return p.take(ev.PSID, th, ReasonTakeBack, takeMetadataTrigger, at(ev, now))
 }
 
+// echo: a message the Page sent. Ours is ignored; one without app_id is no person's and no
+// app's (Meta sends it when a person taps "Send Message" on a Page post) and changes nothing.
+// Any other is a hint that a person (or an automation of the inbox) spoke, at the echo's own
+// time: the bot pauses until the next message of the user makes it ask thread_owner, whose
+// answer decides (messagingInput); a late echo (older than the last handover) was ignored by
+// Decide already.
 func (p *Page) echo(ev *Event, th Thread, now time.Time) Decision {
-	if ev.EchoAppID == p.AppID {
+	switch ev.EchoAppID {
+	case p.AppID:
 		return Decision{Thread: th, Ignored: IgnoredEchoOwn}
+	case "":
+		return Decision{Thread: th, Ignored: IgnoredEchoNoApp}
 	}
 	th = otherOwner(th, ev.EchoAppID)
-	th.AgentActive, th.LastAgentAt = true, now
+	th.AgentActive, th.LastAgentAt = true, later(th.LastAgentAt, at(ev, now))
 	return Decision{Thread: th, Ignored: IgnoredAgentEcho}
 }
 
 // passedTo: pass_thread_control. To us, it is Done: the bot has the thread back and says so
-// (unless the thread merely came from idle, with nothing to be done about).
-func (p *Page) passedTo(ev *Event, th Thread) Decision {
+// (the Done message, inside the messaging window), unless the thread merely came from idle.
+//
+// Where it came from: previous_owner_app_id when the event names one: Done. Without it (null
+// when the thread was idle; missing in the pre-2021 shape and in some apps' passes) our state
+// decides: a thread we passed, or that our state gives to another app (the inbox after an
+// agent's echo or a take), was handed back: Done; a thread we own, know idle, or know nothing of
+// (a new user, or a restart: the same empty state) came from idle: nothing to say.
+func (p *Page) passedTo(ev *Event, th Thread, now time.Time) Decision {
 	if ev.NewOwnerAppID != p.AppID {
 		return Decision{Thread: otherOwner(th, ev.NewOwnerAppID), Ignored: IgnoredControlPassed}
 	}
@@ -227,7 +273,7 @@ func (p *Page) passedTo(ev *Event, th Thread) Decision {
 	case th.Unreachable:
 		return Decision{Thread: th, Ignored: IgnoredUnreachable}
 	}
-	return p.send(ev.PSID, th, p.Policy.done, ReasonDone)
+	return p.botSend(ev.PSID, th, p.Policy.done, ReasonDone, at(ev, now))
 }
 
 // takenFrom: take_thread_control, control taken from us. The idle timeout counts from the take
@@ -238,7 +284,7 @@ func (p *Page) takenFrom(ev *Event, th Thread, now time.Time) Decision {
 	}
 	th = otherOwner(th, ev.NewOwnerAppID)
 	if th.PassedAt.IsZero() {
-		th.PassedAt = now
+		th.PassedAt = at(ev, now)
 	}
 	return Decision{Thread: th, Ignored: IgnoredControlTaken}
 }
@@ -272,6 +318,25 @@ func (p *Page) send(psid string, th Thread, m *OutMessage, reason string) Decisi
 	return Decision{Thread: th, Actions: []Action{{Kind: ActSend, PSID: psid, Message: m, Reason: reason}}}
 }
 
+// messagingWindow is how long after the user's last message a Page may message them without a
+// tag (reference §5.2). The bot never uses a tag: HUMAN_AGENT is for people only.
+const messagingWindow = v1alpha1.MessagingWindow
+
+// windowClosed: the bot may not message th's user at t any more (as far as we know the user's
+// last message; not at all when we do not: the platform then refuses with 2018278).
+func windowClosed(th *Thread, t time.Time) bool {
+	return !th.LastUserAt.IsZero() && t.Sub(th.LastUserAt) >= messagingWindow
+}
+
+// botSend is a message that answers no message of the user (Done, the idle take-back message):
+// sent only inside the messaging window, else left out and counted (Suppressed).
+func (p *Page) botSend(psid string, th Thread, m *OutMessage, reason string, t time.Time) Decision {
+	if windowClosed(&th, t) {
+		return Decision{Thread: th, Ignored: IgnoredWindowClosed, Suppressed: SuppressedWindowClosed}
+	}
+	return p.send(psid, th, m, reason)
+}
+
 // pass sends the handoff message, then (its Then) passes to target.
 func (p *Page) pass(psid string, th Thread, now time.Time, target, reason string) Decision {
 	acts := make([]Action, 2) // one allocation for both
@@ -287,15 +352,19 @@ func passedState(th Thread, now time.Time, target string) Thread {
 }
 
 // take takes control and, once that succeeded (its Then), sends the take-back message; nothing is
-// sent to a user who cannot be reached.
-func (p *Page) take(psid string, th Thread, reason, metadata string) Decision {
+// sent to a user who cannot be reached, nor after the messaging window (at t).
+func (p *Page) take(psid string, th Thread, reason, metadata string, t time.Time) Decision {
 	acts := make([]Action, 2)
 	acts[1] = Action{Kind: ActSend, PSID: psid, Message: p.Policy.takeBack, Reason: reason}
 	acts[0] = Action{Kind: ActTake, PSID: psid, Metadata: metadata, Reason: reason, Then: acts[1:2:2]}
-	if th.Unreachable {
+	d := Decision{Thread: th, Actions: acts[:1:1]}
+	switch {
+	case th.Unreachable:
 		acts[0].Then = nil
+	case windowClosed(&th, t):
+		acts[0].Then, d.Suppressed = nil, SuppressedWindowClosed
 	}
-	return Decision{Thread: th, Actions: acts[:1:1]}
+	return d
 }
 
 // resolveFor defers the decision of ev until the webhook knows the owner.

@@ -50,47 +50,6 @@ func TestTutorialFlowsDecisions(t *testing.T) {
 	}
 }
 
-// The same conversation end to end against the platform model: no call is ever refused.
-func TestTutorialConversation(t *testing.T) {
-	pl := newPlatform(t, page(t, nil))
-
-	pl.user(text(0, "hello"))
-	pl.expect("send:welcome")
-
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-	if pl.owner != inbox {
-		t.Fatalf("owner %q after the pass", pl.owner)
-	}
-
-	pl.user(text(0, "is anyone there?")) // standby now: left alone
-	pl.expect("")
-
-	pl.agentWrites()
-	pl.expect("")
-	if !pl.th.AgentActive || pl.th.OwnerAppID != inbox {
-		t.Errorf("agent echo: %+v", pl.th)
-	}
-
-	pl.agentDone()
-	pl.expect("send:done")
-	if pl.th.Owner != OwnerUs || pl.th.AgentActive {
-		t.Errorf("after Done: %+v", pl.th)
-	}
-
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-
-	pl.user(quick(0, "Take From Inbox", "take_from_inbox"))
-	pl.expect("take:take_back send:take_back")
-	if pl.owner != testApp {
-		t.Errorf("owner %q after take-back", pl.owner)
-	}
-
-	pl.user(text(0, "thanks"))
-	pl.expect("send:welcome")
-}
-
 // Own echoes are ignored; another app's echo pauses the bot until Done, a take-back trigger or
 // the idle timeout.
 func TestEchoes(t *testing.T) {
@@ -120,7 +79,9 @@ func TestEchoes(t *testing.T) {
 
 	// Paused: the user's standby messages are left alone.
 	paused := want
+	paused.LastUserAt = t0
 	for _, ev := range []Event{text(Standby, "hello?"), quick(Standby, "Pass to Inbox", "pass_to_inbox"), postback(Standby, "Menu", "")} {
+		ev.Timestamp = t0
 		d := Decide(p, ev, paused, t0)
 		if len(d.Actions) != 0 || d.Ignored != IgnoredStandby || d.Thread != paused {
 			t.Errorf("%q on standby while paused: %+v", ev.Text, d)
@@ -133,7 +94,7 @@ func TestEchoes(t *testing.T) {
 // checks the owner before it says anything.
 func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	p := page(t, nil)
-	paused := Thread{Owner: OwnerOther, OwnerAppID: inbox, AgentActive: true, LastAgentAt: t0, PassedAt: t0}
+	paused := Thread{Owner: OwnerOther, OwnerAppID: inbox, AgentActive: true, LastAgentAt: t0, PassedAt: t0, LastUserAt: t0}
 	now := t0.Add(time.Hour)
 
 	d := Decide(p, text(Messaging, "hello?"), paused, now)
@@ -154,7 +115,7 @@ func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	// We have it (control expired and came back): the bot answers and the agent state is gone.
 	o = Outcome(p, paused, owner(res, OwnerUs, ""), now)
 	wantActions(t, o, welcomeMsg)
-	if o.Thread != (Thread{Owner: OwnerUs}) {
+	if o.Thread != (Thread{Owner: OwnerUs, LastUserAt: t0}) {
 		t.Errorf("thread %+v", o.Thread)
 	}
 	// Idle: a messaging event on an idle thread shows that we may send.
@@ -186,36 +147,6 @@ func TestMessagingWhileAwayResolvesOwner(t *testing.T) {
 	// An unknown owner with nothing to suggest a handoff (after a restart): messaging proves it.
 	d = Decide(p, text(Messaging, "hi"), Thread{}, now)
 	wantActions(t, d, welcomeMsg)
-}
-
-// Zero-config Page: every app hears messaging, nobody can take. After a pass the inbox owns the
-// thread and the bot must not answer the user's messaging events.
-func TestZeroConfigConversation(t *testing.T) {
-	pl := newPlatform(t, page(t, nil))
-	pl.defaultApp = ""
-
-	pl.user(text(0, "hello"))
-	pl.expect("send:welcome")
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-
-	pl.user(text(0, "still there?"))
-	pl.expect("resolve:owner_check")
-	pl.agentWrites()
-	pl.user(text(0, "thanks"))
-	pl.expect("resolve:owner_check")
-
-	// Take-back is refused in zero-config: silent, the thread stays with the inbox.
-	pl.user(quick(0, "Take From Inbox", "take_from_inbox"))
-	pl.expect("resolve:take_back take:take_back=refused")
-	if pl.th.Owner != OwnerOther || len(pl.sends) != 2 {
-		t.Errorf("after a refused take: %+v, sends %v", pl.th, pl.sends)
-	}
-
-	// Done releases the thread (no default app): the next message is the bot's again.
-	pl.agentDone()
-	pl.user(text(0, "hello again"))
-	pl.expect("resolve:owner_check send:welcome")
 }
 
 func TestStandbyLeftAlone(t *testing.T) {
@@ -577,8 +508,15 @@ func TestAgentOnIdleThreadKeepsTheBotQuiet(t *testing.T) {
 		t.Fatalf("bot answered while an agent talks on an idle thread: %+v", o)
 	}
 
-	later := now.Add(25 * time.Hour)
-	d = Decide(p, text(Messaging, "hello?"), th, later)
+	// A day after the agent's echo by the events' own timestamps, whenever they are handled.
+	later := text(Messaging, "hello?")
+	later.Timestamp = now.Add(25 * time.Hour)
+	d = Decide(p, later, th, now.Add(2*time.Minute))
 	wantActions(t, d, "resolve[owner_check]")
-	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), later), welcomeMsg)
+	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), now.Add(2*time.Minute)), welcomeMsg)
+	// A message written within the day but handled a day later is still the agent's turn.
+	early := text(Messaging, "still there?")
+	early.Timestamp = now.Add(time.Hour)
+	d = Decide(p, early, th, now.Add(26*time.Hour))
+	wantActions(t, Outcome(p, th, owner(d.Actions[0], OwnerIdle, ""), now.Add(26*time.Hour)), "")
 }

@@ -7,62 +7,50 @@ import (
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// The error message: once, for a user's message whose handling failed, never on another app's
-// thread, never after 551/2018278/190, never twice in a row.
+// The error message (spec.errorMessage's rule): after a transient failure or a 5xx that
+// retries did not overcome (FailInternal) or a rejected template (FailRejected) of the bot's
+// reply, while the bot owns the thread, inside the window, at most once per thread per minute;
+// never after 551, 2018278, 2018300 or 190.
 func TestErrorMessage(t *testing.T) {
 	p := page(t, nil)
-	th := Thread{Owner: OwnerUs}
-	welcome := Decide(p, text(Messaging, "hi"), th, t0).Actions[0]
-
-	// A failed welcome: the error message, and ErrorSent.
-	o := Outcome(p, th, failed(welcome), t0)
-	wantActions(t, o, errorMsg)
-	if !o.Thread.ErrorSent {
-		t.Fatal("ErrorSent not set")
-	}
-	errSend := o.Actions[0]
-	// The error message went out: still the last thing sent.
-	th = Outcome(p, o.Thread, ok(errSend), t0).Thread
-	if !th.ErrorSent {
-		t.Error("a sent error message cleared ErrorSent")
-	}
-	// The next failure gets nothing: never twice in a row.
-	wantActions(t, Outcome(p, th, failed(welcome), t0), "")
-	// Any other successful send clears it, and the next failure is answered again.
-	th = Outcome(p, th, ok(welcome), t0).Thread
-	if th.ErrorSent {
-		t.Error("a successful welcome did not clear ErrorSent")
-	}
-	wantActions(t, Outcome(p, th, failed(welcome), t0), errorMsg)
-
-	// The error message failing does not call for another one.
-	if o := Outcome(p, Thread{Owner: OwnerUs}, failed(errSend), t0); len(o.Actions) != 0 {
-		t.Errorf("error message for the error message: %s", describe(o.Actions))
-	}
-
-	us := Thread{Owner: OwnerUs}
+	welcome := Decide(p, text(Messaging, "hi"), Thread{Owner: OwnerUs}, t0).Actions[0]
+	us := Thread{Owner: OwnerUs, LastUserAt: t0}
 	for _, tc := range []struct {
 		name string
 		th   Thread
 		r    Result
+		now  time.Time
 		want string
 	}{
-		{"551", us, refused(welcome, FailUnreachable), ""},
-		{"2018278", us, refused(welcome, FailOutsideWindow), ""},
-		{"190", us, refused(welcome, FailTokenInvalid), ""},
-		{"unreachable user", Thread{Owner: OwnerUs, Unreachable: true}, failed(welcome), ""},
-		{"another app's thread", Thread{Owner: OwnerOther, OwnerAppID: inbox}, failed(welcome), ""},
-		{"unknown owner: check first", Thread{}, failed(welcome), "resolve[error]"},
-		{"a Graph refusal is not a failure of ours", us, refused(welcome, FailRefused), ""},
-		{"ambiguous", us, refused(welcome, FailAmbiguous), ""},
-		{"done is not a user's message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonDone, Message: p.Policy.done}), ""},
-		{"request is not a user's message", us, failed(Action{Kind: ActPass, PSID: testPSID, Reason: ReasonRequest, TargetAppID: inbox}), ""},
-		{"idle timeout is not a user's message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonIdleTimeout, Message: p.Policy.takeBack}), ""},
-		{"take-back message after the take", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonTakeBack, Message: p.Policy.takeBack}), errorMsg},
-		{"outside hours message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonOutsideHours, Message: p.Policy.welcome}), errorMsg},
+		{"transient or 5xx, retries given up", us, failed(welcome), t0, errorMsg},
+		{"template rejected", us, refused(welcome, FailRejected), t0, errorMsg},
+		{"551", us, refused(welcome, FailUnreachable), t0, ""},
+		{"2018278", us, refused(welcome, FailOutsideWindow), t0, ""},
+		{"2018300", us, refused(welcome, FailNotOwner), t0, ""},
+		{"190", us, refused(welcome, FailTokenInvalid), t0, ""},
+		{"a Graph refusal is not a failure of ours", us, refused(welcome, FailRefused), t0, ""},
+		{"not authorised", us, refused(welcome, FailNotAuthorized), t0, ""},
+		{"ambiguous", us, refused(welcome, FailAmbiguous), t0, ""},
+		{"unreachable user", Thread{Owner: OwnerUs, Unreachable: true}, failed(welcome), t0, ""},
+		{"another app's thread", Thread{Owner: OwnerOther, OwnerAppID: inbox}, failed(welcome), t0, ""},
+		{"unknown owner: check first", Thread{}, failed(welcome), t0, "resolve[error]"},
+		{"sent 30 s ago", Thread{Owner: OwnerUs, ErrorAt: t0.Add(-30 * time.Second)}, failed(welcome), t0, ""},
+		{"sent a minute ago", Thread{Owner: OwnerUs, ErrorAt: t0.Add(-time.Minute)}, failed(welcome), t0, errorMsg},
+		{"window closed", us, failed(welcome), t0.Add(24 * time.Hour), ""},
+		{"window open", us, failed(welcome), t0.Add(23 * time.Hour), errorMsg},
+		{"done is not a user's message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonDone, Message: p.Policy.done}), t0, ""},
+		{"request is not a user's message", us, failed(Action{Kind: ActPass, PSID: testPSID, Reason: ReasonRequest, TargetAppID: inbox}), t0, ""},
+		{"idle timeout is not a user's message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonIdleTimeout, Message: p.Policy.takeBack}), t0, ""},
+		{"the error message itself", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonError, Message: p.Policy.errorMsg}), t0, ""},
+		{"take-back message after the take", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonTakeBack, Message: p.Policy.takeBack}), t0, errorMsg},
+		{"outside hours message", us, failed(Action{Kind: ActSend, PSID: testPSID, Reason: ReasonOutsideHours, Message: p.Policy.welcome}), t0, errorMsg},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantActions(t, Outcome(p, tc.th, tc.r, t0), tc.want)
+			o := Outcome(p, tc.th, tc.r, tc.now)
+			wantActions(t, o, tc.want)
+			if tc.want == errorMsg && !o.Thread.ErrorAt.Equal(tc.now) {
+				t.Errorf("ErrorAt %v, want %v", o.Thread.ErrorAt, tc.now)
+			}
 		})
 	}
 
@@ -133,43 +121,6 @@ func TestHandoffOutcomes(t *testing.T) {
 	}
 }
 
-// End to end: the handoff message fails for good; the pass still happens, and no error message
-// is sent on the inbox's thread.
-func TestHandoffMessageLost(t *testing.T) {
-	pl := newPlatform(t, page(t, nil))
-	pl.fault = func(a Action) (Result, bool) {
-		if a.Kind == ActSend && a.Reason == ReasonHandoff {
-			return failed(a), true
-		}
-		return Result{}, false
-	}
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff=failed pass:handoff:" + inbox)
-	if pl.owner != inbox || pl.th.Owner != OwnerOther {
-		t.Errorf("owner %q, thread %+v", pl.owner, pl.th)
-	}
-
-	// The pass fails too: the bot keeps the thread and says something went wrong.
-	pl2 := newPlatform(t, page(t, nil))
-	pl2.fault = func(a Action) (Result, bool) {
-		if a.Kind == ActPass {
-			return failed(a), true
-		}
-		return Result{}, false
-	}
-	pl2.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl2.expect("send:handoff pass:handoff:" + inbox + "=failed send:error")
-	if pl2.th.Owner != OwnerUs || !pl2.th.PassedAt.IsZero() || !pl2.th.ErrorSent {
-		t.Errorf("thread %+v", pl2.th)
-	}
-	pl2.fault = nil
-	pl2.user(text(0, "hello?"))
-	pl2.expect("send:welcome")
-	if pl2.th.ErrorSent {
-		t.Error("ErrorSent survives a successful welcome")
-	}
-}
-
 func TestSendOutcomes(t *testing.T) {
 	p := page(t, nil)
 	welcome := Decide(p, text(Messaging, "hi"), Thread{}, t0).Actions[0]
@@ -205,7 +156,7 @@ func TestSendOutcomes(t *testing.T) {
 		t.Errorf("190: %+v", o)
 	}
 	// No policy: the thread is kept.
-	th := Thread{Owner: OwnerUs, ErrorSent: true}
+	th := Thread{Owner: OwnerUs, ErrorAt: t0}
 	if o := Outcome(nil, th, failed(welcome), t0); len(o.Actions) != 0 || o.Thread != th {
 		t.Errorf("nil page: %+v", o)
 	}

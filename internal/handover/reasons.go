@@ -34,6 +34,23 @@ const (
 	IgnoredOwnerUnknown    = "owner_unknown"    // thread_owner failed: the deferred decision is dropped
 	IgnoredIdle            = "idle"             // the thread went idle: nothing to take back
 	IgnoredNotDue          = "not_due"          // a tick before the idle timeout
+	IgnoredStale           = "stale"            // stamped before the last handover applied to the thread
+	IgnoredEchoNoApp       = "echo_no_app"      // an echo without app_id: no person or app wrote (a Page post shared)
+	IgnoredWindowClosed    = "window_closed"    // the bot's message would be outside the 24 h window
+	IgnoredErrorLimited    = "error_limited"    // the error message went out less than a minute ago
+)
+
+// IgnoredReasons is every Decision.Ignored value, for metrics that register their children up
+// front.
+var IgnoredReasons = []string{IgnoredNoPolicy, IgnoredOtherPage, IgnoredNoUser, IgnoredNotUserInput,
+	IgnoredEchoOwn, IgnoredAgentEcho, IgnoredStandby, IgnoredAgentActive, IgnoredNotOwner,
+	IgnoredControlPassed, IgnoredControlTaken, IgnoredControlReceived, IgnoredRequestIgnored,
+	IgnoredRequestInvalid, IgnoredUnreachable, IgnoredTakeRefused, IgnoredOwnerUnknown, IgnoredIdle,
+	IgnoredNotDue, IgnoredStale, IgnoredEchoNoApp, IgnoredWindowClosed, IgnoredErrorLimited}
+
+// Suppressed reasons (Decision.Suppressed), for metrics.
+const (
+	SuppressedWindowClosed = "window_closed" // the 24 h messaging window is over
 )
 
 // Metadata of our takes, read by the app that loses control (no personal data).

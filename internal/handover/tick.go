@@ -23,7 +23,8 @@ func NextTick(p *Page, th Thread) time.Time {
 }
 
 // Tick runs the idle timeout: when it is due, the bot takes the thread back and, once the take
-// succeeded (Then), sends the take-back message. The timer state (PassedAt, LastAgentAt,
+// succeeded (Then), sends the take-back message if the messaging window is still open (else it
+// is left out and counted: Decision.Suppressed). The timer state (PassedAt, LastAgentAt,
 // AgentActive) is cleared at once so that a refused or failed take does not fire again and again;
 // the thread then stays with its owner until Done or a take-back trigger. With an unknown owner
 // the webhook checks it first (ActResolveOwner, Reason idle_timeout). The actions carry no PSID:
@@ -37,20 +38,20 @@ func Tick(p *Page, th Thread, now time.Time) Decision {
 	if th.Owner == OwnerUnknown {
 		return Decision{Thread: th, Actions: []Action{{Kind: ActResolveOwner, Reason: ReasonIdleTimeout}}}
 	}
-	return p.take("", th, ReasonIdleTimeout, takeMetadataIdle)
+	return p.take("", th, ReasonIdleTimeout, takeMetadataIdle, now)
 }
 
 // idleTakeBack resumes a due idle timeout once the owner is known.
-func (p *Page) idleTakeBack(psid string, th Thread) Decision {
+func (p *Page) idleTakeBack(psid string, th Thread, now time.Time) Decision {
 	th.PassedAt, th.LastAgentAt, th.AgentActive = time.Time{}, time.Time{}, false
 	switch th.Owner {
 	case OwnerUs:
 		if th.Unreachable {
 			return Decision{Thread: th, Ignored: IgnoredUnreachable}
 		}
-		return p.send(psid, th, p.Policy.takeBack, ReasonIdleTimeout)
+		return p.botSend(psid, th, p.Policy.takeBack, ReasonIdleTimeout, now)
 	case OwnerIdle:
 		return Decision{Thread: th, Ignored: IgnoredIdle}
 	}
-	return p.take(psid, th, ReasonIdleTimeout, takeMetadataIdle)
+	return p.take(psid, th, ReasonIdleTimeout, takeMetadataIdle, now)
 }

@@ -88,24 +88,3 @@ func TestIdleTimeoutUnknownOwner(t *testing.T) {
 		t.Errorf("idle: %+v", o)
 	}
 }
-
-// End to end: pass, an agent answers, then goes quiet; the bot takes the thread back.
-func TestIdleTimeoutConversation(t *testing.T) {
-	pl := newPlatform(t, idlePage(t, 30*minute))
-	pl.user(quick(0, "Pass to Inbox", "pass_to_inbox"))
-	pl.expect("send:handoff pass:handoff:" + inbox)
-
-	pl.advance(10 * minute)
-	pl.agentWrites()
-	pl.advance(10 * minute)
-	pl.user(text(0, "ok, waiting")) // the user writing does not keep the agent's timer alive
-	pl.advance(19 * minute)
-	pl.expect("")
-	pl.advance(2 * minute) // 30 minutes after the agent's message
-	pl.expect("take:idle_timeout send:idle_timeout")
-	if pl.owner != testApp || pl.th.Owner != OwnerUs {
-		t.Errorf("owner %q, thread %+v", pl.owner, pl.th)
-	}
-	pl.advance(24 * time.Hour)
-	pl.expect("")
-}

@@ -116,6 +116,15 @@ func (t *triggers) matchPayload(ev *Event) bool {
 	return false
 }
 
+// tapped reports whether ev is one of these triggers as a take-back reads them: a payload (or
+// title) match, a keyword or pattern, or a text with no quick_reply object that equals a quick
+// reply's title (trimmed, case-folded, as cut to Meta's 20 characters): the platform may strip
+// the quick_reply object on standby (reference §3.4), and the tap's text is the title.
+func (t *triggers) tapped(ev *Event) bool {
+	return t.matchPayload(ev) || t.matchText(ev) ||
+		ev.Kind == KindMessage && !ev.HasQuickReply && containsFold(t.quickReplyTitles, ev.Text)
+}
+
 // matchText reports whether typed text (not a quick-reply tap, not a postback) matches a keyword
 // or a pattern. Patterns match as written: "(?i)" makes one case-insensitive.
 func (t *triggers) matchText(ev *Event) bool {

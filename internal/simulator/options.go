@@ -218,6 +218,10 @@ type Behaviour struct {
 	// calls (§4.3); by default take and request are refused with it like sends (pass and release,
 	// which give control away, still work).
 	HandoverIgnoresUnavailable bool
+	// PassWithoutPreviousOwner leaves previous_owner_app_id out of pass_thread_control (null):
+	// pre-2021 payloads had no previous owner, and some apps' passes read that way (§3.5). By
+	// default it names the previous owner, null only when the thread was idle.
+	PassWithoutPreviousOwner bool
 	// ThreadOwnerFlat answers thread_owner as {"thread_owner":{...}} the way older docs printed
 	// it; real answers are nested under data[] (§4.1, §9.3 messaging-apis#347), the default.
 	ThreadOwnerFlat bool

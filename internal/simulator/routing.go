@@ -162,6 +162,9 @@ func (s *Simulator) passLocked(p *page, t *thread, from *app, targetID, metadata
 	s.stepLocked(p, t, Step{Actor: from.name, Kind: StepPass, Text: text, Metadata: metadata})
 	s.handoverToLocked(p, t, target, ms, func(ev *event) {
 		ev.Pass = &evControl{PreviousOwnerAppID: s.prevOwnerID(prev), NewOwnerAppID: s.id(target.id, idPlain), Metadata: metadata}
+		if s.opts.Behaviour.PassWithoutPreviousOwner {
+			ev.Pass.PreviousOwnerAppID = nil
+		}
 	})
 	return nil
 }

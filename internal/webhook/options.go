@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/messenger-operator/messenger-operator/internal/contract"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
 )
 
 // Options are the webhook process's settings, from cmd/webhook's flags or set by a test.
@@ -50,6 +51,12 @@ type Options struct {
 
 	// StatusRetryBase is the first backoff of a failed status write. Default 1s.
 	StatusRetryBase time.Duration
+
+	// Clock, for tests only (no flag sets it, so a release never runs with it): the time the
+	// engine decides with and its timers run on, such as test/webhookrig's clock that follows the
+	// Messenger Platform simulator's, so that windows, expiry and idle timeouts move with it.
+	// Default: the wall clock.
+	Clock runner.Clock
 }
 
 // Defaults of the flags: the runtime contract with the operator's Deployment.

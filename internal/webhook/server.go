@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -33,11 +34,16 @@ func NewAppServer(o runner.Options, unserved func(pageID string)) *Server {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
+	o.IgnoreReasons = append(o.IgnoreReasons, callback.IgnoreReasons...)
+	var now func() time.Time // the verify token's grace follows the runner's clock
+	if o.Clock != nil {
+		now = o.Clock.Now
+	}
 	r := runner.New(o)
 	return &Server{
 		log:      o.Logger,
 		runner:   r,
-		callback: callback.New(callback.Options{Queue: r, Logger: o.Logger, Registry: o.Registry, Unserved: unserved}),
+		callback: callback.New(callback.Options{Queue: r, Logger: o.Logger, Registry: o.Registry, Unserved: unserved, Now: now}),
 	}
 }
 

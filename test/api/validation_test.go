@@ -81,6 +81,9 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{name: "on request", spec: "  onRequest: Maybe", want: []string{"spec.onRequest", "Pass", "Ignore"}},
 		{name: "idle timeout too short", spec: "  agentIdleTimeout: 500ms", want: []string{"spec.agentIdleTimeout", "at least 1s"}},
 		{name: "idle timeout too long", spec: "  agentIdleTimeout: 200h", want: []string{"spec.agentIdleTimeout", "at most 168h"}},
+		{name: "idle timeout beyond the window", spec: "  agentIdleTimeout: 25h", want: []string{"spec.agentIdleTimeout", "agentIdleTimeoutBeyondWindow"}},
+		{name: "idle timeout beyond the window, allowed", spec: "  agentIdleTimeout: 25h\n  agentIdleTimeoutBeyondWindow: true"},
+		{name: "idle timeout of a day", spec: "  agentIdleTimeout: 24h"},
 		{name: "window day", spec: "  businessHours: {timeZone: UTC, windows: [{day: Funday, start: \"09:00\", end: \"17:00\"}]}", want: []string{"spec.businessHours.windows[0].day"}},
 		{name: "window time", spec: "  businessHours: {timeZone: UTC, windows: [{day: Monday, start: \"25:00\", end: \"17:00\"}]}", want: []string{"spec.businessHours.windows[0].start"}},
 		{name: "empty window", spec: "  businessHours: {timeZone: UTC, windows: [{day: Monday, start: \"09:00\", end: \"09:00\"}]}", want: []string{"spec.businessHours.windows[0]", "start and end must differ"}},
@@ -238,5 +241,35 @@ func TestMessengerAppValidation(t *testing.T) {
 	changed := strings.Replace(fmt.Sprintf(goodApp, "acme", "  ingress: {host: hooks.example.com}\n  subscription: {}\n"), `"42"`, `"43"`, 1)
 	if _, err := apply(ctx, changed); err == nil || !strings.Contains(err.Error(), "appID is immutable") {
 		t.Fatalf("changing appID: err = %v, want an immutability error", err)
+	}
+}
+
+// A Graph base URL that ends in a version (https://graph.facebook.com/v4.0, as some connectors
+// write it) is rejected at apply, on a standalone page and on an app, with a message that says to
+// set graphAPI.version; the Go Validate says the same.
+func TestVersionedGraphBaseURLRejected(t *testing.T) {
+	ctx := context.Background()
+	for i, c := range []struct {
+		name, doc string
+		ok        bool
+	}{
+		{"page v4.0", fmt.Sprintf(goodPage, "versioned-page-0", "  graphAPI: {baseURL: \"https://graph.facebook.com/v4.0\"}\n"), false},
+		{"page v25.0/", fmt.Sprintf(goodPage, "versioned-page-1", "  graphAPI: {baseURL: \"https://graph.facebook.com/v25.0/\"}\n"), false},
+		{"page v25", fmt.Sprintf(goodPage, "versioned-page-2", "  graphAPI: {baseURL: \"http://graph.local/v25\"}\n"), false},
+		{"page behind a proxy path (control)", fmt.Sprintf(goodPage, "versioned-page-3", "  graphAPI: {baseURL: \"https://proxy.example.com/graph\"}\n"), true},
+		{"app v4.0", fmt.Sprintf(goodApp, "versioned-app-0", "  graphAPI: {baseURL: \"https://graph.facebook.com/v4.0\"}\n"), false},
+		{"app without version (control)", fmt.Sprintf(goodApp, "versioned-app-1", "  graphAPI: {baseURL: \"https://graph.facebook.com\"}\n"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := apply(ctx, c.doc)
+			switch {
+			case c.ok && err != nil:
+				t.Fatalf("case %d rejected: %v", i, err)
+			case !c.ok && err == nil:
+				t.Fatal("accepted")
+			case !c.ok && (!strings.Contains(err.Error(), "spec.graphAPI.baseURL") || !strings.Contains(err.Error(), "set graphAPI.version")):
+				t.Errorf("error %q does not name the field and say to set graphAPI.version", err)
+			}
+		})
 	}
 }

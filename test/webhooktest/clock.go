@@ -10,6 +10,10 @@ import (
 // Clock is a runner.Clock moved by hand (Advance); due timers fire in their own goroutines, as
 // AfterFunc's do.
 type Clock struct {
+	// Sync runs the due timers in Advance itself, before it returns, so that what they start
+	// (a runner's ticks) is queued by then.
+	Sync bool
+
 	mu     sync.Mutex
 	now    time.Time
 	timers []*timer
@@ -61,7 +65,11 @@ func (c *Clock) Advance(d time.Duration) {
 	}
 	c.mu.Unlock()
 	for _, t := range due {
-		go t.f()
+		if c.Sync {
+			t.f()
+		} else {
+			go t.f()
+		}
 	}
 }
 

@@ -103,6 +103,7 @@ type Reporter struct {
 	mu      sync.Mutex
 	auth    []string
 	permits []string
+	acts    []string
 }
 
 func (r *Reporter) GraphAuthorized(ok bool, msg string) {
@@ -115,6 +116,20 @@ func (r *Reporter) HandoverPermitted(ok bool, msg string) {
 	r.mu.Lock()
 	r.permits = append(r.permits, fmt.Sprintf("%v: %s", ok, msg))
 	r.mu.Unlock()
+}
+
+// CanAct records the report.
+func (r *Reporter) CanAct(ok bool, msg string) {
+	r.mu.Lock()
+	r.acts = append(r.acts, fmt.Sprintf("%v: %s", ok, msg))
+	r.mu.Unlock()
+}
+
+// Acts returns the CanAct reports so far, as "ok: message".
+func (r *Reporter) Acts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.acts...)
 }
 
 // Get returns the GraphAuthorized and HandoverPermitted reports so far, as "ok: message".

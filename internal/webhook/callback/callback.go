@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -52,7 +53,14 @@ type Options struct {
 	// being counted as other_page: the webhook of an app reports those (Meta delivers every page
 	// subscribed to the app). Called on the request's goroutine; it must not block.
 	Unserved func(pageID string)
+	// Now is the clock of the verify token's rotation grace. Default time.Now.
+	Now func() time.Time
 }
+
+// VerifyTokenGrace is how long the previous verify token is still accepted after a new one was
+// applied: while the token rotates, Meta's verification GET may carry either (the app's callback
+// is registered with the new token only once the webhooks have it, and Meta checks at once).
+const VerifyTokenGrace = 10 * time.Minute
 
 // Handler is the Messenger Platform's side of the webhook: the verification GET and the signed
 // POSTs of one page. Create it with New, give it a Config with Apply, and call Close to stop
@@ -62,6 +70,7 @@ type Handler struct {
 	log      *slog.Logger
 	metrics  *metrics
 	unserved func(pageID string)
+	now      func() time.Time
 
 	live     atomic.Pointer[liveConfig]
 	ingress  ingressGate
@@ -76,6 +85,9 @@ type liveConfig struct {
 	verifier *verifier
 	pages    map[string]struct{}
 	who      slog.Attr // names the page or the app in logs
+	// previousToken is the verify token before the last change, accepted until previousUntil.
+	previousToken []byte
+	previousUntil time.Time
 }
 
 // New builds a Handler. It answers 503 until the first Apply.
@@ -86,9 +98,12 @@ func New(o Options) *Handler {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	h := &Handler{queue: o.Queue, log: o.Logger, unserved: o.Unserved}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	h := &Handler{queue: o.Queue, log: o.Logger, unserved: o.Unserved, now: o.Now}
 	h.metrics = newMetrics(o.Registry, func() float64 { return float64(h.budget.inFlight.Load()) })
-	h.refusals.now = time.Now
+	h.refusals.now = o.Now
 	return h
 }
 
@@ -112,6 +127,14 @@ func (h *Handler) Apply(cfg Config) {
 		live.who = slog.String("page", cfg.PageIDs[0])
 	default:
 		live.who = slog.Any("pages", cfg.PageIDs)
+	}
+	if old := h.live.Load(); old != nil {
+		switch {
+		case !bytes.Equal(old.cfg.VerifyToken, cfg.VerifyToken) && len(old.cfg.VerifyToken) > 0:
+			live.previousToken, live.previousUntil = old.cfg.VerifyToken, h.now().Add(VerifyTokenGrace)
+		default: // unchanged: the grace of an earlier rotation runs on
+			live.previousToken, live.previousUntil = old.previousToken, old.previousUntil
+		}
 	}
 	h.live.Store(live)
 }

@@ -48,6 +48,13 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, code int, body s
 	h.metrics.request(r.Method, code)
 }
 
+// verifyToken reports whether token is the verify token, or the previous one within its grace
+// (constant-time comparisons).
+func (live *liveConfig) verifyToken(token string, now time.Time) bool {
+	return equalSecret(token, live.cfg.VerifyToken) ||
+		len(live.previousToken) > 0 && now.Before(live.previousUntil) && equalSecret(token, live.previousToken)
+}
+
 // verify answers Meta's subscription check: the challenge, verbatim, for the right token.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request, live *liveConfig) {
 	if h.ingress.closed() {
@@ -60,7 +67,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request, live *liveConfi
 		h.reply(w, r, http.StatusBadRequest, "hub.mode, hub.verify_token and hub.challenge are required\n")
 		return
 	}
-	if mode != "subscribe" || !equalSecret(token, live.cfg.VerifyToken) {
+	if mode != "subscribe" || !live.verifyToken(token, h.now()) {
 		h.warnRefused("webhook verification refused", live.who, "reason", "mode or verify token mismatch")
 		h.reply(w, r, http.StatusForbidden, "verification failed\n")
 		return

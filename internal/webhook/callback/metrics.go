@@ -6,6 +6,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// IgnoreReasons are the reasons the callback gives the queue's Ignore (a fixed set): the
+// ignored-events counter registers them up front.
+var IgnoreReasons = []string{ignoreObject, ignoreOtherPage, ignoreChanges, ignoreNoSender, ignoreUnknownKind}
+
 // metrics of one Handler: the requests by method and status code (closed sets) and the time to
 // acknowledge a POST.
 type metrics struct {

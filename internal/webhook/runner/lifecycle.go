@@ -64,7 +64,7 @@ func newRunner(o Options) *Runner {
 	r.disp = newDispatcher(o.MaxQueued, o.MaxQueuedBytes, o.Workers, r.runQueue)
 	r.timers = newTickTimers(o.Clock, r.disp.enqueueTick)
 	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
-		func() float64 { return float64(r.disp.bytes.Load()) })
+		func() float64 { return float64(r.disp.bytes.Load()) }, o.IgnoreReasons)
 	registerStoreMetrics(o.Registry, o.Store)
 	return r
 }
@@ -90,20 +90,20 @@ func (r *Runner) apply(pages []Page) {
 }
 
 // livePage builds what serves p, reusing from old (the same page as served until now, or nil)
-// its status pump and, unless its Graph settings changed, its Graph client.
+// its status pump and routing watch and, unless its Graph settings changed, its Graph client.
 func (r *Runner) livePage(p Page, old *livePage) *livePage {
 	p.PageAccessToken = clone(p.PageAccessToken)
 	p.AppSecret = clone(p.AppSecret)
 	key := graphKey(&p)
 	next := &livePage{page: p, graphKey: key}
 	if old != nil {
-		next.status = old.status
+		next.status, next.routing = old.status, old.routing
 	} else {
 		rep := p.Reporter
 		if rep == nil {
 			rep = r.opts.Reporter
 		}
-		next.status = newStatusPump(rep)
+		next.status, next.routing = newStatusPump(rep), &routingWatch{}
 	}
 	if old != nil && old.graphKey == key {
 		next.graph = old.graph

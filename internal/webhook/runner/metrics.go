@@ -22,6 +22,7 @@ type metrics struct {
 	retries      *prometheus.CounterVec   // endpoint
 	deadLetters  *prometheus.CounterVec   // endpoint
 	takeRefused  prometheus.Counter
+	suppressed   *prometheus.CounterVec // reason
 
 	// Children resolved once for the hot path.
 	evByKind [7][2]prometheus.Counter
@@ -56,7 +57,7 @@ func (m *metrics) inc(vec *prometheus.CounterVec, values ...string) {
 	c.(prometheus.Counter).Inc()
 }
 
-func newMetrics(reg prometheus.Registerer, depth, bytes func() float64) *metrics {
+func newMetrics(reg prometheus.Registerer, depth, bytes func() float64, extraIgnored []string) *metrics {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "messenger_webhook_events_total", Help: "Events accepted, by kind and channel (messaging or standby).",
@@ -81,8 +82,11 @@ func newMetrics(reg prometheus.Registerer, depth, bytes func() float64) *metrics
 			Name: "messenger_webhook_dead_letters_total", Help: "Actions given up after the retry window (or at shutdown).",
 		}, []string{"endpoint"}),
 		takeRefused: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "messenger_webhook_take_refused_total", Help: "take_thread_control calls Conversation Routing refused.",
+			Name: "messenger_webhook_take_refused_total", Help: "take_thread_control calls refused for the Page's set-up (Conversation Routing, a permission).",
 		}),
+		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "messenger_webhook_suppressed_messages_total", Help: "Messages of the bot the rules called for and left out, by reason (window_closed: the 24 h messaging window is over).",
+		}, []string{"reason"}),
 	}
 	m.events = register(reg, m.events)
 	m.ignored = register(reg, m.ignored)
@@ -92,6 +96,13 @@ func newMetrics(reg prometheus.Registerer, depth, bytes func() float64) *metrics
 	m.retries = register(reg, m.retries)
 	m.deadLetters = register(reg, m.deadLetters)
 	m.takeRefused = register(reg, m.takeRefused)
+	m.suppressed = register(reg, m.suppressed)
+	// Every reason of the fixed sets shows from the start, at 0.
+	for _, reason := range append(append(handover.IgnoredReasons[:len(handover.IgnoredReasons):len(handover.IgnoredReasons)],
+		ignoreDuplicate, ignoreNoPolicy), extraIgnored...) {
+		m.ignored.WithLabelValues(reason)
+	}
+	m.suppressed.WithLabelValues(handover.SuppressedWindowClosed)
 	register[prometheus.Collector](reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "messenger_webhook_queue_depth", Help: "Events accepted and not yet fully handled.",
 	}, depth))

@@ -64,18 +64,29 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		d = r.engine.Tick(p, th, now)
 	} else {
 		kind = kindName(w.ev.Kind)
+		live.noteRouting(&w.ev, &th)
 		d = r.engine.Decide(p, w.ev, th, now)
 	}
 	r.setThread(live, p, psid, d.Thread)
+	r.noteDecision(live, &d, kind, psid)
 	if len(d.Actions) == 0 {
-		if d.Ignored != "" {
-			r.ignore(d.Ignored, slog.String("kind", kind))
-		}
 		return
 	}
 	q.agenda = q.agenda[:0]
 	for _, a := range d.Actions {
 		q.agenda = append(q.agenda, step{act: a, kind: kind})
+	}
+}
+
+// noteDecision counts and logs what a decision left undone: the event it ignored (when it has
+// no actions; after an owner check too) and the message it suppressed.
+func (r *Runner) noteDecision(live *livePage, d *handover.Decision, kind, psid string) {
+	if d.Suppressed != "" {
+		r.metrics.inc(r.metrics.suppressed, d.Suppressed)
+		r.log.Debug("message suppressed", "reason", d.Suppressed, "event", kind, "page", live.page.PageID, "psid", psid)
+	}
+	if len(d.Actions) == 0 && d.Ignored != "" {
+		r.ignore(d.Ignored, slog.String("kind", kind), slog.String("page", live.page.PageID), slog.String("psid", psid))
 	}
 }
 
@@ -132,12 +143,21 @@ func (r *Runner) runStep(q *userQueue) bool {
 		return true
 	}
 
-	if st.act.Kind == handover.ActTake {
+	switch {
+	case st.act.Kind == handover.ActTake:
 		r.noteTake(live, res, err)
+	case meaning == graph.TakeRefused:
+		// "Handover Protocol APIs disabled" on thread_owner: no take can follow either.
+		live.status.permit(false, "Conversation Routing refuses the handover APIs ("+err.Error()+
+			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
 	}
 	th := r.store.Thread(live.page.PageID, psid)
+	if st.act.Kind == handover.ActSend && meaning == graph.NotOwner && th.Owner == handover.OwnerUs && th.HandoverAt.IsZero() {
+		live.routingAgainst(psid, "sends on threads this app was never passed away from are refused with 2018300")
+	}
 	od := r.engine.Outcome(p, th, res, r.clock.Now())
 	r.setThread(live, p, psid, od.Thread)
+	r.noteDecision(live, &od, st.kind, psid)
 
 	var next []step
 	if res.OK {
@@ -252,6 +272,8 @@ func failureOf(m graph.Meaning) handover.Failure {
 		return handover.FailTokenInvalid
 	case graph.NotAuthorized:
 		return handover.FailNotAuthorized
+	case graph.BadRequest:
+		return handover.FailRejected
 	}
 	return handover.FailRefused
 }
@@ -295,6 +317,11 @@ func (r *Runner) noteTake(live *livePage, res handover.Result, err error) {
 	switch {
 	case res.OK:
 		live.status.permit(true, "take_thread_control succeeds")
+	case r.engine.TakeRefused(res) && res.Failure == handover.FailNotAuthorized:
+		r.metrics.takeRefused.Inc()
+		r.log.Warn("take_thread_control refused: the app lacks a permission", "page", live.page.PageID, "error", err.Error())
+		live.status.permit(false, "the Graph API refuses take_thread_control for want of a permission ("+err.Error()+
+			"): the page access token needs pages_messaging, and the app Advanced Access to it (App Review) to take conversations of people without a role on the app")
 	case r.engine.TakeRefused(res):
 		r.metrics.takeRefused.Inc()
 		r.log.Warn("Conversation Routing refused take_thread_control", "page", live.page.PageID, "error", err.Error())

@@ -43,6 +43,10 @@ type Reporter interface {
 	// HandoverPermitted is false when Conversation Routing refuses a take (handover.TakeRefused)
 	// and true again after a take succeeds.
 	HandoverPermitted(ok bool, message string)
+	// CanAct is false when the app cannot act on the page's new conversations: they reach it only
+	// on standby (another app is the Page's default app) or its sends on threads nobody passed
+	// away are refused with 2018300; true again once a user's message reaches it on messaging.
+	CanAct(ok bool, message string)
 }
 
 // Clock is the time source of timers and retry backoff; tests use a fake one.
@@ -89,6 +93,10 @@ type Options struct {
 	MaxQueuedBytes int64
 	// GraphTransport, when set, makes the Graph calls. Default: a connection pool per page.
 	GraphTransport http.RoundTripper
+	// IgnoreReasons are the reasons other parts give Ignore (the callback's): their counters are
+	// registered up front with the engine's and the runner's, so that every reason shows from
+	// the start at 0.
+	IgnoreReasons []string
 }
 
 // Runner handles the accepted events of the pages it serves (one for a standalone page, those of
@@ -122,8 +130,11 @@ type livePage struct {
 	// graphKey says which Page fields the Graph client was built from, to reuse it (and its
 	// connections and profile cache) when only the policy changed.
 	graphKey string
-	// status reports the page's conditions; it lives as long as the page is served.
-	status *statusPump
+	// status reports the page's conditions and routing watches whether the app receives the
+	// page's new conversations; both live as long as the page is served (nil for a page not
+	// served).
+	status  *statusPump
+	routing *routingWatch
 }
 
 // New builds a Runner and starts its workers.

@@ -5,21 +5,31 @@ import (
 	"sync/atomic"
 )
 
+// condition is one of the page conditions the runner reports.
+type condition int
+
+const (
+	condAuth   condition = iota // GraphAuthorized
+	condPermit                  // HandoverPermitted
+	condAct                     // CanAct
+	numConditions
+)
+
 // statusPump hands condition changes to the Reporter from one goroutine: workers only flip an
 // atomic and never wait on the Kubernetes API; when changes come faster than the Reporter, only
 // the latest state of each condition is reported.
 type statusPump struct {
 	r Reporter
 
-	authState, permitState atomic.Int32 // 0 unknown, 1 true, 2 false
+	state [numConditions]atomic.Int32 // 0 unknown, 1 true, 2 false
 
-	mu                   sync.Mutex
-	authMsg, permitMsg   string
-	sentAuth, sentPermit int32
-	kick                 chan struct{}
-	stopOnce             sync.Once
-	done                 chan struct{}
-	stopped              chan struct{}
+	mu       sync.Mutex
+	msg      [numConditions]string
+	sent     [numConditions]int32
+	kick     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	stopped  chan struct{}
 }
 
 func newStatusPump(r Reporter) *statusPump {
@@ -35,32 +45,20 @@ func tri(ok bool) int32 {
 	return 2
 }
 
-// auth and permit are no-ops on a nil pump (a page no longer served).
-func (p *statusPump) auth(ok bool, msg string) {
-	if p != nil {
-		p.set(&p.authState, &p.authMsg, ok, msg)
-	}
-}
+func (p *statusPump) auth(ok bool, msg string)   { p.set(condAuth, ok, msg) }
+func (p *statusPump) permit(ok bool, msg string) { p.set(condPermit, ok, msg) }
+func (p *statusPump) act(ok bool, msg string)    { p.set(condAct, ok, msg) }
 
-func (p *statusPump) permit(ok bool, msg string) {
-	if p != nil {
-		p.set(&p.permitState, &p.permitMsg, ok, msg)
-	}
-}
-
-// set records one condition's state and message and wakes the writer when the state changed.
-func (p *statusPump) set(state *atomic.Int32, message *string, ok bool, msg string) {
-	if p.r == nil || state.Load() == tri(ok) {
+// set records one condition's state and message and wakes the writer when the state changed; a
+// no-op on a nil pump (a page no longer served).
+func (p *statusPump) set(c condition, ok bool, msg string) {
+	if p == nil || p.r == nil || p.state[c].Load() == tri(ok) {
 		return
 	}
 	p.mu.Lock()
-	state.Store(tri(ok))
-	*message = msg
+	p.state[c].Store(tri(ok))
+	p.msg[c] = msg
 	p.mu.Unlock()
-	p.poke()
-}
-
-func (p *statusPump) poke() {
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -84,17 +82,15 @@ func (p *statusPump) flush() {
 	if p.r == nil {
 		return
 	}
-	p.mu.Lock()
-	a, am := p.authState.Load(), p.authMsg
-	h, hm := p.permitState.Load(), p.permitMsg
-	p.mu.Unlock()
-	if a != 0 && a != p.sentAuth {
-		p.r.GraphAuthorized(a == 1, am)
-		p.sentAuth = a
-	}
-	if h != 0 && h != p.sentPermit {
-		p.r.HandoverPermitted(h == 1, hm)
-		p.sentPermit = h
+	report := [numConditions]func(bool, string){p.r.GraphAuthorized, p.r.HandoverPermitted, p.r.CanAct}
+	for c := range numConditions {
+		p.mu.Lock()
+		s, m := p.state[c].Load(), p.msg[c]
+		p.mu.Unlock()
+		if s != 0 && s != p.sent[c] {
+			report[c](s == 1, m)
+			p.sent[c] = s
+		}
 	}
 }
 

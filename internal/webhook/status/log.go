@@ -21,6 +21,11 @@ func (l Log) HandoverPermitted(ok bool, message string) {
 	l.report("HandoverPermitted", ok, message)
 }
 
+// CanAct implements runner.Reporter.
+func (l Log) CanAct(ok bool, message string) {
+	l.report("CanAct", ok, message)
+}
+
 func (l Log) report(condition string, ok bool, message string) {
 	log := l.Logger
 	if log == nil {

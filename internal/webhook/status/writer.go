@@ -97,6 +97,15 @@ func (r *Writer) HandoverPermitted(ok bool, message string) {
 	r.set(v1alpha1.ConditionHandoverPermitted, ok, reason, message)
 }
 
+// CanAct implements runner.Reporter.
+func (r *Writer) CanAct(ok bool, message string) {
+	reason := v1alpha1.ReasonReceivesConversations
+	if !ok {
+		reason = v1alpha1.ReasonNotDefaultApp
+	}
+	r.set(v1alpha1.ConditionCanAct, ok, reason, message)
+}
+
 // Seed takes over the conditions a previous webhook process wrote, from the page as first read,
 // so that a restart neither resets their lastTransitionTime nor drops them (an apply leaving out
 // a condition the field manager owns removes it). Only the first call counts; call it before the

@@ -187,6 +187,18 @@ func TestWriterWritesTransitionsUnderItsOwnFieldManager(t *testing.T) {
 	if n := tr.patches.Load(); n != 3 {
 		t.Errorf("%d status writes for 3 transitions", n)
 	}
+
+	// CanAct, the third condition of the webhook, keeps the others.
+	r.CanAct(false, "users' messages reach this app only on standby")
+	waitCondition(t, key, v1alpha1.ConditionCanAct, metav1.ConditionFalse, v1alpha1.ReasonNotDefaultApp)
+	p = getPage(t, key)
+	for _, typ := range []string{v1alpha1.ConditionHandoverPermitted, v1alpha1.ConditionGraphAuthorized, v1alpha1.ConditionReady} {
+		if meta.FindStatusCondition(p.Status.Conditions, typ) == nil {
+			t.Errorf("writing CanAct dropped %s", typ)
+		}
+	}
+	r.CanAct(true, "users' messages reach this app on messaging")
+	waitCondition(t, key, v1alpha1.ConditionCanAct, metav1.ConditionTrue, v1alpha1.ReasonReceivesConversations)
 }
 
 func TestWriterRetriesWhileTheAPIServerIsDown(t *testing.T) {
@@ -237,7 +249,8 @@ func TestWriterTakesOverTheConditionsOfAPreviousProcess(t *testing.T) {
 }
 
 // Served carries the generation loaded: a new generation with the same state is written, the
-// same one again is not; GraphAuthorized alongside keeps its place.
+// same one again is not; the page's other webhook conditions alongside keep their place, and a
+// restarted writer takes over all four.
 func TestWriterServedFollowsTheGenerationLoaded(t *testing.T) {
 	r, tr, key := newPage(t, "served")
 	r.opts.Served = true
@@ -251,6 +264,10 @@ func TestWriterServedFollowsTheGenerationLoaded(t *testing.T) {
 		t.Fatalf("observedGeneration %d", c.ObservedGeneration)
 	}
 	waitCondition(t, key, v1alpha1.ConditionGraphAuthorized, metav1.ConditionTrue, v1alpha1.ReasonGraphAuthorized)
+	r.HandoverPermitted(false, "refused")
+	r.CanAct(false, "standby only")
+	waitCondition(t, key, v1alpha1.ConditionHandoverPermitted, metav1.ConditionFalse, v1alpha1.ReasonTakeRefused)
+	waitCondition(t, key, v1alpha1.ConditionCanAct, metav1.ConditionFalse, v1alpha1.ReasonNotDefaultApp)
 	r.Served(2, true, v1alpha1.ReasonServing, "serves")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -275,5 +292,22 @@ func TestWriterServedFollowsTheGenerationLoaded(t *testing.T) {
 	r2.Seed(getPage(t, key))
 	if got := r2.conds[v1alpha1.ConditionServed]; got.ObservedGeneration != 2 || got.Status != metav1.ConditionTrue {
 		t.Fatalf("seeded %+v", got)
+	}
+	for _, typ := range []string{v1alpha1.ConditionGraphAuthorized, v1alpha1.ConditionHandoverPermitted, v1alpha1.ConditionCanAct} {
+		if _, ok := r2.conds[typ]; !ok {
+			t.Errorf("the restarted writer did not take over %s", typ)
+		}
+	}
+	// Its first write keeps all four.
+	r2.CanAct(true, "messaging")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r2.Run(ctx)
+	waitCondition(t, key, v1alpha1.ConditionCanAct, metav1.ConditionTrue, v1alpha1.ReasonReceivesConversations)
+	conds := getPage(t, key).Status.Conditions
+	for _, typ := range []string{v1alpha1.ConditionServed, v1alpha1.ConditionGraphAuthorized, v1alpha1.ConditionHandoverPermitted} {
+		if meta.FindStatusCondition(conds, typ) == nil {
+			t.Errorf("the restarted writer's apply dropped %s", typ)
+		}
 	}
 }

@@ -258,6 +258,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: agentIdleTimeout
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: agentIdleTimeoutBeyondWindow
+      type:
+        scalar: boolean
     - name: businessHours
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.BusinessHours

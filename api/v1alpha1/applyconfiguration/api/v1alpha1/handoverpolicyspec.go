@@ -42,11 +42,20 @@ type HandoverPolicySpecApplyConfiguration struct {
 	OnRequest *apiv1alpha1.RequestAction `json:"onRequest,omitempty"`
 	// AgentIdleTimeout takes a conversation back when no agent has written for this long, counted
 	// from the last agent message or, when no agent has written, from the pass. Off when unset.
+	// Over 24h it needs agentIdleTimeoutBeyondWindow.
 	AgentIdleTimeout *v1.Duration `json:"agentIdleTimeout,omitempty"`
+	// AgentIdleTimeoutBeyondWindow allows an agentIdleTimeout over 24h. The bot may message a
+	// user only within 24h of the user's last message (it never uses the HUMAN_AGENT tag, which is
+	// for people), so a take-back after that happens without the take-back message (counted in
+	// messenger_webhook_suppressed_messages_total).
+	AgentIdleTimeoutBeyondWindow *bool `json:"agentIdleTimeoutBeyondWindow,omitempty"`
 	// BusinessHours limit when conversations are passed to people.
 	BusinessHours *BusinessHoursApplyConfiguration `json:"businessHours,omitempty"`
-	// ErrorMessage is sent once when handling a user's message fails inside the webhook; never on
-	// a thread another app owns, never twice in a row.
+	// ErrorMessage answers a user's message or postback whose reply failed after a transient
+	// error or a 5xx of the Graph API that retries did not overcome, or whose template the Send
+	// API rejected; only while the bot owns the thread, inside the 24h messaging window, and at
+	// most once per thread per minute; never after the codes 551 (person unavailable), 2018278
+	// (outside the window), 2018300 (another app controls the thread) or 190 (token invalid).
 	ErrorMessage *MessageApplyConfiguration `json:"errorMessage,omitempty"`
 	// FirstNameFallback replaces {{first_name}} when the user's profile is not available.
 	FirstNameFallback *string `json:"firstNameFallback,omitempty"`
@@ -103,6 +112,14 @@ func (b *HandoverPolicySpecApplyConfiguration) WithOnRequest(value apiv1alpha1.R
 // If called multiple times, the AgentIdleTimeout field is set to the value of the last call.
 func (b *HandoverPolicySpecApplyConfiguration) WithAgentIdleTimeout(value v1.Duration) *HandoverPolicySpecApplyConfiguration {
 	b.AgentIdleTimeout = &value
+	return b
+}
+
+// WithAgentIdleTimeoutBeyondWindow sets the AgentIdleTimeoutBeyondWindow field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the AgentIdleTimeoutBeyondWindow field is set to the value of the last call.
+func (b *HandoverPolicySpecApplyConfiguration) WithAgentIdleTimeoutBeyondWindow(value bool) *HandoverPolicySpecApplyConfiguration {
+	b.AgentIdleTimeoutBeyondWindow = &value
 	return b
 }
 
