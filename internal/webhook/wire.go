@@ -65,10 +65,11 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		w.status = writer.Run
 	}
 	w.srv = NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock})
-	applier := &config.Applier{Target: w.srv, Logger: log, Applied: func(s config.Snapshot) {
+	applier := &config.Applier{Target: w.srv, Logger: log, Applied: func(s config.Snapshot, cfg config.Page) {
 		cm.applied.Inc()
 		if writer != nil {
 			writer.SetGeneration(s.Page.Generation)
+			writer.VerifyToken(v1alpha1.VerifyTokenFingerprint(cfg.AppSecret, cfg.VerifyToken))
 		}
 	}}
 	update := func(s config.Snapshot) {
@@ -122,8 +123,10 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 			go func() { wr.Run(ctx); close(done) }()
 			return wr, func() { cancel(); <-done }
 		}
+		appWriter := status.New(status.Options{Client: dyn, App: o.App, Logger: log, RetryBase: o.StatusRetryBase})
+		pages.verifyToken = appWriter.VerifyToken
 		w.status = func(ctx context.Context) {
-			<-ctx.Done()
+			appWriter.Run(ctx)
 			pages.stopAll()
 		}
 	}
@@ -171,4 +174,7 @@ type appTarget struct {
 func (t appTarget) ApplyApp(a config.App) {
 	t.srv.ApplyApp(a, t.pages.reporterOf)
 	t.cm.applied.Inc()
+	if t.pages.verifyToken != nil {
+		t.pages.verifyToken(v1alpha1.VerifyTokenFingerprint(a.AppSecret, a.VerifyToken))
+	}
 }

@@ -153,6 +153,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: verifiedTime
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: verifyToken
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Card
   map:
     fields:
@@ -480,6 +483,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: webhookURL
       type:
         scalar: string
+    - name: webhookVerifyToken
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerPage
   map:
     fields:
@@ -564,6 +570,9 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: string
     - name: webhookURL
+      type:
+        scalar: string
+    - name: webhookVerifyToken
       type:
         scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.OutsideHours
@@ -690,6 +699,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: pageSubscribed
       type:
         scalar: boolean
+    - name: verifyToken
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.TakeBackSpec
   map:
     fields:

@@ -1,0 +1,42 @@
+package controllers
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
+)
+
+// tokenGate decides when the verify token in use may be registered at Meta, which sends its
+// verification GET at once: only when the webhook pods answer with it. They report the token
+// they loaded as a fingerprint in status.webhookVerifyToken; a token is compared by fingerprint
+// only (api VerifyTokenFingerprint), so the gate can go into a check's inputs.
+type tokenGate struct {
+	// Want is the fingerprint of the token in use, Reported the webhook's, Registered the one
+	// last registered at Meta (empty: unknown, as before this was recorded).
+	Want, Reported, Registered string
+}
+
+func newTokenGate(appSecret, token []byte, reported, registered string) tokenGate {
+	return tokenGate{Want: messengerv1alpha1.VerifyTokenFingerprint(appSecret, token), Reported: reported, Registered: registered}
+}
+
+// rotated: Meta has an older token than the one in use, so the callback is registered again.
+func (g tokenGate) rotated() bool { return g.Registered != "" && g.Registered != g.Want }
+
+// loaded: the webhook answers with the token in use. A webhook that has reported nothing yet
+// counts as loaded for a first registration: its pods load the token before they are ready,
+// and the registration waits for them to be available.
+func (g tokenGate) loaded() bool {
+	return g.Reported == g.Want || (g.Reported == "" && g.Registered == "")
+}
+
+// wait is the result of a check that holds a registration back until the webhook has the
+// token: the callback registered so far keeps working (stale false), or there is none yet.
+func (g tokenGate) wait(stale bool, prev *messengerv1alpha1.CallbackStatus, who string) callbackResult {
+	msg := "waiting for " + who + " pods to load the verify token in use before registering the callback at Meta, which verifies it at once"
+	if !stale && prev != nil {
+		return callbackResult{status: metav1.ConditionTrue, reason: messengerv1alpha1.ReasonCallbackVerified, callback: prev,
+			message: "Meta delivers to " + prev.URL + "; the rotated verify token is registered once " + who + " pods have loaded it"}
+	}
+	return callbackResult{status: metav1.ConditionFalse, reason: messengerv1alpha1.ReasonWaitingForWebhook, message: msg, callback: prev}
+}
