@@ -36,7 +36,7 @@ type callbackPlan struct {
 }
 
 func (p *callbackPlan) inputs(app *messengerv1alpha1.MessengerApp) [32]byte {
-	b, _ := json.Marshal([]any{app.UID, p.appID, p.baseURL, p.version, p.url, p.fields, p.appSecret, p.appToken, p.verify, p.token})
+	b, _ := json.Marshal([]any{app.UID, p.appID, p.baseURL, p.version, p.url, p.fields, p.appSecret, p.appToken, p.verify, p.token.inputs()})
 	return sha256.Sum256(b)
 }
 

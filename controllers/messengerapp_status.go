@@ -111,6 +111,9 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 		if cb.VerifiedTime != nil {
 			cac.WithVerifiedTime(*cb.VerifiedTime)
 		}
+		if cb.VerifyToken != "" {
+			cac.WithVerifyToken(cb.VerifyToken)
+		}
 		ac.WithCallback(cac)
 	}
 	if err := r.Status().Apply(ctx, messengerv1alpha1ac.MessengerApp(app.Name, app.Namespace).WithStatus(ac),

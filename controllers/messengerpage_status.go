@@ -212,6 +212,9 @@ func statusApply(st *messengerv1alpha1.MessengerPageStatus) *messengerv1alpha1ac
 		if sub.LastUnsubscribedTime != nil {
 			sac.WithLastUnsubscribedTime(*sub.LastUnsubscribedTime)
 		}
+		if sub.VerifyToken != "" {
+			sac.WithVerifyToken(sub.VerifyToken)
+		}
 		ac.WithSubscription(sac)
 	}
 	return ac

@@ -186,7 +186,7 @@ func callbackURL(p *messengerv1alpha1.MessengerPage) string {
 // a rotated token or a new callback owner is checked at once.
 func (p *subscriptionPlan) inputs(page *messengerv1alpha1.MessengerPage) [32]byte {
 	b, _ := json.Marshal([]any{page.UID, page.Spec.Subscription, page.Spec.AppID, page.Spec.PageID, p.baseURL, p.version,
-		p.callback, p.fields, p.registers, p.owner, p.byURL, p.secrets, p.token})
+		p.callback, p.fields, p.registers, p.owner, p.byURL, p.secrets, p.token.inputs()})
 	return sha256.Sum256(b)
 }
 
@@ -215,6 +215,7 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 	if err != nil {
 		return fail(fmt.Sprintf("reading the subscriptions of app %s (GET /%s/subscriptions, app token)", appID, appID), err)
 	}
+	note := ""
 	if p.registers {
 		stale := app == nil || app.CallbackURL != p.callback || !app.Active || !containsAll(app.Fields, p.fields)
 		switch {
@@ -224,6 +225,7 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 					message: "waiting for the page's webhook pods to load the verify token in use before registering the callback at Meta, which verifies it at once"}
 			}
 			// Rotated only: the callback in place keeps delivering until the webhook has the new token.
+			note = "; the rotated verify token is registered once the page's webhook pods have loaded it"
 		case stale || p.token.rotated():
 			if len(p.secrets[3]) == 0 {
 				return fail("registering the callback URL", errors.New("no verify token in use yet"))
@@ -253,7 +255,7 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		return fail(step, err)
 	}
 	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
-		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+		message: p.scrub(subscribedMessage(page, p, app, observed) + note), observed: observed}
 }
 
 // subscribePage subscribes app appID to the page's Page for fields when Meta does not have it

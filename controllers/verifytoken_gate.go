@@ -9,7 +9,7 @@ import (
 // tokenGate decides when the verify token in use may be registered at Meta, which sends its
 // verification GET at once: only when the webhook pods answer with it. They report the token
 // they loaded as a fingerprint in status.webhookVerifyToken; a token is compared by fingerprint
-// only (api VerifyTokenFingerprint), so the gate can go into a check's inputs.
+// only (api VerifyTokenFingerprint).
 type tokenGate struct {
 	// Want is the fingerprint of the token in use, Reported the webhook's, Registered the one
 	// last registered at Meta (empty: unknown, as before this was recorded).
@@ -20,14 +20,18 @@ func newTokenGate(appSecret, token []byte, reported, registered string) tokenGat
 	return tokenGate{Want: messengerv1alpha1.VerifyTokenFingerprint(appSecret, token), Reported: reported, Registered: registered}
 }
 
+// inputs is what a check's outcome depends on: recording the registered token, or the webhook
+// reporting a token that changes nothing, must not start a new check.
+func (g tokenGate) inputs() [2]bool { return [2]bool{g.rotated(), g.loaded()} }
+
 // rotated: Meta has an older token than the one in use, so the callback is registered again.
 func (g tokenGate) rotated() bool { return g.Registered != "" && g.Registered != g.Want }
 
-// loaded: the webhook answers with the token in use. A webhook that has reported nothing yet
-// counts as loaded for a first registration: its pods load the token before they are ready,
-// and the registration waits for them to be available.
+// loaded: the webhook answers with the token in use. A webhook that has reported nothing counts
+// as loaded unless the token rotated: its pods load the token before they are ready, and a
+// first registration waits for them to be available.
 func (g tokenGate) loaded() bool {
-	return g.Reported == g.Want || (g.Reported == "" && g.Registered == "")
+	return g.Reported == g.Want || (g.Reported == "" && !g.rotated())
 }
 
 // wait is the result of a check that holds a registration back until the webhook has the

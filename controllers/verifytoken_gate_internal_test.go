@@ -17,6 +17,7 @@ func TestTokenGate(t *testing.T) {
 		{"rotated, webhook silent", tokenGate{Want: "new", Registered: "old"}, true, false},
 		{"rotated, webhook has it", tokenGate{Want: "new", Reported: "new", Registered: "old"}, true, true},
 		{"in sync", tokenGate{Want: "new", Reported: "new", Registered: "new"}, false, true},
+		{"in sync, webhook silent", tokenGate{Want: "new", Registered: "new"}, false, true},
 	} {
 		if got := c.gate.rotated(); got != c.rotated {
 			t.Errorf("%s: rotated %v, want %v", c.name, got, c.rotated)
