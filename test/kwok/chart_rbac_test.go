@@ -1,0 +1,103 @@
+package kwok
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// chartGrant is one binding of the chart's manager ServiceAccount as rendered: where it holds
+// which rules. Namespace "" is cluster-wide.
+type chartGrant struct {
+	Binding   string              `json:"binding"`
+	Namespace string              `json:"namespace,omitempty"`
+	Role      string              `json:"role"`
+	Rules     []rbacv1.PolicyRule `json:"rules"`
+}
+
+// chartManagerGrants renders the chart with set and lists what its manager is granted.
+func chartManagerGrants(t *testing.T, set ...string) []chartGrant {
+	t.Helper()
+	const release, ns = "rel", "ops"
+	sa := release + "-messenger-operator-manager"
+	roles := map[string][]rbacv1.PolicyRule{} // kind/namespace/name -> rules
+	type binding struct {
+		kind, namespace, name string
+		ref                   rbacv1.RoleRef
+	}
+	var bindings []binding
+	for _, doc := range bytes.Split(helmTemplate(t, release, ns, set...), []byte("\n---\n")) {
+		var obj struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+			Rules    []rbacv1.PolicyRule
+			RoleRef  rbacv1.RoleRef
+			Subjects []rbacv1.Subject
+		}
+		must(t, yaml.Unmarshal(doc, &obj))
+		switch obj.Kind {
+		case "ClusterRole", "Role":
+			roles[obj.Kind+"/"+obj.Metadata.Namespace+"/"+obj.Metadata.Name] = obj.Rules
+		case "ClusterRoleBinding", "RoleBinding":
+			for _, s := range obj.Subjects {
+				if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa && s.Namespace == ns {
+					bindings = append(bindings, binding{obj.Kind, obj.Metadata.Namespace, obj.Metadata.Name, obj.RoleRef})
+				}
+			}
+		}
+	}
+	var out []chartGrant
+	for _, b := range bindings {
+		key := b.ref.Kind + "/" + b.namespace + "/" + b.ref.Name
+		if b.ref.Kind == "ClusterRole" {
+			key = "ClusterRole//" + b.ref.Name
+		}
+		rules, ok := roles[key]
+		if !ok {
+			t.Fatalf("%s %s/%s binds %s, which the chart does not render", b.kind, b.namespace, b.name, key)
+		}
+		out = append(out, chartGrant{Binding: b.kind + "/" + b.name, Namespace: b.namespace, Role: b.ref.Kind + "/" + b.ref.Name,
+			Rules: normalRules(rules, nil)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+out[i].Binding < out[j].Namespace+out[j].Binding })
+	return out
+}
+
+// The chart's RBAC for the manager, in both modes, is exactly the reviewed list: cluster-wide
+// without watchNamespaces; with it, the namespaced rules (Secrets first) in a Role of each
+// watched namespace only, and cluster-wide nothing but the metrics endpoint's token and access
+// reviews.
+func TestChartRBACMatchesTheReviewedList(t *testing.T) {
+	got := map[string][]chartGrant{
+		"allNamespaces":              chartManagerGrants(t),
+		"watchNamespaces={shop,ops}": chartManagerGrants(t, "watchNamespaces={shop,ops}"),
+	}
+	for _, g := range got["watchNamespaces={shop,ops}"] {
+		for _, r := range g.Rules {
+			if g.Namespace == "" && !strings.HasSuffix(r.Resources[0], "reviews") {
+				t.Errorf("with watchNamespaces the manager holds %v cluster-wide through %s", r.Resources, g.Binding)
+			}
+		}
+	}
+	gotYAML, err := yaml.Marshal(got)
+	must(t, err)
+	golden := filepath.Join("testdata", "chart-rbac.golden.yaml")
+	const header = "# Reviewed list of what the chart's manager ServiceAccount is granted, and where, without and\n" +
+		"# with watchNamespaces. A change here is a change of the security model: review it, then\n" +
+		"#   go test ./test/kwok -run TestChartRBACMatchesTheReviewedList -update\n"
+	if *update {
+		must(t, os.WriteFile(golden, append([]byte(header), gotYAML...), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	must(t, err)
+	if strings.TrimPrefix(string(want), header) != string(gotYAML) {
+		t.Fatal(fmt.Sprintf("the chart's manager RBAC differs from %s (review, then -update):\n%s", golden, gotYAML))
+	}
+}
