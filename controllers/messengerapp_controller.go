@@ -197,6 +197,9 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 	if err := o.ensure(ctx, app, "Service", specs.Service(w), &corev1.Service{}); err != nil {
 		return err
 	}
+	if err := o.reconcileNetworkPolicy(ctx, app, w); err != nil {
+		return err
+	}
 	if in := specs.Ingress(w); in != nil {
 		return o.ensure(ctx, app, "Ingress", in, &networkingv1.Ingress{})
 	}

@@ -132,6 +132,7 @@ func TestMessengerPage(t *testing.T) {
 		{"SubscriptionSharedApp", testSubscriptionSharedApp},
 		{"GraphOffWorkers", testGraphOffWorkers},
 		{"GraphHostNotAllowed", testGraphHostNotAllowed},
+		{"NetworkPolicy", testNetworkPolicy},
 		{"AppWebhook", testAppWebhook},
 		{"AppClaims", testAppClaims},
 		{"AppMove", testAppMove},
