@@ -2,7 +2,6 @@ package kwok
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -98,6 +97,6 @@ func TestChartRBACMatchesTheReviewedList(t *testing.T) {
 	want, err := os.ReadFile(golden)
 	must(t, err)
 	if strings.TrimPrefix(string(want), header) != string(gotYAML) {
-		t.Fatal(fmt.Sprintf("the chart's manager RBAC differs from %s (review, then -update):\n%s", golden, gotYAML))
+		t.Fatalf("the chart's manager RBAC differs from %s (review, then -update):\n%s", golden, gotYAML)
 	}
 }
