@@ -3,6 +3,7 @@ package kwok
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
 // chartGrant is one binding of the chart's manager ServiceAccount as rendered: where it holds
@@ -24,15 +27,30 @@ type chartGrant struct {
 // chartManagerGrants renders the chart with set and lists what its manager is granted.
 func chartManagerGrants(t *testing.T, set ...string) []chartGrant {
 	t.Helper()
-	const release, ns = "rel", "ops"
-	sa := release + "-messenger-operator-manager"
+	return managerGrants(t, helmTemplate(t, "rel", "ops", set...), "rel-messenger-operator-manager", "ops")
+}
+
+// kustomizeManagerGrants builds the kustomization in config/dir and lists what its manager is
+// granted.
+func kustomizeManagerGrants(t *testing.T, dir string) []chartGrant {
+	t.Helper()
+	out, err := exec.Command("kubectl", "kustomize", filepath.Join(testenv.RepoRoot(), "config", dir)).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize config/%s: %v", dir, err)
+	}
+	return managerGrants(t, out, "messenger-operator-controller-manager", "messenger-operator-system")
+}
+
+// managerGrants lists what the ServiceAccount ns/sa is granted by the rendered manifests.
+func managerGrants(t *testing.T, rendered []byte, sa, ns string) []chartGrant {
+	t.Helper()
 	roles := map[string][]rbacv1.PolicyRule{} // kind/namespace/name -> rules
 	type binding struct {
 		kind, namespace, name string
 		ref                   rbacv1.RoleRef
 	}
 	var bindings []binding
-	for _, doc := range bytes.Split(helmTemplate(t, release, ns, set...), []byte("\n---\n")) {
+	for _, doc := range bytes.Split(rendered, []byte("\n---\n")) {
 		var obj struct {
 			Kind     string
 			Metadata struct{ Name, Namespace string }
@@ -69,28 +87,32 @@ func chartManagerGrants(t *testing.T, set ...string) []chartGrant {
 	return out
 }
 
-// The chart's RBAC for the manager, in both modes, is exactly the reviewed list: cluster-wide
-// without watchNamespaces; with it, the namespaced rules (Secrets first) in a Role of each
+// The manager's RBAC from the chart and from kustomize, in both modes, is exactly the reviewed
+// list: cluster-wide without watchNamespaces (config/default); with it, the namespaced rules (Secrets first) in a Role of each
 // watched namespace only, and cluster-wide nothing but the metrics endpoint's token and access
 // reviews.
-func TestChartRBACMatchesTheReviewedList(t *testing.T) {
+func TestInstallRBACMatchesTheReviewedList(t *testing.T) {
 	got := map[string][]chartGrant{
-		"allNamespaces":              chartManagerGrants(t),
-		"watchNamespaces={shop,ops}": chartManagerGrants(t, "watchNamespaces={shop,ops}"),
+		"chart":                             chartManagerGrants(t),
+		"chart watchNamespaces={shop,ops}":  chartManagerGrants(t, "watchNamespaces={shop,ops}"),
+		"kustomize config/default":          kustomizeManagerGrants(t, "default"),
+		"kustomize config/watch-namespaces": kustomizeManagerGrants(t, "watch-namespaces"),
 	}
-	for _, g := range got["watchNamespaces={shop,ops}"] {
-		for _, r := range g.Rules {
-			if g.Namespace == "" && !strings.HasSuffix(r.Resources[0], "reviews") {
-				t.Errorf("with watchNamespaces the manager holds %v cluster-wide through %s", r.Resources, g.Binding)
+	for _, mode := range []string{"chart watchNamespaces={shop,ops}", "kustomize config/watch-namespaces"} {
+		for _, g := range got[mode] {
+			for _, r := range g.Rules {
+				if g.Namespace == "" && !strings.HasSuffix(r.Resources[0], "reviews") {
+					t.Errorf("%s: the manager holds %v cluster-wide through %s", mode, r.Resources, g.Binding)
+				}
 			}
 		}
 	}
 	gotYAML, err := yaml.Marshal(got)
 	must(t, err)
-	golden := filepath.Join("testdata", "chart-rbac.golden.yaml")
-	const header = "# Reviewed list of what the chart's manager ServiceAccount is granted, and where, without and\n" +
-		"# with watchNamespaces. A change here is a change of the security model: review it, then\n" +
-		"#   go test ./test/kwok -run TestChartRBACMatchesTheReviewedList -update\n"
+	golden := filepath.Join("testdata", "install-rbac.golden.yaml")
+	const header = "# Reviewed list of what the manager's ServiceAccount is granted, and where, by the chart and by\n" +
+		"# kustomize, without and with watchNamespaces. A change here is a change of the security model: review it, then\n" +
+		"#   go test ./test/kwok -run TestInstallRBACMatchesTheReviewedList -update\n"
 	if *update {
 		must(t, os.WriteFile(golden, append([]byte(header), gotYAML...), 0o644))
 	}
