@@ -13,10 +13,17 @@ import (
 // when the list is empty); "" when it may. A refused page or app is Stalled and nothing is
 // applied or called for it, so its tokens go nowhere but to an allowed host.
 func graphHostRefusal(baseURL string, allowed []string) string {
+	return messengerv1alpha1.GraphAPIHostRefusal("spec.graphAPI.baseURL", baseURL, graphHosts(allowed))
+}
+
+// graphHosts is the admin's list, Meta's host when empty. The webhooks get it too
+// (specs.Webhook.GraphAPIHosts): their pods read the page live, and refuse an edit to another
+// host before the operator deletes them.
+func graphHosts(allowed []string) []string {
 	if len(allowed) == 0 {
-		allowed = []string{messengerv1alpha1.DefaultGraphAPIHost}
+		return []string{messengerv1alpha1.DefaultGraphAPIHost}
 	}
-	return messengerv1alpha1.GraphAPIHostRefusal("spec.graphAPI.baseURL", baseURL, allowed)
+	return allowed
 }
 
 // stopRefusedWebhook deletes the Deployment of a webhook whose owner's Graph API host was just

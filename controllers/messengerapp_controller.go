@@ -171,7 +171,7 @@ func (r *MessengerAppReconciler) objects() ownedObjects { return ownedObjects{r.
 // reconcileOwned applies every owned object in dependency order, as for a page.
 func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) error {
 	o := r.objects()
-	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage}
+	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts)}
 	if err := o.ensure(ctx, app, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
