@@ -6,7 +6,7 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // webhook port (from anywhere: Meta, through the Ingress controller) and to the probe and
 // metrics port from the monitoring namespaces; egress only to DNS, the API server and the Graph
 // API. NetworkPolicy has no host names, so the API server and the Graph API are given as CIDRs.
-// +kubebuilder:validation:XValidation:rule="!self.enabled || (has(self.apiServerCIDRs) && size(self.apiServerCIDRs) > 0)",message="networkPolicy.apiServerCIDRs is required when enabled: the webhook reads its page, policy and Secrets from the API server"
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.apiServerCIDRs) && size(self.apiServerCIDRs) > 0)",message="networkPolicy.apiServerCIDRs is required when enabled: the webhook reads its page, policy and Secrets from the API server"
 type WebhookNetworkPolicy struct {
 	// Enabled creates the NetworkPolicy; false (the default) deletes it.
 	Enabled bool `json:"enabled"`
