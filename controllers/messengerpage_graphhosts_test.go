@@ -18,9 +18,10 @@ import (
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
 
-// suiteGraphHosts are the Graph API hosts the suite's manager allows: the loopback address its
-// fake Graph APIs listen on (any port). 127.0.0.2 is loopback too, but not allowed.
-var suiteGraphHosts = []string{"127.0.0.1"}
+// suiteGraphHosts are the Graph API hosts the suite's manager allows: Meta's (the default
+// baseURL of most pages here, never called) and the loopback address its fake Graph APIs listen
+// on (any port). 127.0.0.2 is loopback too, but not allowed.
+var suiteGraphHosts = []string{"graph.facebook.com", "127.0.0.1"}
 
 // listeningGraph is a fake Graph API on host that counts the requests it receives.
 func listeningGraph(t *testing.T, host string) (string, *atomic.Int64) {
