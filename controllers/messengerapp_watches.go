@@ -154,6 +154,7 @@ func ownsWebhook(b *builder.TypedBuilder[reconcile.Request]) *builder.TypedBuild
 	return b.Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&networkingv1.Ingress{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).

@@ -338,6 +338,10 @@ type WebhookSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// NetworkPolicy around the webhook's pods; none unless enabled.
+	// +optional
+	NetworkPolicy *WebhookNetworkPolicy `json:"networkPolicy,omitempty"`
 }
 
 // MessengerPageStatus tells what the operator and the webhook know of the page.

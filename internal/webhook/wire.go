@@ -48,7 +48,7 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 	)
 	if o.ManifestsDir != "" {
 		w.mode = "standalone"
-		src = &config.DirSource{Dir: o.ManifestsDir, Page: o.Page, VerifyTokenSecret: o.VerifyTokenSecret,
+		src = &config.DirSource{Dir: o.ManifestsDir, Page: o.Page, VerifyTokenSecret: o.VerifyTokenSecret, GraphAPIHosts: o.GraphAPIHosts,
 			Interval: o.ReloadInterval, Logger: log, Rejected: func(error) { cm.valid.Set(0) }}
 		reporter = status.Log{Logger: log}
 	} else {
@@ -59,9 +59,11 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		}
 		writer = status.New(status.Options{Client: dyn, Page: o.Page, Logger: log, RetryBase: o.StatusRetryBase})
 		reporter = writer
-		if src, err = config.NewClusterSource(cfg, o.Page, o.VerifyTokenSecret, log); err != nil {
+		cs, err := config.NewClusterSource(cfg, o.Page, o.VerifyTokenSecret, log)
+		if err != nil {
 			return w, err
 		}
+		cs.GraphAPIHosts, src = o.GraphAPIHosts, cs
 		w.status = writer.Run
 	}
 	w.srv = NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock})
@@ -94,7 +96,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 	pages := &appPages{}
 	if o.ManifestsDir != "" {
 		w.mode = "standalone"
-		run = (&config.DirSource{Dir: o.ManifestsDir, App: o.App, VerifyTokenSecret: o.VerifyTokenSecret,
+		run = (&config.DirSource{Dir: o.ManifestsDir, App: o.App, VerifyTokenSecret: o.VerifyTokenSecret, GraphAPIHosts: o.GraphAPIHosts,
 			Interval: o.ReloadInterval, Logger: log, Rejected: func(error) { cm.valid.Set(0) }}).RunApp
 		pages.newReporter = func(p *v1alpha1.MessengerPage) (pageReporter, func()) {
 			return status.Log{Logger: log.With("messengerPage", p.Name)}, func() {}
@@ -113,6 +115,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		if err != nil {
 			return w, err
 		}
+		src.GraphAPIHosts = o.GraphAPIHosts
 		run = src.RunApp
 		pages.newReporter = func(p *v1alpha1.MessengerPage) (pageReporter, func()) {
 			wr := status.New(status.Options{Client: dyn, Page: types.NamespacedName{Namespace: p.Namespace, Name: p.Name},
