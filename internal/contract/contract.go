@@ -64,6 +64,12 @@ const (
 	// EnvMemoryLimit is the container's memory limit in bytes (downward API resourceFieldRef);
 	// the webhook sets its soft heap limit to MemoryLimitFraction of it.
 	EnvMemoryLimit = "MEMORY_LIMIT"
+	// EnvRedisURL is the Redis store's URL (redis:// or rediss://, from the Secret named by
+	// spec.webhook.store.redis.urlSecretRef); absent means the memory store. Never a flag: it
+	// may hold a password.
+	EnvRedisURL = "REDIS_URL"
+	// EnvRedisKeyPrefix starts every key the webhook writes in Redis.
+	EnvRedisKeyPrefix = "REDIS_KEY_PREFIX"
 )
 
 // MemoryLimitFraction of the container's memory limit is the webhook's soft heap limit

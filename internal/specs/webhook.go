@@ -32,6 +32,9 @@ type Webhook struct {
 	// VerifyTokenSecret names the Secret of the verify token the operator generated, when that
 	// is the one in use (the user's Secret has none); the webhook learns it from its environment.
 	VerifyTokenSecret string
+	// StoreURLHash is a hash of the Redis store's URL (StoreURLHash), read from its Secret by
+	// the operator: a changed URL rolls the pods. Empty with the memory store.
+	StoreURLHash string
 }
 
 // Name of the webhook's Deployment, Service, Ingress, HTTPRoute, ServiceAccount, Role and
@@ -111,6 +114,14 @@ func (w Webhook) Image() string {
 		return img
 	}
 	return w.DefaultImage
+}
+
+// RedisKeyPrefix starts every key of the webhook in its Redis store.
+func (w Webhook) RedisKeyPrefix() string {
+	if w.App != nil {
+		return w.webhookSpec().RedisKeyPrefix("app", w.App.Namespace, w.App.Name)
+	}
+	return w.webhookSpec().RedisKeyPrefix("page", w.Page.Namespace, w.Page.Name)
 }
 
 // Replicas of the webhook Deployment.
