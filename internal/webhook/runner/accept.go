@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
 )
 
 // Reasons the runner does not hand an event to the engine (the ignored-events metric); the
@@ -14,6 +15,9 @@ import (
 const (
 	ignoreDuplicate = "duplicate"
 	ignoreNoPolicy  = "no_policy"
+	// ignoreReplay: an event older than the dedup window by its own timestamp (a replayed
+	// signed body); acknowledged, never handled.
+	ignoreReplay = "replay"
 )
 
 func (r *Runner) accept(evs []handover.Event) bool {
@@ -41,7 +45,12 @@ func (r *Runner) accept(evs []handover.Event) bool {
 	for i := range evs {
 		ev := &evs[i]
 		size := eventSize(ev)
-		if key := dedupKey(ev); key != "" && !r.store.FirstSeen(key, now) {
+		if now.Sub(ev.Timestamp) > store.DedupWindow {
+			r.disp.release(1, size)
+			r.ignore(ignoreReplay, slog.String("kind", kindName(ev.Kind)), slog.String("page", ev.PageID))
+			continue
+		}
+		if key := dedupKey(ev); key != "" && !r.store.FirstSeen(key, ev.Timestamp, now) {
 			r.disp.release(1, size)
 			r.ignore(ignoreDuplicate, slog.String("kind", kindName(ev.Kind)))
 			continue
