@@ -48,6 +48,8 @@ const (
 	// FlagVerifyTokenSecret names the Secret, in the page's namespace, holding the verify token the
 	// operator generated (key v1alpha1.GeneratedVerifyTokenKey), when the user's Secret has none.
 	FlagVerifyTokenSecret = "verify-token-secret"
+	// FlagRedisKeyPrefix starts every key the webhook writes in its Redis store.
+	FlagRedisKeyPrefix = "redis-key-prefix"
 )
 
 // Environment variables of the webhook container, each the default of a flag.

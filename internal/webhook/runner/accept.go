@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
@@ -42,6 +43,9 @@ func (r *Runner) accept(evs []handover.Event) bool {
 	if !r.disp.reserve(len(evs), total) {
 		return false
 	}
+	if r.journal != nil {
+		return r.acceptShared(evs, now)
+	}
 	for i := range evs {
 		ev := &evs[i]
 		size := eventSize(ev)
@@ -66,6 +70,26 @@ func (r *Runner) ignore(reason string, attrs ...slog.Attr) {
 	if r.log.Enabled(context.Background(), slog.LevelDebug) {
 		r.log.LogAttrs(context.Background(), slog.LevelDebug, "event ignored", append(attrs, slog.String("reason", reason))...)
 	}
+}
+
+// acceptShared drops the replays, then records the rest in the shared journal.
+func (r *Runner) acceptShared(evs []handover.Event, now time.Time) bool {
+	kept := evs[:0:0]
+	var sizes []int64
+	for i := range evs {
+		size := eventSize(&evs[i])
+		if now.Sub(evs[i].Timestamp) > store.DedupWindow {
+			r.disp.release(1, size)
+			r.ignore(ignoreReplay, slog.String("kind", kindName(evs[i].Kind)), slog.String("page", evs[i].PageID))
+			continue
+		}
+		kept = append(kept, evs[i])
+		sizes = append(sizes, size)
+	}
+	if len(kept) == 0 {
+		return true
+	}
+	return r.acceptJournaled(kept, sizes, now)
 }
 
 // dedupKey is the key of an event in the dedup set: the mid of messages, echoes and postbacks,

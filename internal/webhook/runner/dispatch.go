@@ -36,6 +36,7 @@ type work struct {
 	tick bool
 	user userKey // for ticks
 	size int64   // counted against the queue's byte budget
+	jid  string  // the event's id in the shared journal; "" without one
 }
 
 // userKey names a conversation: a user (PSID) of a page. PSIDs are page-scoped, and a webhook of
@@ -73,8 +74,9 @@ type userQueue struct {
 
 	// Owned by the worker that runs the queue (handed over through the ready channel).
 	agenda []step
-	busy   bool  // an item was taken and its agenda is not done yet
-	size   int64 // its size, released with it
+	busy   bool   // an item was taken and its agenda is not done yet
+	size   int64  // its size, released with it
+	jid    string // its journal id, forgotten once done
 }
 
 type qshard struct {

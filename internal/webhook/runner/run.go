@@ -28,13 +28,14 @@ func (r *Runner) runQueue(q *userQueue) {
 		}
 		if q.busy {
 			q.busy = false
+			r.handled(q.jid)
 			r.disp.release(1, q.size)
 		}
 		w, ok := r.disp.next(q)
 		if !ok {
 			return
 		}
-		q.busy, q.size = true, w.size
+		q.busy, q.size, q.jid = true, w.size, w.jid
 		r.handle(q, &w)
 	}
 }

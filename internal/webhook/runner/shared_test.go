@@ -1,0 +1,120 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
+	"github.com/messenger-operator/messenger-operator/test/redistest"
+	"github.com/messenger-operator/messenger-operator/test/webhooktest"
+)
+
+// replica is a webhook harness whose runner shares the Redis store at url.
+func replica(t *testing.T, url, name string, mod func(*runner.Options)) *webhooktest.Harness {
+	t.Helper()
+	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:", OpTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	j, err := store.NewJournal(context.Background(), s, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarness(t, func(o *runner.Options, _ *config.Page) {
+		o.Store, o.Journal = s, j
+		o.ClaimInterval, o.ClaimIdle = 50*time.Millisecond, 500*time.Millisecond
+		if mod != nil {
+			mod(o)
+		}
+	})
+}
+
+// The same delivery sent to two replicas at once is answered once: the dedup key is set in
+// the shared store with the event, atomically.
+func TestSameRedeliveryToTwoReplicasOneReply(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	for i := range 20 {
+		body := pageBody(textEvent(fmt.Sprint("31", i), fmt.Sprint("m_twice_", i), 1700000000000))
+		var wg sync.WaitGroup
+		for _, h := range []*webhooktest.Harness{a, b} {
+			wg.Go(func() {
+				if got := h.Post(body); got != 200 {
+					t.Errorf("status %d", got)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	a.Drain()
+	b.Drain()
+	if n := a.Graph.Count("messages") + b.Graph.Count("messages"); n != 20 {
+		t.Fatalf("%d replies to 20 messages each delivered to two replicas, want 20", n)
+	}
+	if d := a.Counter("messenger_webhook_ignored_events_total", "reason", "duplicate") +
+		b.Counter("messenger_webhook_ignored_events_total", "reason", "duplicate"); d != 20 {
+		t.Fatalf("duplicates counted %v, want 20", d)
+	}
+}
+
+// With the store down a delivery gets 503 (Meta retries it) and the replica is not ready;
+// once the store is back, the retry is handled.
+func TestStoreDownAnswers503(t *testing.T) {
+	srv := redistest.Start(t)
+	h := replica(t, srv.URL(0), "a", nil)
+	if !h.Srv.Ready() {
+		t.Fatal("not ready with the store up")
+	}
+	srv.Stop()
+	body := pageBody(textEvent("3201", "m_down", 1700000000000))
+	if got := h.Post(body); got != 503 {
+		t.Fatalf("with the store down: %d, want 503", got)
+	}
+	if h.Srv.Ready() {
+		t.Fatal("ready with the store down")
+	}
+	srv.Restart()
+	webhooktest.Eventually(t, "ready again", h.Srv.Ready)
+	if got := h.Post(body); got != 200 {
+		t.Fatalf("Meta's retry: %d", got)
+	}
+	h.Drain()
+	if n := h.Graph.Count("messages"); n != 1 {
+		t.Fatalf("%d replies, want 1", n)
+	}
+}
+
+// Events acknowledged by a replica that stops working on them (its process hung or died, here
+// its Graph calls never return and it no longer touches the journal) are claimed and handled
+// by another replica.
+func TestAnotherReplicaFinishesWhatOneLeft(t *testing.T) {
+	srv := redistest.Start(t)
+	release := make(chan struct{})
+	hung := replica(t, srv.URL(0), "hung", func(o *runner.Options) { o.ClaimInterval = time.Hour })
+	hung.Graph.SetScript(func(c webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
+		<-release
+		w.WriteHeader(http.StatusBadRequest)
+		return true
+	})
+	const n = 10
+	for i := range n {
+		if got := hung.Post(pageBody(textEvent(fmt.Sprint("33", i), fmt.Sprint("m_left_", i), 1700000000000))); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+	}
+	other := replica(t, srv.URL(0), "other", nil)
+	webhooktest.Eventually(t, "the other replica to answer every acknowledged event", func() bool {
+		return other.Graph.Count("messages") == n
+	})
+	if c := other.Counter("messenger_webhook_journal_claimed_total"); c != n {
+		t.Fatalf("claimed %v, want %d", c, n)
+	}
+	close(release)
+}
