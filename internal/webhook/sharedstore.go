@@ -33,7 +33,7 @@ func (o *Options) sharedStore(ro *runner.Options, log *slog.Logger) error {
 	if err != nil {
 		log.Warn("the shared store does not answer yet: deliveries get 503 until it does", "error", err.Error())
 	}
-	ro.Store, ro.Journal = s, j
+	ro.Store, ro.Journal, ro.Leases, ro.Holder = s, j, s, name
 	ro.ClaimIdle, ro.ClaimInterval = o.ClaimIdle, o.ClaimInterval
 	log.Info("shared store: Redis", "keyPrefix", o.RedisKeyPrefix, "replica", name)
 	return nil

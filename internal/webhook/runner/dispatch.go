@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
 )
 
 // The dispatcher runs the events of one user one at a time, in timestamp order, while users run
@@ -77,6 +78,8 @@ type userQueue struct {
 	busy   bool   // an item was taken and its agenda is not done yet
 	size   int64  // its size, released with it
 	jid    string // its journal id, forgotten once done
+	lease  *store.Lease
+	fenced bool // the lease was lost while the item ran: it is left to the new holder
 }
 
 type qshard struct {
@@ -200,6 +203,13 @@ func (d *dispatcher) next(q *userQueue) (work, bool) {
 		q.items = nil // let the backing array go
 	}
 	return w, true
+}
+
+// hasItems says whether q has an item waiting.
+func (d *dispatcher) hasItems(q *userQueue) bool {
+	q.shard.mu.Lock()
+	defer q.shard.mu.Unlock()
+	return len(q.items) > 0
 }
 
 // wait parks a running queue until wake.

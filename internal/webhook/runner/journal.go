@@ -122,7 +122,16 @@ func (r *Runner) handled(jid string) {
 	js.inWork.Delete(jid)
 }
 
-// journalLoop touches the events in work here and claims those other replicas left.
+// leftToOthers stops touching an event whose thread another replica took over: it stays in
+// the journal, to be claimed once idle.
+func (r *Runner) leftToOthers(jid string) {
+	if r.journal != nil && jid != "" {
+		r.journal.inWork.Delete(jid)
+	}
+}
+
+// journalLoop touches the events in work here, claims those other replicas left and the
+// shared timers due.
 func (r *Runner) journalLoop(js *journalState) {
 	t := time.NewTicker(r.opts.ClaimInterval)
 	defer t.Stop()
@@ -142,6 +151,9 @@ func (r *Runner) journalLoop(js *journalState) {
 		var got []store.JournalEntry
 		if err == nil {
 			got, err = js.j.Claim(ctx, r.opts.ClaimIdle, 256)
+		}
+		if err == nil {
+			err = r.claimTimers(ctx)
 		}
 		cancel()
 		if js.failed(err) {

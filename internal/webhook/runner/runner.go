@@ -96,6 +96,10 @@ type Options struct {
 	// Journal, when set, records accepted events in the store the replicas share before Accept
 	// returns true (dedup happens there too); Accept returns false when the store fails.
 	Journal Journal
+	// Leases, with Journal, makes one replica at a time act on a thread, and keeps thread
+	// timers in the shared store; Holder names this replica there.
+	Leases Leaser
+	Holder string
 	// StoreTimeout bounds one call to the shared store. Default 2s.
 	StoreTimeout time.Duration
 	// ClaimInterval is how often the journal is touched and searched for events other replicas

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/messenger-operator/messenger-operator/internal/handover"
 
 	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
 	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
@@ -18,7 +21,8 @@ import (
 // replica is a webhook harness whose runner shares the Redis store at url.
 func replica(t *testing.T, url, name string, mod func(*runner.Options)) *webhooktest.Harness {
 	t.Helper()
-	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:", OpTimeout: 500 * time.Millisecond})
+	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:",
+		OpTimeout: 500 * time.Millisecond, LeaseTTL: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +32,7 @@ func replica(t *testing.T, url, name string, mod func(*runner.Options)) *webhook
 		t.Fatal(err)
 	}
 	return newHarness(t, func(o *runner.Options, _ *config.Page) {
-		o.Store, o.Journal = s, j
+		o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name
 		o.ClaimInterval, o.ClaimIdle = 50*time.Millisecond, 500*time.Millisecond
 		if mod != nil {
 			mod(o)
@@ -98,6 +102,7 @@ func TestAnotherReplicaFinishesWhatOneLeft(t *testing.T) {
 	srv := redistest.Start(t)
 	release := make(chan struct{})
 	hung := replica(t, srv.URL(0), "hung", func(o *runner.Options) { o.ClaimInterval = time.Hour })
+	t.Cleanup(func() { close(release) }) // before the harness's own cleanup, which drains it
 	hung.Graph.SetScript(func(c webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
 		<-release
 		w.WriteHeader(http.StatusBadRequest)
@@ -116,5 +121,100 @@ func TestAnotherReplicaFinishesWhatOneLeft(t *testing.T) {
 	if c := other.Counter("messenger_webhook_journal_claimed_total"); c != n {
 		t.Fatalf("claimed %v, want %d", c, n)
 	}
-	close(release)
+}
+
+// The events of one thread delivered alternately to two replicas: one replica at a time acts
+// on the thread (never two Graph calls of one thread at once), every message answered once.
+func TestOneReplicaAtATimePerThread(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	var mu sync.Mutex
+	inFlight := map[string]int{}
+	var overlaps atomic.Int32
+	slow := func(c webhooktest.GraphCall, _ int, _ http.ResponseWriter) bool {
+		mu.Lock()
+		inFlight[c.PSID]++
+		if inFlight[c.PSID] > 1 {
+			overlaps.Add(1)
+		}
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		inFlight[c.PSID]--
+		mu.Unlock()
+		return false
+	}
+	a.Graph.SetScript(slow)
+	b.Graph.SetScript(slow)
+	const users, msgs = 8, 10
+	var wg sync.WaitGroup
+	for u := range users {
+		wg.Go(func() {
+			for i := range msgs {
+				h := a
+				if i%2 == 1 {
+					h = b
+				}
+				body := pageBody(textEvent(fmt.Sprint("34", u), fmt.Sprintf("m_%d_%d", u, i), 1700000000000+int64(i)))
+				if got := h.Post(body); got != 200 {
+					t.Errorf("status %d", got)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	webhooktest.Eventually(t, "every message answered", func() bool {
+		return a.Graph.Count("messages")+b.Graph.Count("messages") >= users*msgs
+	})
+	a.Drain()
+	b.Drain()
+	if n := a.Graph.Count("messages") + b.Graph.Count("messages"); n != users*msgs {
+		t.Fatalf("%d replies, want %d", n, users*msgs)
+	}
+	if n := overlaps.Load(); n != 0 {
+		t.Fatalf("%d Graph calls of a thread while another of the same thread was in flight", n)
+	}
+}
+
+// A thread's timer is kept in the store: set by one replica, it fires once, in another replica
+// when the first is gone.
+func TestSharedTimerFiresOnceElsewhere(t *testing.T) {
+	srv := redistest.Start(t)
+	var ticks atomic.Int32
+	due := time.Unix(1700000000, 0).Add(300 * time.Millisecond)
+	engine := func(o *runner.Options) {
+		e := &webhooktest.Engine{}
+		e.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
+			return handover.Decision{Thread: handover.Thread{Owner: handover.OwnerOther, PassedAt: ev.Timestamp}}
+		}
+		e.OnNextTick = func(th handover.Thread) time.Time {
+			if th.Owner == handover.OwnerOther {
+				return due
+			}
+			return time.Time{}
+		}
+		e.OnTick = func(th handover.Thread, now time.Time) handover.Decision {
+			ticks.Add(1)
+			return handover.Decision{Thread: handover.Thread{Owner: handover.OwnerUs}}
+		}
+		o.Engine = e
+	}
+	// The first replica sets the timer and stops claiming (as if gone) before it is due.
+	first := replica(t, srv.URL(0), "first", func(o *runner.Options) { engine(o); o.ClaimInterval = time.Hour })
+	if got := first.Post(pageBody(textEvent("3501", "m_timer", 1700000000000))); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	first.Drain()
+	others := []*webhooktest.Harness{
+		replica(t, srv.URL(0), "second", engine),
+		replica(t, srv.URL(0), "third", engine),
+	}
+	webhooktest.Eventually(t, "the timer to fire", func() bool { return ticks.Load() > 0 })
+	for _, h := range others {
+		h.Drain()
+	}
+	time.Sleep(200 * time.Millisecond) // a few more claim rounds of both
+	if n := ticks.Load(); n != 1 {
+		t.Fatalf("the timer fired %d times, want once", n)
+	}
 }
