@@ -33,6 +33,7 @@ type Journal interface {
 type journalState struct {
 	j        Journal
 	inWork   sync.Map // id -> struct{}
+	undone   sync.Map // handled ids whose Done failed: retried each round
 	down     atomic.Bool
 	failures prometheus.Counter
 	claimed  prometheus.Counter
@@ -118,7 +119,11 @@ func (r *Runner) handled(jid string) {
 	ctx, cancel := r.storeCtx()
 	err := js.j.Done(ctx, jid)
 	cancel()
-	js.failed(err)
+	if js.failed(err) {
+		// Kept in work (touched, so no replica claims it) and forgotten at the next round.
+		js.undone.Store(jid, struct{}{})
+		return
+	}
 	js.inWork.Delete(jid)
 }
 
@@ -141,6 +146,16 @@ func (r *Runner) journalLoop(js *journalState) {
 			return
 		case <-t.C:
 		}
+		js.undone.Range(func(k, _ any) bool {
+			ctx, cancel := r.storeCtx()
+			err := js.j.Done(ctx, k.(string))
+			cancel()
+			if err == nil {
+				js.undone.Delete(k)
+				js.inWork.Delete(k)
+			}
+			return err == nil
+		})
 		var ids []string
 		js.inWork.Range(func(k, _ any) bool {
 			ids = append(ids, k.(string))

@@ -218,3 +218,54 @@ func TestSharedTimerFiresOnceElsewhere(t *testing.T) {
 		t.Fatalf("the timer fired %d times, want once", n)
 	}
 }
+
+// redis-server restarted mid-stream (append-only, fsync always): deliveries get 503 while it
+// is down and are retried, as Meta does; every acknowledged event is answered, once.
+func TestRedisRestartMidStreamLosesNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	for _, h := range []*webhooktest.Harness{a, b} {
+		h.Graph.SetScript(func(webhooktest.GraphCall, int, http.ResponseWriter) bool {
+			time.Sleep(2 * time.Millisecond) // work queues when the restart lands
+			return false
+		})
+	}
+	const n = 200
+	var refused, posted atomic.Int32
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < n; i += 4 {
+				body := pageBody(textEvent(fmt.Sprint("36", i%20), fmt.Sprint("m_restart_", i), 1700000000000+int64(i)))
+				for try := 0; ; try++ {
+					h := a
+					if (i+try)%2 == 1 {
+						h = b
+					}
+					if h.Post(body) == 200 {
+						posted.Add(1)
+						time.Sleep(3 * time.Millisecond) // a stream, not a burst
+						break
+					}
+					refused.Add(1)
+					time.Sleep(20 * time.Millisecond) // Meta's retry, much sooner
+				}
+			}
+		})
+	}
+	webhooktest.Eventually(t, "a quarter of the stream acknowledged", func() bool { return posted.Load() >= n/4 })
+	srv.Restart()
+	if p := posted.Load(); p >= n {
+		t.Fatalf("the restart landed after the stream (%d of %d acknowledged)", p, n)
+	}
+	wg.Wait()
+	webhooktest.Eventually(t, "every acknowledged event answered", func() bool {
+		return a.Graph.Count("messages")+b.Graph.Count("messages") >= n
+	})
+	a.Drain()
+	b.Drain()
+	if got := a.Graph.Count("messages") + b.Graph.Count("messages"); got != n {
+		t.Fatalf("%d replies to %d acknowledged events, want one each", got, n)
+	}
+	t.Logf("deliveries refused while redis-server restarted: %d", refused.Load())
+}
