@@ -64,6 +64,7 @@ type appObservation struct {
 	conflict   string // another app claims the appID: Stalled, nothing applied
 	clash      string // an object in the way of one the app should own
 	secret     appSecretState
+	store      storeURLState // the Redis store's URL, with spec.webhook.store.redis
 	pages      []messengerv1alpha1.MessengerPage
 	token      tokenInUse
 	deployment *appsv1.Deployment
@@ -154,6 +155,12 @@ func (r *MessengerAppReconciler) resolve(ctx context.Context, app *messengerv1al
 		obs.secret.appSecret = secret.Data[ref.GetAppSecretKey()]
 		obs.secret.appToken = secret.Data[ref.GetAppAccessTokenKey()]
 	}
+	if obs.store, err = readStoreURL(ctx, r.APIReader, app.Namespace, &app.Spec.Webhook); err != nil {
+		return err
+	}
+	if obs.store.missing != "" && obs.secret.missing == "" {
+		obs.secret.missing = obs.store.missing
+	}
 	var pages messengerv1alpha1.MessengerPageList
 	if err := r.List(ctx, &pages, client.InNamespace(app.Namespace), client.MatchingFields{IndexAppRef: app.Name}); err != nil {
 		return err
@@ -171,7 +178,7 @@ func (r *MessengerAppReconciler) objects() ownedObjects { return ownedObjects{r.
 // reconcileOwned applies every owned object in dependency order, as for a page.
 func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) error {
 	o := r.objects()
-	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts)}
+	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts), StoreURLHash: obs.store.hash}
 	if err := o.ensure(ctx, app, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
@@ -194,6 +201,9 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 		return err
 	}
 	obs.deployment, obs.replicas = d, w.Replicas()
+	if err := o.reconcilePDB(ctx, app, w); err != nil {
+		return err
+	}
 	if err := o.ensure(ctx, app, "Service", specs.Service(w), &corev1.Service{}); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -67,6 +68,7 @@ func (r *MessengerPageReconciler) removeStandaloneObjects(ctx context.Context, p
 	}{
 		{"Ingress", name, &networkingv1.Ingress{}},
 		{"NetworkPolicy", name, &networkingv1.NetworkPolicy{}},
+		{"PodDisruptionBudget", name, &policyv1.PodDisruptionBudget{}},
 		{"Deployment", name, &appsv1.Deployment{}},
 		{"Service", name, &corev1.Service{}},
 		{"RoleBinding", name, &rbacv1.RoleBinding{}},

@@ -4,6 +4,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,13 +24,14 @@ func CacheOptions(namespaces []string) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:         owned,
-			&corev1.ServiceAccount{}: owned,
-			&corev1.Service{}:        owned,
-			&appsv1.Deployment{}:     owned,
-			&networkingv1.Ingress{}:  owned,
-			&rbacv1.Role{}:           owned,
-			&rbacv1.RoleBinding{}:    owned,
+			&corev1.Secret{}:                owned,
+			&corev1.ServiceAccount{}:        owned,
+			&corev1.Service{}:               owned,
+			&appsv1.Deployment{}:            owned,
+			&networkingv1.Ingress{}:         owned,
+			&rbacv1.Role{}:                  owned,
+			&rbacv1.RoleBinding{}:           owned,
+			&policyv1.PodDisruptionBudget{}: owned,
 		},
 	}
 	opts.ByObject[&networkingv1.NetworkPolicy{}] = owned

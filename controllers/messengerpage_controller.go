@@ -148,7 +148,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 // reconcileOwned applies every owned object in dependency order: identity and permissions
 // before the pods that use them, the Service before the Ingress that points at it.
 func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
-	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts)}
+	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts), StoreURLHash: obs.store.hash}
 	if err := r.objects().ensure(ctx, page, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
@@ -160,6 +160,9 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 		return err
 	}
 	if err := r.ensureDeployment(ctx, page, w, obs); err != nil {
+		return err
+	}
+	if err := r.objects().reconcilePDB(ctx, page, w); err != nil {
 		return err
 	}
 	if err := r.objects().ensure(ctx, page, "Service", specs.Service(w), &corev1.Service{}); err != nil {

@@ -29,6 +29,12 @@ func (r *MessengerPageReconciler) resolve(ctx context.Context, page *messengerv1
 	if obs.secret, err = r.readSecret(ctx, page); err != nil {
 		return err
 	}
+	if obs.store, err = readStoreURL(ctx, r.APIReader, page.Namespace, &page.Spec.Webhook); err != nil {
+		return err
+	}
+	if obs.store.missing != "" {
+		obs.secret.missing = append(obs.secret.missing, obs.store.missing)
+	}
 	policy := &messengerv1alpha1.HandoverPolicy{}
 	err = r.Get(ctx, types.NamespacedName{Namespace: page.Namespace, Name: page.Spec.PolicyRef.Name}, policy)
 	switch {

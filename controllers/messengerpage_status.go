@@ -31,6 +31,7 @@ type observation struct {
 	clash      string   // an object in the way of one the page should own
 	sharedWith []string // other pages of the same Meta app
 	secret     secretState
+	store      storeURLState // the Redis store's URL, with spec.webhook.store.redis
 	policy     *messengerv1alpha1.HandoverPolicy
 	// verifyTokenSecret is the generated Secret when in use (granted to the webhook), and
 	// verifyTokenStatus what status.verifyTokenSecret says: that one, or the user's Secret.

@@ -141,6 +141,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppCallback", testAppCallback},
 		{"AppSamples", testAppSamples},
 		{"AppZeroWrites", testAppZeroWrites},
+		{"WebhookStore", testWebhookStore},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {

@@ -9,7 +9,7 @@
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
-# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest flood cpu peers app scale), BENCH_ONLY
+# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest flood ha cpu peers app scale), BENCH_ONLY
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
 # BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
 # default: this tree's), BENCH_CPU_GRAPH_ARGS (flags of the shared fake Graph API in the CPU runs,
@@ -464,8 +464,67 @@ scale() {
   echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces (the app phase: $pages MessengerPages over ${BENCH_APPS:-10} MessengerApps, one per namespace, a webhook process per app in cluster mode standing in for its pod); the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster" >>"$notes"
 }
 
+# ha: two webhook replicas sharing a redis-server (the Redis store: each delivery recorded in the
+# journal before its 200), fed round-robin, against the bare net/http server in the same run.
+ha() {
+  say "two webhook replicas + Redis"
+  command -v redis-server >/dev/null || { row "6 webhook replicas + Redis" "redis-server missing (apt-get install -y redis-server)" "" "" "miss"; return; }
+  graph=127.0.0.1:$(freeport)
+  local bare=127.0.0.1:$(freeport) rport; rport=$(freeport)
+  mkdir -p "$tmp/redis"
+  redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp/redis" --save "" --appendonly yes \
+    --appendfsync always --loglevel warning >"$tmp/redis.log" 2>&1 & pids+=($!)
+  fakegraph "$graph" >/dev/null 2>&1 & pids+=($!)
+  barehttp "$bare" >/dev/null 2>&1 & pids+=($!)
+  manifests "$tmp/hamanifests" "http://$graph"
+  local hooks=() i h p
+  for i in 1 2; do
+    h=127.0.0.1:$(freeport) p=127.0.0.1:$(freeport)
+    REDIS_URL="redis://127.0.0.1:$rport/0" REDIS_KEY_PREFIX="bench:{acme}:" "$tmp/bin/webhook" --manifests "$tmp/hamanifests" \
+      --page bench/acme --listen "$h" --probe-addr "$p" --log-level warn >"$tmp/ha$i.log" 2>&1 & pids+=($!)
+    waitready "http://$p/readyz" || { cat "$tmp/ha$i.log" >&2; return 1; }
+    hooks+=("$h")
+  done
+  waitready "http://$graph/__stats"
+  # Round-robin: the targets of the two replicas, one line each in turn.
+  hatargets() { # FROM N
+    "$loadkit" targets -from "$1" -n "$2" -url "http://${hooks[0]}/webhook" >"$tmp/ha0.targets"
+    "$loadkit" targets -from "$(( $1 + $2 ))" -n "$2" -url "http://${hooks[1]}/webhook" >"$tmp/ha1.targets"
+    paste -d '\n' "$tmp/ha0.targets" "$tmp/ha1.targets" >"$tmp/ha.targets"
+  }
+  local per=$(( ${dur%s} * 15000 )) from=0 best_bare=0 best_hook=0 line r sends0 sends1 acked=0 sent=0 lost=0
+  "$loadkit" targets -n "$(( 2 * per ))" -url "http://$bare/webhook" >"$tmp/bare.targets"
+  for r in $(seq 1 "$rounds"); do
+    line=$(attack "habare$r" "$tmp/bare.targets"); say "bare    round $r: $line"
+    awk -v a="${line%% *}" -v b="$best_bare" 'BEGIN{exit !(a>b)}' && best_bare=${line%% *}
+    hatargets "$from" "$per"; from=$(( from + 2 * per ))
+    sends0=$(graph_messages)
+    line=$(attack "hahook$r" "$tmp/ha.targets"); say "2 replicas + Redis round $r: $line"
+    drain; sends1=$(graph_messages)
+    acked=$(( acked + $(echo "$line" | awk '{print $5}') )); sent=$(( sent + sends1 - sends0 )); lost=$(( lost + $(timeouts "$line") ))
+    awk -v a="${line%% *}" -v b="$best_hook" 'BEGIN{exit !(a>b)}' && best_hook=${line%% *}
+  done
+  local rate=$(( best_hook / 2 )) fixed= n
+  n=$(( rate * ${dur%s} / 2 + 1000 ))
+  for r in $(seq 1 "$rounds"); do
+    hatargets "$from" "$n"; from=$(( from + 2 * n ))
+    sends0=$(graph_messages)
+    line=$(attack "harate$r" "$tmp/ha.targets" "$rate"); say "2 replicas + Redis at $rate/s round $r: $line"
+    drain; sends1=$(graph_messages)
+    acked=$(( acked + $(echo "$line" | awk '{print $5}') )); sent=$(( sent + sends1 - sends0 )); lost=$(( lost + $(timeouts "$line") ))
+    [ -z "$fixed" ] || awk -v a="$(echo "$line" | awk '{print $3}')" -v b="$(echo "$fixed" | awk '{print $3}')" 'BEGIN{exit !(a<b)}' && fixed=$line
+  done
+  local s="6 webhook replicas + Redis" ratio
+  ratio=$(awk -v a="$best_hook" -v b="$best_bare" 'BEGIN{printf "%.2f", a/b}')
+  echo "replicas + Redis: the ingest load of part 1, round-robin over two webhook processes (standalone mode) sharing one redis-server (appendonly yes, appendfsync always) on the same machine; (a) $workers workers, best of $rounds against the bare server in the same run; (b) at half of (a), best p99 of $rounds" >>"$notes"
+  row "$s" "(a) 2 replicas + Redis: max throughput" "$best_hook req/s (bare $best_bare req/s)" "" ""
+  row "$s" "(a) 2 replicas + Redis / bare" "${ratio}x" ">= 0.35x" "$(passmiss "$ratio >= 0.35")"
+  row "$s" "(b) at $rate req/s: p50 / p99" "$(echo "$fixed" | awk '{printf "%s ms / %s ms (%s%% ok)", $2, $3, $4}')" "p99 <= 25 ms" "$(passmiss "$(echo "$fixed" | awk '{print $3}') <= 25")"
+  row "$s" "Send API calls / events acknowledged (+ client timeouts)" "$sent / $acked (+ $lost)" "one each" "$(passmiss "$sent >= $acked && $sent <= $acked + $lost")"
+}
+
 # A part that fails leaves a row saying so; the others still run.
-for part in go_benchmarks ingest flood cpu peers app scale; do
+for part in go_benchmarks ingest flood ha cpu peers app scale; do
   [[ $skip == *" ${part%%_*} "* ]] && continue
   [ "$only" = "  " ] || [[ $only == *" ${part%%_*} "* ]] || continue
   # In a subshell, which stops the servers it started when it ends.

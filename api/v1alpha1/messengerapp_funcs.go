@@ -107,6 +107,9 @@ func (s *MessengerAppSpec) Validate() error {
 	d.Default()
 	field := func(name, detail string) error { return FieldError{Field: name, Detail: detail} }
 	ref, g := &d.SecretRef, &d.GraphAPI
+	if err := d.Webhook.validate(); err != nil {
+		return err
+	}
 	switch {
 	case !idPattern.MatchString(d.AppID):
 		return field("spec.appID", "must be 1 to 32 digits")

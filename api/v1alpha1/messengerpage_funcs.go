@@ -245,6 +245,9 @@ func (s *MessengerPageSpec) Validate() error {
 	if err := s.validateAppLink(); err != nil {
 		return err
 	}
+	if err := d.Webhook.validate(); err != nil {
+		return err
+	}
 	switch {
 	case !idPattern.MatchString(d.PageID):
 		return field("spec.pageID", "must be 1 to 32 digits")

@@ -303,13 +303,20 @@ type IssuerReference struct {
 }
 
 // WebhookSpec shapes the webhook's pods.
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || (has(self.store) && has(self.store.redis))",fieldPath=".replicas",message="replicas > 1 needs spec.webhook.store.redis: with the memory store each process keeps its own dedup keys, thread states and timers, so two replicas would answer a redelivery twice"
 type WebhookSpec struct {
-	// Replicas of the webhook: 0 or 1.
+	// Replicas of the webhook: 0 or 1 with the memory store; more with spec.webhook.store.redis.
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:XValidation:rule="self <= 1",message="replicas must be 0 or 1: thread state is kept per process until a shared store exists"
+	// +kubebuilder:validation:Maximum=20
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Store is where the webhook keeps what it remembers between events (accepted events, dedup
+	// keys, thread states, timers). Absent: in the process's memory (one replica, replaced with
+	// the Recreate strategy, so two pods never serve at once).
+	// +optional
+	Store *WebhookStoreSpec `json:"store,omitempty"`
 
 	// Image overrides the operator's webhook image for this page.
 	// +kubebuilder:validation:MaxLength=512
@@ -342,6 +349,41 @@ type WebhookSpec struct {
 	// NetworkPolicy around the webhook's pods; none unless enabled.
 	// +optional
 	NetworkPolicy *WebhookNetworkPolicy `json:"networkPolicy,omitempty"`
+}
+
+// WebhookStoreSpec names the store shared by the webhook's replicas.
+type WebhookStoreSpec struct {
+	// Redis (or a server speaking its protocol: Valkey, managed services) shared by the replicas.
+	// +optional
+	Redis *RedisStoreSpec `json:"redis,omitempty"`
+}
+
+// RedisStoreSpec says where the Redis store is and which keys are the webhook's.
+type RedisStoreSpec struct {
+	// URLSecretRef names the key of a Secret, in the owner's namespace, holding a redis:// or
+	// rediss:// URL (password and database inside it). The pods read it from their environment;
+	// a changed URL rolls them (never switched live, so two replicas never use two stores).
+	URLSecretRef SecretKeySelector `json:"urlSecretRef"`
+
+	// KeyPrefix starts every key the webhook writes. Default: "mo:" + namespace + ":" + "app:" or
+	// "page:" + name + ":"; two webhooks must never share one.
+	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:Pattern=`^[-._:/{}a-zA-Z0-9]*$`
+	// +optional
+	KeyPrefix string `json:"keyPrefix,omitempty"`
+}
+
+// SecretKeySelector names one key of a Secret in the same namespace.
+type SecretKeySelector struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// Key in the Secret's data.
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	Key string `json:"key"`
 }
 
 // MessengerPageStatus tells what the operator and the webhook know of the page.

@@ -89,3 +89,17 @@ func TestParseFlagsGraphAPIHosts(t *testing.T) {
 		t.Fatalf("a URL accepted: %v", err)
 	}
 }
+
+// The Redis store's URL comes from the environment only (the Deployment's secretKeyRef), its key
+// prefix from a flag or the environment.
+func TestParseFlagsRedis(t *testing.T) {
+	o, err := parseFlags([]string{"--page", "shop/acme"}, env(map[string]string{
+		"REDIS_URL": "redis://:pw@redis:6379/0", "REDIS_KEY_PREFIX": "mo:{shop/page/acme}:"}), io.Discard)
+	if err != nil || o.RedisURL != "redis://:pw@redis:6379/0" || o.RedisKeyPrefix != "mo:{shop/page/acme}:" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	o, err = parseFlags([]string{"--page", "shop/acme"}, env(nil), io.Discard)
+	if err != nil || o.RedisURL != "" {
+		t.Fatalf("without REDIS_URL: %q %v", o.RedisURL, err)
+	}
+}

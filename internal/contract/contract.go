@@ -51,6 +51,8 @@ const (
 	// FlagGraphAPIHosts lists the Graph API hosts a page's baseURL may name (comma-separated,
 	// the manager's own --graph-api-hosts); empty: any.
 	FlagGraphAPIHosts = "graph-api-hosts"
+	// FlagRedisKeyPrefix starts every key the webhook writes in its Redis store.
+	FlagRedisKeyPrefix = "redis-key-prefix"
 )
 
 // Environment variables of the webhook container, each the default of a flag.
@@ -69,6 +71,12 @@ const (
 	EnvMemoryLimit = "MEMORY_LIMIT"
 	// EnvGraphAPIHosts is the default of FlagGraphAPIHosts.
 	EnvGraphAPIHosts = "GRAPH_API_HOSTS"
+	// EnvRedisURL is the Redis store's URL (redis:// or rediss://, from the Secret named by
+	// spec.webhook.store.redis.urlSecretRef); absent means the memory store. Never a flag: it
+	// may hold a password.
+	EnvRedisURL = "REDIS_URL"
+	// EnvRedisKeyPrefix starts every key the webhook writes in Redis.
+	EnvRedisKeyPrefix = "REDIS_KEY_PREFIX"
 )
 
 // MemoryLimitFraction of the container's memory limit is the webhook's soft heap limit

@@ -27,8 +27,8 @@ var (
 )
 
 // Deployment is the webhook of a page or an app: restricted pod security, probes on the probe
-// port, a rolling update that never drops below the desired replicas, and the spec hash on the
-// pod template.
+// port, the spec hash on the pod template and, with the Redis store, a rolling update that never
+// drops below the desired replicas and pods spread over nodes.
 func Deployment(w Webhook) *appsv1ac.DeploymentApplyConfiguration {
 	d := appsv1ac.Deployment(w.Name(), w.Namespace())
 	w.meta(d.ObjectMetaApplyConfiguration)
@@ -36,14 +36,25 @@ func Deployment(w Webhook) *appsv1ac.DeploymentApplyConfiguration {
 		WithReplicas(w.Replicas()).
 		WithRevisionHistoryLimit(3).
 		WithSelector(metav1ac.LabelSelector().WithMatchLabels(w.SelectorLabels())).
-		WithStrategy(appsv1ac.DeploymentStrategy().
-			WithType(appsv1.RollingUpdateDeploymentStrategyType).
-			WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
-				WithMaxUnavailable(intstr.FromInt32(0)).
-				WithMaxSurge(intstr.FromInt32(1)))).
+		WithStrategy(strategy(w)).
 		WithTemplate(podTemplate(w)))
 	stamp(d, d.ObjectMetaApplyConfiguration)
 	return d
+}
+
+// strategy: with the memory store two pods must never serve at once (each would keep its own
+// dedup keys and timers), so the old pod goes before the new one starts (Recreate: a short gap
+// during which Meta retries). With Redis the replicas share everything: a surge of one pod and
+// none unavailable.
+func strategy(w Webhook) *appsv1ac.DeploymentStrategyApplyConfiguration {
+	if w.webhookSpec().Redis() == nil {
+		return appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType)
+	}
+	return appsv1ac.DeploymentStrategy().
+		WithType(appsv1.RollingUpdateDeploymentStrategyType).
+		WithRollingUpdate(appsv1ac.RollingUpdateDeployment().
+			WithMaxUnavailable(intstr.FromInt32(0)).
+			WithMaxSurge(intstr.FromInt32(1)))
 }
 
 func podTemplate(w Webhook) *corev1ac.PodTemplateSpecApplyConfiguration {
@@ -68,6 +79,15 @@ func podTemplate(w Webhook) *corev1ac.PodTemplateSpecApplyConfiguration {
 	}
 	for i := range spec.Tolerations {
 		pod.WithTolerations(toleration(spec.Tolerations[i]))
+	}
+	if spec.Redis() != nil {
+		// Best effort (ScheduleAnyway): a one-node cluster still runs every replica.
+		pod.WithTopologySpreadConstraints(corev1ac.TopologySpreadConstraint().
+			WithMaxSkew(1).
+			WithTopologyKey(corev1.LabelHostname).
+			WithWhenUnsatisfiable(corev1.ScheduleAnyway).
+			WithLabelSelector(metav1ac.LabelSelector().WithMatchLabels(w.SelectorLabels())).
+			WithMatchLabelKeys(appsv1.DefaultDeploymentUniqueLabelKey))
 	}
 	return corev1ac.PodTemplateSpec().
 		WithLabels(w.podLabels()).
@@ -100,9 +120,9 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault)))
 }
 
-// env is the pod's namespace (downward API), an app's name (APP, read by --app) and, while the
-// generated verify token is in use, the name of its Secret: the webhook learns it from its
-// Deployment, never from the owner's status.
+// env is the pod's namespace (downward API), an app's name (APP, read by --app), while the
+// generated verify token is in use the name of its Secret (the webhook learns it from its
+// Deployment, never from the owner's status) and, with Redis, the store's URL and key prefix.
 func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 	out := []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName(contract.EnvPodNamespace).WithValueFrom(
@@ -118,6 +138,13 @@ func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 	}
 	if len(w.GraphAPIHosts) > 0 {
 		out = append(out, corev1ac.EnvVar().WithName(contract.EnvGraphAPIHosts).WithValue(strings.Join(w.GraphAPIHosts, ",")))
+	}
+	if r := w.webhookSpec().Redis(); r != nil {
+		// The kubelet reads the URL for the pod: the webhook's Role is not widened to its Secret.
+		out = append(out,
+			corev1ac.EnvVar().WithName(contract.EnvRedisURL).WithValueFrom(corev1ac.EnvVarSource().WithSecretKeyRef(
+				corev1ac.SecretKeySelector().WithName(r.URLSecretRef.Name).WithKey(r.URLSecretRef.Key))),
+			corev1ac.EnvVar().WithName(contract.EnvRedisKeyPrefix).WithValue(w.RedisKeyPrefix()))
 	}
 	return out
 }
@@ -168,9 +195,10 @@ func toleration(t corev1.Toleration) *corev1ac.TolerationApplyConfiguration {
 }
 
 // PodSpecHash hashes exactly what should roll the webhook's pods: spec.webhook (but replicas:
-// scaling needs no new pods), the image, the flags and which generated verify token Secret is in
-// use. The Secrets' contents and the HandoverPolicy are not inputs: the webhook reads them live,
-// so their edits never restart it.
+// scaling needs no new pods), the image, the flags, which generated verify token Secret is in
+// use and the hash of the Redis URL (a new store is never switched live). The other Secrets'
+// contents and the HandoverPolicy are not inputs: the webhook reads them live, so their edits
+// never restart it.
 func PodSpecHash(w Webhook) string {
 	spec := w.webhookSpec().DeepCopy()
 	spec.Replicas = nil
@@ -180,7 +208,8 @@ func PodSpecHash(w Webhook) string {
 		Image             string                `json:"image"`
 		Args              []string              `json:"args"`
 		VerifyTokenSecret string                `json:"verifyTokenSecret,omitempty"`
-	}{spec, w.Image(), w.Args(), w.VerifyTokenSecret})
+		StoreURLHash      string                `json:"storeURLHash,omitempty"`
+	}{spec, w.Image(), w.Args(), w.VerifyTokenSecret, w.StoreURLHash})
 	if err != nil {
 		panic(err) // plain data: cannot fail
 	}

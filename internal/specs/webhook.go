@@ -35,6 +35,9 @@ type Webhook struct {
 	// GraphAPIHosts are the manager's --graph-api-hosts, passed on to the webhook (env
 	// GRAPH_API_HOSTS) so that it, too, refuses a baseURL elsewhere; none set: none passed.
 	GraphAPIHosts []string
+	// StoreURLHash is a hash of the Redis store's URL (StoreURLHash), read from its Secret by
+	// the operator: a changed URL rolls the pods. Empty with the memory store.
+	StoreURLHash string
 }
 
 // Name of the webhook's Deployment, Service, Ingress, HTTPRoute, ServiceAccount, Role and
@@ -114,6 +117,14 @@ func (w Webhook) Image() string {
 		return img
 	}
 	return w.DefaultImage
+}
+
+// RedisKeyPrefix starts every key of the webhook in its Redis store.
+func (w Webhook) RedisKeyPrefix() string {
+	if w.App != nil {
+		return w.webhookSpec().RedisKeyPrefix("app", w.App.Namespace, w.App.Name)
+	}
+	return w.webhookSpec().RedisKeyPrefix("page", w.Page.Namespace, w.Page.Name)
 }
 
 // Replicas of the webhook Deployment.

@@ -55,6 +55,14 @@ type Options struct {
 	// StatusRetryBase is the first backoff of a failed status write. Default 1s.
 	StatusRetryBase time.Duration
 
+	// RedisURL, when set, selects the Redis store shared by the replicas (from the environment
+	// only: it may hold a password); RedisKeyPrefix starts its keys. ReplicaName names this
+	// replica in the store (default: the host name, the pod's name).
+	RedisURL, RedisKeyPrefix, ReplicaName string
+	// ClaimIdle and ClaimInterval tune when an event another replica left is taken over
+	// (runner.Options); zero means the runner's defaults.
+	ClaimIdle, ClaimInterval time.Duration
+
 	// Clock, for tests only (no flag sets it, so a release never runs with it): the time the
 	// engine decides with and its timers run on, such as test/webhookrig's clock that follows the
 	// Messenger Platform simulator's, so that windows, expiry and idle timeouts move with it.

@@ -94,8 +94,9 @@ func pathOr(path string) string {
 	return path
 }
 
-// Ready reports whether a configuration was applied and Shutdown has not begun.
-func (s *Server) Ready() bool { return s.callback.Ready() }
+// Ready reports whether a configuration was applied, Shutdown has not begun and the shared
+// store, when there is one, answers.
+func (s *Server) Ready() bool { return s.callback.Ready() && s.runner.StoreReady() }
 
 // Handler serves Meta's calls (callback.Handler).
 func (s *Server) Handler() http.Handler { return s.callback }

@@ -66,7 +66,11 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		cs.GraphAPIHosts, src = o.GraphAPIHosts, cs
 		w.status = writer.Run
 	}
-	w.srv = NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock})
+	ro := runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock}
+	if err := o.sharedStore(&ro, log); err != nil {
+		return w, err
+	}
+	w.srv = NewServer(ro)
 	applier := &config.Applier{Target: w.srv, Logger: log, Applied: func(s config.Snapshot, cfg config.Page) {
 		cm.applied.Inc()
 		if writer != nil {
@@ -134,7 +138,11 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		}
 	}
 	u := newUnserved(reg, log, event)
-	w.srv = NewAppServer(runner.Options{Logger: log, Registry: reg, Clock: o.Clock}, u.entry)
+	ro := runner.Options{Logger: log, Registry: reg, Clock: o.Clock}
+	if err := o.sharedStore(&ro, log); err != nil {
+		return w, err
+	}
+	w.srv = NewAppServer(ro, u.entry)
 	applier := &config.AppApplier{Target: appTarget{w.srv, pages, cm}, Logger: log, Report: func(states []config.PageState) {
 		valid := 1.0
 		for _, st := range states {

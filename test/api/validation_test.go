@@ -52,7 +52,10 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		{name: "graph base URL scheme", page: true, spec: "  graphAPI: {baseURL: \"ftp://graph\"}\n", want: []string{"spec.graphAPI.baseURL"}},
 		{name: "sends above Meta's limit", page: true, spec: "  graphAPI: {maxSendsPerSecond: 301}\n", want: []string{"spec.graphAPI.maxSendsPerSecond", "300"}},
 		{name: "negative sends", page: true, spec: "  graphAPI: {maxSendsPerSecond: -1}\n", want: []string{"spec.graphAPI.maxSendsPerSecond"}},
-		{name: "two replicas", page: true, spec: "  webhook: {replicas: 2}\n", want: []string{"spec.webhook.replicas", "thread state is kept per process"}},
+		{name: "two replicas", page: true, spec: "  webhook: {replicas: 2}\n", want: []string{"spec.webhook.replicas", "replicas > 1 needs spec.webhook.store.redis"}},
+		{name: "two replicas with Redis (control)", page: true, spec: "  webhook: {replicas: 2, store: {redis: {urlSecretRef: {name: redis, key: url}}}}\n"},
+		{name: "Redis without a key", page: true, spec: "  webhook: {store: {redis: {urlSecretRef: {name: redis}}}}\n", want: []string{"spec.webhook.store.redis.urlSecretRef.key", "Required"}},
+		{name: "Redis key prefix", page: true, spec: "  webhook: {store: {redis: {urlSecretRef: {name: redis, key: url}, keyPrefix: \"a b\"}}}\n", want: []string{"spec.webhook.store.redis.keyPrefix"}},
 		{name: "ingress host", page: true, spec: "  ingress: {host: \"Not A Host\"}\n", want: []string{"spec.ingress.host"}},
 		{name: "ingress path", page: true, spec: "  ingress: {host: a.example.com, path: webhook}\n", want: []string{"spec.ingress.path"}},
 		{name: "issuer kind", page: true, spec: "  ingress: {host: a.example.com, tls: {secretName: t, issuer: {name: le, kind: Vault}}}\n", want: []string{"spec.ingress.tls.issuer.kind", "Issuer"}},
@@ -271,5 +274,17 @@ func TestVersionedGraphBaseURLRejected(t *testing.T) {
 				t.Errorf("error %q does not name the field and say to set graphAPI.version", err)
 			}
 		})
+	}
+}
+
+// An app's webhook follows the same rule: more than one replica only with the Redis store.
+func TestAppReplicasNeedRedis(t *testing.T) {
+	ctx := context.Background()
+	_, err := apply(ctx, fmt.Sprintf(goodApp, "replicas-memory", "  webhook: {replicas: 3}\n"))
+	if err == nil || !strings.Contains(err.Error(), "spec.webhook.replicas") || !strings.Contains(err.Error(), "needs spec.webhook.store.redis") {
+		t.Fatalf("three replicas with the memory store: err = %v", err)
+	}
+	if _, err := apply(ctx, fmt.Sprintf(goodApp, "replicas-redis", "  webhook: {replicas: 3, store: {redis: {urlSecretRef: {name: redis, key: url}}}}\n")); err != nil {
+		t.Fatalf("three replicas with Redis: %v", err)
 	}
 }

@@ -102,8 +102,8 @@ func TestUpgradeRollsEveryWebhookAndNothingElse(t *testing.T) {
 		}
 		d := &appsv1.Deployment{}
 		must(t, cluster.Client.Get(ctx, webhookKey(p), d))
-		if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
-			t.Errorf("%s: rolling update %+v, want maxUnavailable 0", key, ru)
+		if st := d.Spec.Strategy; st.Type != appsv1.RecreateDeploymentStrategyType || st.RollingUpdate != nil {
+			t.Errorf("%s: strategy %+v, want Recreate (the memory store: never two pods at once)", key, st)
 		}
 	}
 	// The apiserver's view: the new manager patched Deployments and page statuses and wrote

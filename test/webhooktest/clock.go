@@ -85,3 +85,15 @@ func (c *Clock) Pending() int {
 	}
 	return n
 }
+
+// RunningClock is the wall clock moved back to the instant of NewClock: the fixed timestamps of
+// the test events (1700000000000 and a little after) are seconds old, never past the replay
+// cut-off, while timers and backoff run in real time.
+type RunningClock struct{ start time.Time }
+
+// NewRunningClock returns a RunningClock that reads NewClock's instant now.
+func NewRunningClock() *RunningClock { return &RunningClock{start: time.Now()} }
+
+func (c *RunningClock) Now() time.Time { return time.Unix(1700000000, 0).Add(time.Since(c.start)) }
+
+func (c *RunningClock) AfterFunc(d time.Duration, f func()) runner.Timer { return time.AfterFunc(d, f) }

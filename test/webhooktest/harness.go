@@ -52,6 +52,7 @@ func NewHarness(t testing.TB, mod ...func(*runner.Options, *config.Page)) *Harne
 		Registry:    h.Reg,
 		Engine:      h.Engine,
 		Store:       store.NewMemory(store.MemoryOptions{}),
+		Clock:       NewRunningClock(),
 		RetryWindow: 2 * time.Second,
 		RetryBase:   time.Millisecond,
 		RetryMax:    20 * time.Millisecond,

@@ -90,8 +90,12 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.ParentReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("QuickReply"):
 		return &apiv1alpha1.QuickReplyApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("RedisStoreSpec"):
+		return &apiv1alpha1.RedisStoreSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ResolvedPolicy"):
 		return &apiv1alpha1.ResolvedPolicyApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("SecretKeySelector"):
+		return &apiv1alpha1.SecretKeySelectorApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("SecretReference"):
 		return &apiv1alpha1.SecretReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("SubscriptionSpec"):
@@ -106,6 +110,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.WebhookNetworkPolicyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("WebhookSpec"):
 		return &apiv1alpha1.WebhookSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("WebhookStoreSpec"):
+		return &apiv1alpha1.WebhookStoreSpecApplyConfiguration{}
 
 	}
 	return nil

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
 )
 
 // Reasons the runner does not hand an event to the engine (the ignored-events metric); the
@@ -14,6 +16,9 @@ import (
 const (
 	ignoreDuplicate = "duplicate"
 	ignoreNoPolicy  = "no_policy"
+	// ignoreReplay: an event older than the dedup window by its own timestamp (a replayed
+	// signed body); acknowledged, never handled.
+	ignoreReplay = "replay"
 )
 
 func (r *Runner) accept(evs []handover.Event) bool {
@@ -38,10 +43,18 @@ func (r *Runner) accept(evs []handover.Event) bool {
 	if !r.disp.reserve(len(evs), total) {
 		return false
 	}
+	if r.journal != nil {
+		return r.acceptShared(evs, now)
+	}
 	for i := range evs {
 		ev := &evs[i]
 		size := eventSize(ev)
-		if key := dedupKey(ev); key != "" && !r.store.FirstSeen(key, now) {
+		if now.Sub(ev.Timestamp) > store.DedupWindow {
+			r.disp.release(1, size)
+			r.ignore(ignoreReplay, slog.String("kind", kindName(ev.Kind)), slog.String("page", ev.PageID))
+			continue
+		}
+		if key := dedupKey(ev); key != "" && !r.store.FirstSeen(key, ev.Timestamp, now) {
 			r.disp.release(1, size)
 			r.ignore(ignoreDuplicate, slog.String("kind", kindName(ev.Kind)))
 			continue
@@ -57,6 +70,26 @@ func (r *Runner) ignore(reason string, attrs ...slog.Attr) {
 	if r.log.Enabled(context.Background(), slog.LevelDebug) {
 		r.log.LogAttrs(context.Background(), slog.LevelDebug, "event ignored", append(attrs, slog.String("reason", reason))...)
 	}
+}
+
+// acceptShared drops the replays, then records the rest in the shared journal.
+func (r *Runner) acceptShared(evs []handover.Event, now time.Time) bool {
+	kept := evs[:0:0]
+	var sizes []int64
+	for i := range evs {
+		size := eventSize(&evs[i])
+		if now.Sub(evs[i].Timestamp) > store.DedupWindow {
+			r.disp.release(1, size)
+			r.ignore(ignoreReplay, slog.String("kind", kindName(evs[i].Kind)), slog.String("page", evs[i].PageID))
+			continue
+		}
+		kept = append(kept, evs[i])
+		sizes = append(sizes, size)
+	}
+	if len(kept) == 0 {
+		return true
+	}
+	return r.acceptJournaled(kept, sizes, now)
 }
 
 // dedupKey is the key of an event in the dedup set: the mid of messages, echoes and postbacks,

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
 )
 
 // The dispatcher runs the events of one user one at a time, in timestamp order, while users run
@@ -36,6 +37,7 @@ type work struct {
 	tick bool
 	user userKey // for ticks
 	size int64   // counted against the queue's byte budget
+	jid  string  // the event's id in the shared journal; "" without one
 }
 
 // userKey names a conversation: a user (PSID) of a page. PSIDs are page-scoped, and a webhook of
@@ -73,8 +75,11 @@ type userQueue struct {
 
 	// Owned by the worker that runs the queue (handed over through the ready channel).
 	agenda []step
-	busy   bool  // an item was taken and its agenda is not done yet
-	size   int64 // its size, released with it
+	busy   bool   // an item was taken and its agenda is not done yet
+	size   int64  // its size, released with it
+	jid    string // its journal id, forgotten once done
+	lease  *store.Lease
+	fenced bool // the lease was lost while the item ran: it is left to the new holder
 }
 
 type qshard struct {
@@ -198,6 +203,13 @@ func (d *dispatcher) next(q *userQueue) (work, bool) {
 		q.items = nil // let the backing array go
 	}
 	return w, true
+}
+
+// hasItems says whether q has an item waiting.
+func (d *dispatcher) hasItems(q *userQueue) bool {
+	q.shard.mu.Lock()
+	defer q.shard.mu.Unlock()
+	return len(q.items) > 0
 }
 
 // wait parks a running queue until wake.

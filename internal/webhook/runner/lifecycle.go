@@ -52,6 +52,15 @@ func newRunner(o Options) *Runner {
 	if o.MaxQueuedBytes <= 0 {
 		o.MaxQueuedBytes = 16 << 20
 	}
+	if o.StoreTimeout <= 0 {
+		o.StoreTimeout = 2 * time.Second
+	}
+	if o.ClaimInterval <= 0 {
+		o.ClaimInterval = 5 * time.Second
+	}
+	if o.ClaimIdle <= 0 {
+		o.ClaimIdle = 30 * time.Second
+	}
 	r := &Runner{
 		opts:   o,
 		log:    o.Logger,
@@ -66,6 +75,7 @@ func newRunner(o Options) *Runner {
 	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
 		func() float64 { return float64(r.disp.bytes.Load()) }, o.IgnoreReasons)
 	registerStoreMetrics(o.Registry, o.Store)
+	r.startJournal()
 	return r
 }
 
@@ -173,6 +183,7 @@ func (r *Runner) drain(ctx context.Context) error {
 		}
 	}
 	r.drained = true
+	r.stopJournal()
 	r.timers.stopAll()
 	r.disp.shutdown()
 	for _, p := range *r.pages.Load() {

@@ -99,7 +99,7 @@ func newMetrics(reg prometheus.Registerer, depth, bytes func() float64, extraIgn
 	m.suppressed = register(reg, m.suppressed)
 	// Every reason of the fixed sets shows from the start, at 0.
 	for _, reason := range append(append(handover.IgnoredReasons[:len(handover.IgnoredReasons):len(handover.IgnoredReasons)],
-		ignoreDuplicate, ignoreNoPolicy), extraIgnored...) {
+		ignoreDuplicate, ignoreNoPolicy, ignoreReplay), extraIgnored...) {
 		m.ignored.WithLabelValues(reason)
 	}
 	m.suppressed.WithLabelValues(handover.SuppressedWindowClosed)

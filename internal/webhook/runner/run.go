@@ -28,13 +28,22 @@ func (r *Runner) runQueue(q *userQueue) {
 		}
 		if q.busy {
 			q.busy = false
+			if q.fenced {
+				r.leftToOthers(q.jid)
+			} else {
+				r.handled(q.jid)
+			}
 			r.disp.release(1, q.size)
+		}
+		if !r.holdLease(q) {
+			return // another replica acts on the thread; q now belongs to its timer
 		}
 		w, ok := r.disp.next(q)
 		if !ok {
+			r.releaseLease(q)
 			return
 		}
-		q.busy, q.size = true, w.size
+		q.busy, q.size, q.jid, q.fenced = true, w.size, w.jid, false
 		r.handle(q, &w)
 	}
 }
@@ -58,7 +67,11 @@ func (r *Runner) handle(q *userQueue, w *work) {
 			return
 		}
 		if now.Before(at) {
-			r.timers.schedule(q.user, at) // the thread changed since the timer was set
+			if q.lease != nil {
+				r.saveShared(q, th, at) // claimed too early: put it back
+			} else {
+				r.timers.schedule(q.user, at) // the thread changed since the timer was set
+			}
 			return
 		}
 		d = r.engine.Tick(p, th, now)
@@ -67,7 +80,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		live.noteRouting(&w.ev, &th)
 		d = r.engine.Decide(p, w.ev, th, now)
 	}
-	r.setThread(live, p, psid, d.Thread)
+	r.setThread(q, live, p, psid, d.Thread)
 	r.noteDecision(live, &d, kind, psid)
 	if len(d.Actions) == 0 {
 		return
@@ -90,7 +103,11 @@ func (r *Runner) noteDecision(live *livePage, d *handover.Decision, kind, psid s
 	}
 }
 
-func (r *Runner) setThread(live *livePage, p *handover.Page, psid string, th handover.Thread) {
+func (r *Runner) setThread(q *userQueue, live *livePage, p *handover.Page, psid string, th handover.Thread) {
+	if q.lease != nil {
+		r.saveShared(q, th, r.engine.NextTick(p, th)) // the timer is shared too
+		return
+	}
 	r.store.SetThread(live.page.PageID, psid, th)
 	r.timers.schedule(userKey{page: live.page.PageID, psid: psid}, r.engine.NextTick(p, th))
 }
@@ -156,7 +173,7 @@ func (r *Runner) runStep(q *userQueue) bool {
 		live.routingAgainst(psid, "sends on threads this app was never passed away from are refused with 2018300")
 	}
 	od := r.engine.Outcome(p, th, res, r.clock.Now())
-	r.setThread(live, p, psid, od.Thread)
+	r.setThread(q, live, p, psid, od.Thread)
 	r.noteDecision(live, &od, st.kind, psid)
 
 	var next []step

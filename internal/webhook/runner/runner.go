@@ -93,6 +93,18 @@ type Options struct {
 	MaxQueuedBytes int64
 	// GraphTransport, when set, makes the Graph calls. Default: a connection pool per page.
 	GraphTransport http.RoundTripper
+	// Journal, when set, records accepted events in the store the replicas share before Accept
+	// returns true (dedup happens there too); Accept returns false when the store fails.
+	Journal Journal
+	// Leases, with Journal, makes one replica at a time act on a thread, and keeps thread
+	// timers in the shared store; Holder names this replica there.
+	Leases Leaser
+	Holder string
+	// StoreTimeout bounds one call to the shared store. Default 2s.
+	StoreTimeout time.Duration
+	// ClaimInterval is how often the journal is touched and searched for events other replicas
+	// left; ClaimIdle how long an event must stay untouched to be claimed. Defaults 5s and 30s.
+	ClaimInterval, ClaimIdle time.Duration
 	// IgnoreReasons are the reasons other parts give Ignore (the callback's): their counters are
 	// registered up front with the engine's and the runner's, so that every reason shows from
 	// the start at 0.
@@ -115,6 +127,7 @@ type Runner struct {
 	applyMu sync.Mutex
 	disp    *dispatcher
 	timers  *tickTimers
+	journal *journalState // nil without Options.Journal
 
 	ctx    context.Context // cancelled when Drain's deadline passes
 	cancel context.CancelFunc

@@ -17,7 +17,8 @@ type MemoryOptions struct {
 	// MaxSeen dedup keys kept (about 36 bytes each with the map); the oldest go first. Default
 	// 200000 (~7 MB).
 	MaxSeen int
-	// SeenTTL is how long a key is remembered. Meta retries within minutes; default 1 hour.
+	// SeenTTL is how long after the event's own timestamp its key is remembered. Meta retries
+	// within minutes; default 1 hour.
 	SeenTTL time.Duration
 }
 
@@ -71,7 +72,7 @@ func NewMemory(o MemoryOptions) *Memory {
 		o.MaxSeen = 200000
 	}
 	if o.SeenTTL <= 0 {
-		o.SeenTTL = time.Hour
+		o.SeenTTL = DedupWindow
 	}
 	s := &Memory{seed: maphash.MakeSeed(), ttl: o.SeenTTL}
 	perThreads := max(1, (o.MaxThreads+storeShards-1)/storeShards)
@@ -133,10 +134,14 @@ func (sh *threadShard) evict() {
 	delete(sh.m, victim)
 }
 
-func (s *Memory) FirstSeen(key string, now time.Time) bool {
+func (s *Memory) FirstSeen(key string, at, now time.Time) bool {
 	h := maphash.String(s.seed, key)
 	sh := &s.seen[h%storeShards]
 	t := now.UnixNano()
+	exp := at.UnixNano() + int64(s.ttl) // the window runs on the event's own time
+	if exp <= t {
+		return false // past the window: the replay cut-off, never recorded
+	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if exp, ok := sh.m[h]; ok && exp > t {
@@ -154,7 +159,6 @@ func (s *Memory) FirstSeen(key string, now time.Time) bool {
 		sh.head = (sh.head + 1) % len(sh.ring)
 		sh.n--
 	}
-	exp := t + int64(s.ttl)
 	sh.m[h] = exp
 	sh.ring[(sh.head+sh.n)%len(sh.ring)] = seenRec{h: h, exp: exp}
 	sh.n++

@@ -50,14 +50,22 @@ func TestMemoryThreadsAreBounded(t *testing.T) {
 
 func TestMemoryFirstSeen(t *testing.T) {
 	s := NewMemory(MemoryOptions{SeenTTL: time.Minute})
-	if !s.FirstSeen("m_1", t0) {
+	if !s.FirstSeen("m_1", t0, t0) {
 		t.Fatal("a new key was seen before")
 	}
-	if s.FirstSeen("m_1", t0.Add(59*time.Second)) {
-		t.Fatal("a key within its TTL was new")
+	if s.FirstSeen("m_1", t0, t0.Add(59*time.Second)) {
+		t.Fatal("a key within its window was new")
 	}
-	if !s.FirstSeen("m_1", t0.Add(2*time.Minute)) {
-		t.Fatal("a key past its TTL was still seen")
+	// The window runs on the event's own time: the same event past it is a replay, never new.
+	if s.FirstSeen("m_1", t0, t0.Add(2*time.Minute)) {
+		t.Fatal("an event past its window was new")
+	}
+	if s.FirstSeen("m_2", t0.Add(-2*time.Minute), t0) {
+		t.Fatal("an event older than the window was new")
+	}
+	// A key whose window ended is forgotten: a later event with the same key is new.
+	if !s.FirstSeen("m_1", t0.Add(2*time.Minute), t0.Add(2*time.Minute)) {
+		t.Fatal("a key past its window was still seen")
 	}
 }
 
@@ -66,12 +74,12 @@ func TestMemoryFirstSeenIsBounded(t *testing.T) {
 	const max = 64
 	s := NewMemory(MemoryOptions{MaxSeen: max})
 	for i := range 10 * max {
-		s.FirstSeen(fmt.Sprint("m_", i), t0)
+		s.FirstSeen(fmt.Sprint("m_", i), t0, t0)
 	}
-	if !s.FirstSeen("m_0", t0) {
+	if !s.FirstSeen("m_0", t0, t0) {
 		t.Error("the oldest key was kept beyond the bound")
 	}
-	if s.FirstSeen(fmt.Sprint("m_", 10*max-1), t0) {
+	if s.FirstSeen(fmt.Sprint("m_", 10*max-1), t0, t0) {
 		t.Error("the newest key was forgotten")
 	}
 }
@@ -81,14 +89,14 @@ func TestMemoryEarlyEvictionsCounted(t *testing.T) {
 	s := NewMemory(MemoryOptions{MaxSeen: storeShards, SeenTTL: time.Hour}) // one key per shard
 	now := time.Unix(1700000000, 0)
 	for i := range 1000 {
-		s.FirstSeen(fmt.Sprintf("expired-%d", i), now)
+		s.FirstSeen(fmt.Sprintf("expired-%d", i), now, now)
 		now = now.Add(time.Hour) // each key has expired when the next arrives
 	}
 	if n := s.EarlyEvictions(); n != 0 {
 		t.Fatalf("expired keys counted as early evictions: %d", n)
 	}
 	for i := range 1000 {
-		s.FirstSeen(fmt.Sprintf("live-%d", i), now)
+		s.FirstSeen(fmt.Sprintf("live-%d", i), now, now)
 	}
 	if n := s.EarlyEvictions(); n < 1000-storeShards {
 		t.Fatalf("early evictions %d after 1000 keys within the TTL in %d slots, want >= %d", n, storeShards, 1000-storeShards)

@@ -9,6 +9,10 @@ import (
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 )
 
+// DedupWindow is how long after its own timestamp an event is remembered, and the replay
+// cut-off: an event older than that (on the engine's clock) is acknowledged and ignored.
+const DedupWindow = time.Hour
+
 // Store keeps what the webhook remembers between events: the state of every thread and the keys
 // of events already accepted. The runner calls it for one thread at a time, from many workers
 // at once.
@@ -18,6 +22,7 @@ type Store interface {
 	Thread(pageID, psid string) handover.Thread
 	// SetThread records the state of (pageID, psid).
 	SetThread(pageID, psid string, th handover.Thread)
-	// FirstSeen records an event's dedup key and reports whether it was not seen within the TTL.
-	FirstSeen(key string, now time.Time) bool
+	// FirstSeen records an event's dedup key until its own time at plus the dedup window (one
+	// hour), by the engine's clock now, and reports whether it was not seen before.
+	FirstSeen(key string, at, now time.Time) bool
 }

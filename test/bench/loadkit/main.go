@@ -116,11 +116,13 @@ func targets(out io.Writer, from, n, users, pages int, url, secret, firstPage st
 	}
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
+	// Stamped now: the webhook ignores events older than an hour (the replay cut-off).
+	now := time.Now().UnixMilli()
 	for i := from; i < from+n; i++ {
 		psid := strconv.Itoa(2000000000000000 + i%users)
 		pageID := strconv.FormatInt(first+int64(i%pages), 10)
-		body := fmt.Appendf(nil, `{"object":"page","entry":[{"id":%q,"time":1700000000000,"messaging":[{"sender":{"id":%q},"recipient":{"id":%q},"timestamp":1700000000000,"message":{"mid":"m_loadkit_%d","text":"hello number %d"}}]}]}`,
-			pageID, psid, pageID, i, i)
+		body := fmt.Appendf(nil, `{"object":"page","entry":[{"id":%q,"time":%d,"messaging":[{"sender":{"id":%q},"recipient":{"id":%q},"timestamp":%d,"message":{"mid":"m_loadkit_%d","text":"hello number %d"}}]}]}`,
+			pageID, now, psid, pageID, now, i, i)
 		mac := hmac.New(sha256.New, []byte(secret))
 		mac.Write(body)
 		err := enc.Encode(target{Method: "POST", URL: url, Body: base64.StdEncoding.EncodeToString(body),

@@ -623,6 +623,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: title
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.RedisStoreSpec
+  map:
+    fields:
+    - name: keyPrefix
+      type:
+        scalar: string
+    - name: urlSecretRef
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.SecretKeySelector
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.RequestAction
   scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.ResolvedPolicy
@@ -631,6 +640,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: generation
       type:
         scalar: numeric
+    - name: name
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.SecretKeySelector
+  map:
+    fields:
+    - name: key
+      type:
+        scalar: string
     - name: name
       type:
         scalar: string
@@ -801,12 +819,21 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: resources
       type:
         namedType: io.k8s.api.core.v1.ResourceRequirements
+    - name: store
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookStoreSpec
     - name: tolerations
       type:
         list:
           elementType:
             namedType: io.k8s.api.core.v1.Toleration
           elementRelationship: atomic
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookStoreSpec
+  map:
+    fields:
+    - name: redis
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.RedisStoreSpec
 - name: io.k8s.api.core.v1.ResourceClaim
   map:
     fields:

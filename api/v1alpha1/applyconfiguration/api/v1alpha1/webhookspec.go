@@ -27,8 +27,12 @@ import (
 //
 // WebhookSpec shapes the webhook's pods.
 type WebhookSpecApplyConfiguration struct {
-	// Replicas of the webhook: 0 or 1.
+	// Replicas of the webhook: 0 or 1 with the memory store; more with spec.webhook.store.redis.
 	Replicas *int32 `json:"replicas,omitempty"`
+	// Store is where the webhook keeps what it remembers between events (accepted events, dedup
+	// keys, thread states, timers). Absent: in the process's memory (one replica, replaced with
+	// the Recreate strategy, so two pods never serve at once).
+	Store *WebhookStoreSpecApplyConfiguration `json:"store,omitempty"`
 	// Image overrides the operator's webhook image for this page.
 	Image *string `json:"image,omitempty"`
 	// Resources of the webhook container.
@@ -56,6 +60,14 @@ func WebhookSpec() *WebhookSpecApplyConfiguration {
 // If called multiple times, the Replicas field is set to the value of the last call.
 func (b *WebhookSpecApplyConfiguration) WithReplicas(value int32) *WebhookSpecApplyConfiguration {
 	b.Replicas = &value
+	return b
+}
+
+// WithStore sets the Store field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Store field is set to the value of the last call.
+func (b *WebhookSpecApplyConfiguration) WithStore(value *WebhookStoreSpecApplyConfiguration) *WebhookSpecApplyConfiguration {
+	b.Store = value
 	return b
 }
 

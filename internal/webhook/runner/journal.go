@@ -1,0 +1,200 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
+)
+
+// Journal records accepted events in a store shared by the replicas (store.Journal): an event
+// is acknowledged only once recorded there, and one its replica never finished is claimed by
+// another.
+type Journal interface {
+	// Record records the events that are new by their dedup keys ("" for none) and returns the
+	// journal id of each, "" for a duplicate. An error: nothing may be acknowledged.
+	Record(ctx context.Context, evs []handover.Event, keys []string, now time.Time) ([]string, error)
+	// Done forgets handled events.
+	Done(ctx context.Context, ids ...string) error
+	// Touch says this replica still works on ids.
+	Touch(ctx context.Context, ids ...string) error
+	// Claim takes over events idle longer than minIdle.
+	Claim(ctx context.Context, minIdle time.Duration, n int) ([]store.JournalEntry, error)
+}
+
+// journalState is the runner's side of the journal: the ids in work here (touched so that no
+// other replica claims them) and whether the store answered last time.
+type journalState struct {
+	j        Journal
+	inWork   sync.Map // id -> struct{}
+	undone   sync.Map // handled ids whose Done failed: retried each round
+	down     atomic.Bool
+	failures prometheus.Counter
+	claimed  prometheus.Counter
+	stop     chan struct{}
+	done     sync.WaitGroup
+}
+
+func (r *Runner) startJournal() {
+	if r.opts.Journal == nil {
+		return
+	}
+	js := &journalState{j: r.opts.Journal, stop: make(chan struct{}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "messenger_webhook_store_failures_total",
+			Help: "Calls to the shared store that failed (the delivery then got 503, or the claim waits for the next round).",
+		}),
+		claimed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "messenger_webhook_journal_claimed_total",
+			Help: "Accepted events another replica left unfinished, taken over by this one.",
+		}),
+	}
+	register(r.opts.Registry, js.failures)
+	register(r.opts.Registry, js.claimed)
+	r.journal = js
+	js.done.Go(func() { r.journalLoop(js) })
+}
+
+// storeCtx bounds one call to the store.
+func (r *Runner) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), r.opts.StoreTimeout)
+}
+
+func (js *journalState) failed(err error) bool {
+	if err != nil {
+		js.failures.Inc()
+		js.down.Store(true)
+		return true
+	}
+	js.down.Store(false)
+	return false
+}
+
+// acceptJournaled records the events (deduplicated in the store) before queueing them; false,
+// with nothing queued, when the store cannot record them.
+func (r *Runner) acceptJournaled(evs []handover.Event, sizes []int64, now time.Time) bool {
+	js := r.journal
+	keys := make([]string, len(evs))
+	for i := range evs {
+		keys[i] = dedupKey(&evs[i])
+	}
+	ctx, cancel := r.storeCtx()
+	ids, err := js.j.Record(ctx, evs, keys, now)
+	cancel()
+	if js.failed(err) {
+		var total int64
+		for _, s := range sizes {
+			total += s
+		}
+		r.disp.release(len(evs), total)
+		r.log.Warn("the shared store cannot record a delivery: answered 503 so that Meta retries", "events", len(evs), "error", err.Error())
+		return false
+	}
+	for i := range evs {
+		if ids[i] == "" {
+			r.disp.release(1, sizes[i])
+			r.ignore(ignoreDuplicate, slog.String("kind", kindName(evs[i].Kind)))
+			continue
+		}
+		js.inWork.Store(ids[i], struct{}{})
+		r.metrics.event(&evs[i])
+		r.disp.enqueue(work{ev: evs[i], size: sizes[i], jid: ids[i]})
+	}
+	return true
+}
+
+// handled forgets an event of the journal once its actions are done. A failure leaves it in
+// the journal: another replica may claim and handle it again (at-least-once).
+func (r *Runner) handled(jid string) {
+	js := r.journal
+	if js == nil || jid == "" {
+		return
+	}
+	ctx, cancel := r.storeCtx()
+	err := js.j.Done(ctx, jid)
+	cancel()
+	if js.failed(err) {
+		// Kept in work (touched, so no replica claims it) and forgotten at the next round.
+		js.undone.Store(jid, struct{}{})
+		return
+	}
+	js.inWork.Delete(jid)
+}
+
+// leftToOthers stops touching an event whose thread another replica took over: it stays in
+// the journal, to be claimed once idle.
+func (r *Runner) leftToOthers(jid string) {
+	if r.journal != nil && jid != "" {
+		r.journal.inWork.Delete(jid)
+	}
+}
+
+// journalLoop touches the events in work here, claims those other replicas left and the
+// shared timers due.
+func (r *Runner) journalLoop(js *journalState) {
+	t := time.NewTicker(r.opts.ClaimInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-js.stop:
+			return
+		case <-t.C:
+		}
+		js.undone.Range(func(k, _ any) bool {
+			ctx, cancel := r.storeCtx()
+			err := js.j.Done(ctx, k.(string))
+			cancel()
+			if err == nil {
+				js.undone.Delete(k)
+				js.inWork.Delete(k)
+			}
+			return err == nil
+		})
+		var ids []string
+		js.inWork.Range(func(k, _ any) bool {
+			ids = append(ids, k.(string))
+			return true
+		})
+		ctx, cancel := r.storeCtx()
+		err := js.j.Touch(ctx, ids...)
+		var got []store.JournalEntry
+		if err == nil {
+			got, err = js.j.Claim(ctx, r.opts.ClaimIdle, 256)
+		}
+		if err == nil {
+			err = r.claimTimers(ctx)
+		}
+		cancel()
+		if js.failed(err) {
+			continue
+		}
+		for _, e := range got {
+			if _, mine := js.inWork.LoadOrStore(e.ID, struct{}{}); mine {
+				continue
+			}
+			size := eventSize(&e.Event)
+			r.disp.pending.Add(1) // outside the queue bound: a claimed event must not be lost
+			r.disp.bytes.Add(size)
+			js.claimed.Inc()
+			r.metrics.event(&e.Event)
+			r.disp.enqueue(work{ev: e.Event, size: size, jid: e.ID})
+		}
+	}
+}
+
+func (r *Runner) stopJournal() {
+	if r.journal != nil {
+		close(r.journal.stop)
+		r.journal.done.Wait()
+	}
+}
+
+// StoreReady is false while the shared store does not answer (readiness fails, deliveries get
+// 503); always true without one.
+func (r *Runner) StoreReady() bool { return r.journal == nil || !r.journal.down.Load() }

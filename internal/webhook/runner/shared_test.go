@@ -1,0 +1,271 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+
+	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
+	"github.com/messenger-operator/messenger-operator/test/redistest"
+	"github.com/messenger-operator/messenger-operator/test/webhooktest"
+)
+
+// replica is a webhook harness whose runner shares the Redis store at url.
+func replica(t *testing.T, url, name string, mod func(*runner.Options)) *webhooktest.Harness {
+	t.Helper()
+	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:",
+		OpTimeout: 500 * time.Millisecond, LeaseTTL: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	j, err := store.NewJournal(context.Background(), s, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarness(t, func(o *runner.Options, _ *config.Page) {
+		o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name
+		o.ClaimInterval, o.ClaimIdle = 50*time.Millisecond, 500*time.Millisecond
+		if mod != nil {
+			mod(o)
+		}
+	})
+}
+
+// The same delivery sent to two replicas at once is answered once: the dedup key is set in
+// the shared store with the event, atomically.
+func TestSameRedeliveryToTwoReplicasOneReply(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	for i := range 20 {
+		body := pageBody(textEvent(fmt.Sprint("31", i), fmt.Sprint("m_twice_", i), 1700000000000))
+		var wg sync.WaitGroup
+		for _, h := range []*webhooktest.Harness{a, b} {
+			wg.Go(func() {
+				if got := h.Post(body); got != 200 {
+					t.Errorf("status %d", got)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	a.Drain()
+	b.Drain()
+	if n := a.Graph.Count("messages") + b.Graph.Count("messages"); n != 20 {
+		t.Fatalf("%d replies to 20 messages each delivered to two replicas, want 20", n)
+	}
+	if d := a.Counter("messenger_webhook_ignored_events_total", "reason", "duplicate") +
+		b.Counter("messenger_webhook_ignored_events_total", "reason", "duplicate"); d != 20 {
+		t.Fatalf("duplicates counted %v, want 20", d)
+	}
+}
+
+// With the store down a delivery gets 503 (Meta retries it) and the replica is not ready;
+// once the store is back, the retry is handled.
+func TestStoreDownAnswers503(t *testing.T) {
+	srv := redistest.Start(t)
+	h := replica(t, srv.URL(0), "a", nil)
+	if !h.Srv.Ready() {
+		t.Fatal("not ready with the store up")
+	}
+	srv.Stop()
+	body := pageBody(textEvent("3201", "m_down", 1700000000000))
+	if got := h.Post(body); got != 503 {
+		t.Fatalf("with the store down: %d, want 503", got)
+	}
+	if h.Srv.Ready() {
+		t.Fatal("ready with the store down")
+	}
+	srv.Restart()
+	webhooktest.Eventually(t, "ready again", h.Srv.Ready)
+	if got := h.Post(body); got != 200 {
+		t.Fatalf("Meta's retry: %d", got)
+	}
+	h.Drain()
+	if n := h.Graph.Count("messages"); n != 1 {
+		t.Fatalf("%d replies, want 1", n)
+	}
+}
+
+// Events acknowledged by a replica that stops working on them (its process hung or died, here
+// its Graph calls never return and it no longer touches the journal) are claimed and handled
+// by another replica.
+func TestAnotherReplicaFinishesWhatOneLeft(t *testing.T) {
+	srv := redistest.Start(t)
+	release := make(chan struct{})
+	hung := replica(t, srv.URL(0), "hung", func(o *runner.Options) { o.ClaimInterval = time.Hour })
+	t.Cleanup(func() { close(release) }) // before the harness's own cleanup, which drains it
+	hung.Graph.SetScript(func(c webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
+		<-release
+		w.WriteHeader(http.StatusBadRequest)
+		return true
+	})
+	const n = 10
+	for i := range n {
+		if got := hung.Post(pageBody(textEvent(fmt.Sprint("33", i), fmt.Sprint("m_left_", i), 1700000000000))); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+	}
+	other := replica(t, srv.URL(0), "other", nil)
+	webhooktest.Eventually(t, "the other replica to answer every acknowledged event", func() bool {
+		return other.Graph.Count("messages") == n
+	})
+	if c := other.Counter("messenger_webhook_journal_claimed_total"); c != n {
+		t.Fatalf("claimed %v, want %d", c, n)
+	}
+}
+
+// The events of one thread delivered alternately to two replicas: one replica at a time acts
+// on the thread (never two Graph calls of one thread at once), every message answered once.
+func TestOneReplicaAtATimePerThread(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	var mu sync.Mutex
+	inFlight := map[string]int{}
+	var overlaps atomic.Int32
+	slow := func(c webhooktest.GraphCall, _ int, _ http.ResponseWriter) bool {
+		mu.Lock()
+		inFlight[c.PSID]++
+		if inFlight[c.PSID] > 1 {
+			overlaps.Add(1)
+		}
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		inFlight[c.PSID]--
+		mu.Unlock()
+		return false
+	}
+	a.Graph.SetScript(slow)
+	b.Graph.SetScript(slow)
+	const users, msgs = 8, 10
+	var wg sync.WaitGroup
+	for u := range users {
+		wg.Go(func() {
+			for i := range msgs {
+				h := a
+				if i%2 == 1 {
+					h = b
+				}
+				body := pageBody(textEvent(fmt.Sprint("34", u), fmt.Sprintf("m_%d_%d", u, i), 1700000000000+int64(i)))
+				if got := h.Post(body); got != 200 {
+					t.Errorf("status %d", got)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	webhooktest.Eventually(t, "every message answered", func() bool {
+		return a.Graph.Count("messages")+b.Graph.Count("messages") >= users*msgs
+	})
+	a.Drain()
+	b.Drain()
+	if n := a.Graph.Count("messages") + b.Graph.Count("messages"); n != users*msgs {
+		t.Fatalf("%d replies, want %d", n, users*msgs)
+	}
+	if n := overlaps.Load(); n != 0 {
+		t.Fatalf("%d Graph calls of a thread while another of the same thread was in flight", n)
+	}
+}
+
+// A thread's timer is kept in the store: set by one replica, it fires once, in another replica
+// when the first is gone.
+func TestSharedTimerFiresOnceElsewhere(t *testing.T) {
+	srv := redistest.Start(t)
+	var ticks atomic.Int32
+	due := time.Unix(1700000000, 0).Add(300 * time.Millisecond)
+	engine := func(o *runner.Options) {
+		e := &webhooktest.Engine{}
+		e.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
+			return handover.Decision{Thread: handover.Thread{Owner: handover.OwnerOther, PassedAt: ev.Timestamp}}
+		}
+		e.OnNextTick = func(th handover.Thread) time.Time {
+			if th.Owner == handover.OwnerOther {
+				return due
+			}
+			return time.Time{}
+		}
+		e.OnTick = func(th handover.Thread, now time.Time) handover.Decision {
+			ticks.Add(1)
+			return handover.Decision{Thread: handover.Thread{Owner: handover.OwnerUs}}
+		}
+		o.Engine = e
+	}
+	// The first replica sets the timer and stops claiming (as if gone) before it is due.
+	first := replica(t, srv.URL(0), "first", func(o *runner.Options) { engine(o); o.ClaimInterval = time.Hour })
+	if got := first.Post(pageBody(textEvent("3501", "m_timer", 1700000000000))); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	first.Drain()
+	others := []*webhooktest.Harness{
+		replica(t, srv.URL(0), "second", engine),
+		replica(t, srv.URL(0), "third", engine),
+	}
+	webhooktest.Eventually(t, "the timer to fire", func() bool { return ticks.Load() > 0 })
+	for _, h := range others {
+		h.Drain()
+	}
+	time.Sleep(200 * time.Millisecond) // a few more claim rounds of both
+	if n := ticks.Load(); n != 1 {
+		t.Fatalf("the timer fired %d times, want once", n)
+	}
+}
+
+// redis-server restarted mid-stream (append-only, fsync always): deliveries get 503 while it
+// is down and are retried, as Meta does; every acknowledged event is answered, once.
+func TestRedisRestartMidStreamLosesNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	for _, h := range []*webhooktest.Harness{a, b} {
+		h.Graph.SetScript(func(webhooktest.GraphCall, int, http.ResponseWriter) bool {
+			time.Sleep(2 * time.Millisecond) // work queues when the restart lands
+			return false
+		})
+	}
+	const n = 200
+	var refused, posted atomic.Int32
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < n; i += 4 {
+				body := pageBody(textEvent(fmt.Sprint("36", i%20), fmt.Sprint("m_restart_", i), 1700000000000+int64(i)))
+				for try := 0; ; try++ {
+					h := a
+					if (i+try)%2 == 1 {
+						h = b
+					}
+					if h.Post(body) == 200 {
+						posted.Add(1)
+						time.Sleep(3 * time.Millisecond) // a stream, not a burst
+						break
+					}
+					refused.Add(1)
+					time.Sleep(20 * time.Millisecond) // Meta's retry, much sooner
+				}
+			}
+		})
+	}
+	webhooktest.Eventually(t, "a quarter of the stream acknowledged", func() bool { return posted.Load() >= n/4 })
+	srv.Restart()
+	if p := posted.Load(); p >= n {
+		t.Fatalf("the restart landed after the stream (%d of %d acknowledged)", p, n)
+	}
+	wg.Wait()
+	webhooktest.Eventually(t, "every acknowledged event answered", func() bool {
+		return a.Graph.Count("messages")+b.Graph.Count("messages") >= n
+	})
+	a.Drain()
+	b.Drain()
+	if got := a.Graph.Count("messages") + b.Graph.Count("messages"); got != n {
+		t.Fatalf("%d replies to %d acknowledged events, want one each", got, n)
+	}
+	t.Logf("deliveries refused while redis-server restarted: %d", refused.Load())
+}

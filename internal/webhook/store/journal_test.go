@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
+	"github.com/messenger-operator/messenger-operator/test/redistest"
+)
+
+func journal(t *testing.T, s *store.Redis, consumer string) *store.Journal {
+	t.Helper()
+	j, err := store.NewJournal(context.Background(), s, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// An event recorded by a replica that dies before handling it is claimed by another once idle;
+// one being handled (touched) or handled (done) is not; a redelivery to the other replica is a
+// duplicate.
+func TestJournalClaimsWhatADeadReplicaLeft(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	a, b := newRedis(t, srv.URL(0)), newRedis(t, srv.URL(0))
+	ja, jb := journal(t, a, "replica-a"), journal(t, b, "replica-b")
+	var evs []handover.Event
+	var keys []string
+	for i := range 3 {
+		evs = append(evs, handover.Event{Kind: handover.KindMessage, PageID: "p1", PSID: fmt.Sprint("u", i),
+			MID: fmt.Sprint("m_", i), Text: "hello", Timestamp: t0})
+		keys = append(keys, fmt.Sprint("m_", i))
+	}
+	ids, err := ja.Record(ctx, evs, keys, t0)
+	if err != nil || len(ids) != 3 || ids[0] == "" || ids[2] == "" {
+		t.Fatalf("record: %v %v", ids, err)
+	}
+	// The same delivery at the other replica: all duplicates.
+	dup, err := jb.Record(ctx, evs, keys, t0)
+	if err != nil || dup[0] != "" || dup[1] != "" || dup[2] != "" {
+		t.Fatalf("redelivery recorded again: %v %v", dup, err)
+	}
+	// replica-a handles the first, is still working on the second, dies with the third.
+	if err := ja.Done(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	const idle = 300 * time.Millisecond
+	var claimed []store.JournalEntry
+	deadline := time.Now().Add(10 * time.Second)
+	for len(claimed) == 0 {
+		if err := ja.Touch(ctx, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		if claimed, err = jb.Claim(ctx, idle, 10); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dead replica's event was never claimed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(claimed) != 1 || claimed[0].ID != ids[2] || !sameEvent(claimed[0].Event, evs[2]) {
+		t.Fatalf("claimed %+v, want only the third event %s", claimed, ids[2])
+	}
+	// Claimed once: replica-a, back, finds nothing more to claim while replica-b touches it.
+	_ = jb.Touch(ctx, ids[2])
+	if again, _ := ja.Claim(ctx, idle, 10); len(again) != 0 {
+		t.Fatalf("claimed twice: %+v", again)
+	}
+	_ = jb.Done(ctx, ids[2])
+	_ = ja.Done(ctx, ids[1])
+	if n := a.Client().XLen(ctx, a.Key("events")).Val(); n != 0 {
+		t.Fatalf("%d events left in the stream after all were handled", n)
+	}
+	if ttl := a.Client().PTTL(ctx, a.Key("events")).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("stream TTL %v", ttl)
+	}
+}
+
+// An event recorded survives a restart of redis-server (append-only, fsync always).
+func TestJournalSurvivesRedisRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	a := newRedis(t, srv.URL(0))
+	ja := journal(t, a, "replica-a")
+	ev := handover.Event{Kind: handover.KindMessage, PageID: "p1", PSID: "u1", MID: "m_1", Timestamp: t0}
+	if _, err := ja.Record(ctx, []handover.Event{ev}, []string{"m_1"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart()
+	jb := journal(t, newRedis(t, srv.URL(0)), "replica-b")
+	got, err := jb.Claim(ctx, 0, 10)
+	if err != nil || len(got) != 1 || !sameEvent(got[0].Event, ev) {
+		t.Fatalf("after a restart: %+v %v", got, err)
+	}
+}
+
+// sameEvent compares events up to the time zone of their timestamps.
+func sameEvent(a, b handover.Event) bool {
+	a.Timestamp, b.Timestamp = a.Timestamp.UTC(), b.Timestamp.UTC()
+	return a == b
+}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/messenger-operator/messenger-operator/internal/handover"
+)
+
+// RedisOptions say where the Redis store is and how long it keeps things.
+type RedisOptions struct {
+	// URL is a redis:// or rediss:// URL (password and database inside it). It never appears
+	// in an error, a log or a metric.
+	URL string
+	// KeyPrefix starts every key (the app's or page's, with a hash tag for Redis Cluster).
+	KeyPrefix string
+	// DedupWindow is how long after an event's own timestamp its key is kept. Default 1 hour.
+	DedupWindow time.Duration
+	// ThreadTTL is how long a thread state and its timer are kept after their last write.
+	// Default 8 days: longer than the longest idle timeout (168h) the API allows.
+	ThreadTTL time.Duration
+	// LeaseTTL is how long a thread's lease lasts unless renewed: a crashed holder loses it
+	// after that. Default 15s.
+	LeaseTTL time.Duration
+	// OpTimeout bounds one call. Default 2s.
+	OpTimeout time.Duration
+}
+
+// Redis is the store shared by the replicas of one webhook. Every key starts with the prefix
+// and has a TTL; it holds ids, owners and times, never message text or profile data.
+type Redis struct {
+	c      *redis.Client
+	prefix string
+	o      RedisOptions
+	errs   atomic.Uint64 // failed calls of the Store methods (which cannot return errors)
+}
+
+// ErrFenced is returned by SaveThread when another holder leased the thread since the lease
+// was taken: the caller's view is stale and it must not act.
+var ErrFenced = errors.New("thread lease lost to another holder")
+
+// errBadURL never wraps the parser's error: it may repeat the URL.
+var errBadURL = errors.New("the Redis URL is not a valid redis:// or rediss:// URL")
+
+// NewRedis connects lazily to the store at o.URL.
+func NewRedis(o RedisOptions) (*Redis, error) {
+	opts, err := redis.ParseURL(o.URL)
+	if err != nil {
+		return nil, errBadURL
+	}
+	if o.DedupWindow <= 0 {
+		o.DedupWindow = DedupWindow
+	}
+	if o.ThreadTTL <= 0 {
+		o.ThreadTTL = 8 * 24 * time.Hour
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 15 * time.Second
+	}
+	if o.OpTimeout <= 0 {
+		o.OpTimeout = 2 * time.Second
+	}
+	opts.ReadTimeout, opts.WriteTimeout = o.OpTimeout, o.OpTimeout
+	opts.DialTimeout = o.OpTimeout
+	opts.MaxRetries = 1
+	o.URL = ""
+	return &Redis{c: redis.NewClient(opts), prefix: o.KeyPrefix, o: o}, nil
+}
+
+// Close closes the connections.
+func (s *Redis) Close() error { return s.c.Close() }
+
+// Ping checks that the store answers (readiness).
+func (s *Redis) Ping(ctx context.Context) error { return s.c.Ping(ctx).Err() }
+
+// Client is the underlying client, for the event stream.
+func (s *Redis) Client() *redis.Client { return s.c }
+
+// Key is the full name of a key of this webhook.
+func (s *Redis) Key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
+
+func (s *Redis) threadKey(page, psid string) string { return s.Key("t", page, psid) }
+func (s *Redis) leaseKey(page, psid string) string  { return s.Key("l", page, psid) }
+func (s *Redis) fenceKey(page, psid string) string  { return s.Key("f", page, psid) }
+func (s *Redis) timersKey() string                  { return s.Key("timers") }
+
+// TimerMember names a thread in the timer set.
+func TimerMember(page, psid string) string { return page + "|" + psid }
+
+// SplitTimerMember is the inverse of TimerMember.
+func SplitTimerMember(m string) (page, psid string, ok bool) { return strings.Cut(m, "|") }
+
+// SeenFirst records an event's dedup key until its own timestamp plus the dedup window (by the
+// engine's clock now) and reports whether no replica recorded it before. An event already past
+// the window is not recorded and reported as seen.
+func (s *Redis) SeenFirst(ctx context.Context, key string, at, now time.Time) (bool, error) {
+	ttl := at.Add(s.o.DedupWindow).Sub(now)
+	if ttl <= 0 {
+		return false, nil
+	}
+	return s.c.SetNX(ctx, s.Key("d", key), "", max(ttl, time.Millisecond)).Result()
+}
+
+// LoadThread reads a thread's state; the zero Thread when none is known.
+func (s *Redis) LoadThread(ctx context.Context, page, psid string) (handover.Thread, error) {
+	v, err := s.c.Get(ctx, s.threadKey(page, psid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return handover.Thread{}, nil
+	}
+	if err != nil {
+		return handover.Thread{}, err
+	}
+	return decodeThread(v)
+}
+
+// Lease is one holder's exclusive right to act on a thread, with its fencing token.
+type Lease struct {
+	Page, PSID, Holder string
+	Token              int64
+}
+
+// Acquire takes (or renews) the lease of a thread for holder; ok is false while another holder
+// has it.
+func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, bool, error) {
+	tok, err := leaseScript.Run(ctx, s.c, []string{s.leaseKey(page, psid), s.fenceKey(page, psid)},
+		holder, s.o.LeaseTTL.Milliseconds(), s.o.ThreadTTL.Milliseconds()).Int64()
+	if err != nil || tok == 0 {
+		return Lease{}, false, err
+	}
+	return Lease{Page: page, PSID: psid, Holder: holder, Token: tok}, true, nil
+}
+
+// Release gives a lease back (a no-op when it was lost meanwhile).
+func (s *Redis) Release(ctx context.Context, l Lease) error {
+	return releaseScript.Run(ctx, s.c, []string{s.leaseKey(l.Page, l.PSID)}, l.Holder, l.Token).Err()
+}
+
+// SaveThread writes a thread's state and its timer (due at timerAt; zero for none) under lease
+// l, in one round trip; ErrFenced when another holder leased the thread since.
+func (s *Redis) SaveThread(ctx context.Context, l Lease, th handover.Thread, timerAt time.Time) error {
+	state := ""
+	if th != (handover.Thread{}) {
+		state = encodeThread(th)
+	}
+	due := ""
+	if !timerAt.IsZero() {
+		due = strconv.FormatInt(timerAt.UnixMilli(), 10)
+	}
+	ok, err := saveScript.Run(ctx, s.c,
+		[]string{s.threadKey(l.Page, l.PSID), s.fenceKey(l.Page, l.PSID), s.timersKey()},
+		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID)).Int64()
+	if err != nil {
+		return err
+	}
+	if ok == 0 {
+		return ErrFenced
+	}
+	return nil
+}
+
+// ClaimDue takes up to n timers due at now: each is returned to one caller across replicas,
+// which then handles the thread's tick (a timer due during an outage is claimed after it).
+func (s *Redis) ClaimDue(ctx context.Context, now time.Time, n int) ([]string, error) {
+	return claimScript.Run(ctx, s.c, []string{s.timersKey()}, now.UnixMilli(), n).StringSlice()
+}
+
+// The Store methods, for a runner that keeps one process's view (errors are counted: a failed
+// read gives the unknown thread, which makes the engine ask Graph; a failed dedup write lets
+// the event through).
+
+func (s *Redis) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.o.OpTimeout)
+}
+
+// Thread implements Store.
+func (s *Redis) Thread(pageID, psid string) handover.Thread {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	th, err := s.LoadThread(ctx, pageID, psid)
+	if err != nil {
+		s.errs.Add(1)
+	}
+	return th
+}
+
+// SetThread implements Store: a write outside any lease (one replica).
+func (s *Redis) SetThread(pageID, psid string, th handover.Thread) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	var err error
+	if th == (handover.Thread{}) {
+		err = s.c.Del(ctx, s.threadKey(pageID, psid)).Err()
+	} else {
+		err = s.c.Set(ctx, s.threadKey(pageID, psid), encodeThread(th), s.o.ThreadTTL).Err()
+	}
+	if err != nil {
+		s.errs.Add(1)
+	}
+}
+
+// FirstSeen implements Store.
+func (s *Redis) FirstSeen(key string, at, now time.Time) bool {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	ok, err := s.SeenFirst(ctx, key, at, now)
+	if err != nil {
+		s.errs.Add(1)
+		return true
+	}
+	return ok
+}
+
+// Errors counts the failed calls of the Store methods.
+func (s *Redis) Errors() uint64 { return s.errs.Load() }
