@@ -24,7 +24,8 @@ import (
 // SetupWithManager watches apps, everything they own, their Secrets (metadata only, as for
 // pages), the other apps of an appID (claims) and their pages: a page joining, leaving,
 // changing its Secret or reported Served by the webhook reaches its app (through the
-// spec.appRef.name index of SetupIndexes, which must be registered first).
+// spec.appRef.name index of SetupIndexes, which must be registered first); its HTTPRoutes once
+// the Gateway API is installed.
 func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
@@ -34,7 +35,7 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return ownsWebhook(ctrl.NewControllerManagedBy(mgr).
+	c, err := ownsWebhook(ctrl.NewControllerManagedBy(mgr).
 		For(&messengerv1alpha1.MessengerApp{}, builder.WithPredicates(appChanged))).
 		Watches(&messengerv1alpha1.MessengerPage{}, appOfPage{}).
 		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.appsOfAppID),
@@ -43,7 +44,12 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(r.graph.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerapp").
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	r.routes, err = gatewayRoutesOf(mgr, r.Namespaces, c, &messengerv1alpha1.MessengerApp{})
+	return err
 }
 
 // appChanged passes an app's creation, deletion and new generations, and a wiped status; the

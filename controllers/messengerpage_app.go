@@ -78,7 +78,8 @@ func (r *MessengerPageReconciler) removeStandaloneObjects(ctx context.Context, p
 		}
 	}
 	// A page with appRef has no spec.httpRoute (CEL): this deletes the route it made, if any.
-	return r.reconcileHTTPRoute(ctx, page, specs.Webhook{Page: page}, &observation{})
+	_, err := r.webhookRoutes().reconcile(ctx, page, specs.Webhook{Page: page})
+	return err
 }
 
 // appManaged says why a standalone page may not run its own webhook: a MessengerApp of its

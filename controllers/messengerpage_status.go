@@ -103,7 +103,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		add(messengerv1alpha1.ConditionSharedApp, metav1.ConditionTrue, messengerv1alpha1.ReasonAppShared,
 			sharedAppMessage(page.Spec.AppID, obs.sharedWith))
 	}
-	if status, reason, msg, ok := routeCondition(page, obs, r.gatewayAPIRecheck()); ok {
+	if status, reason, msg, ok := routeCondition(page.Spec.HTTPRoute, page.Namespace, obs.route, r.gatewayAPIRecheck()); ok {
 		add(messengerv1alpha1.ConditionHTTPRoute, status, reason, msg)
 	}
 	if page.Spec.Subscription != nil {

@@ -94,6 +94,7 @@ func TestMessengerPage(t *testing.T) {
 		Recorder:                mgr.GetEventRecorder("messenger-operator"),
 		WebhookImage:            testImage,
 		MaxConcurrentReconciles: 2,
+		GatewayAPIRecheck:       500 * time.Millisecond,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
