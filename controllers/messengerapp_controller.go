@@ -29,6 +29,10 @@ import (
 type MessengerAppReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
+	// GatewayAPIRecheck is how often an app asking for an HTTPRoute looks again for the Gateway
+	// API CRDs; 5m when zero.
+	GatewayAPIRecheck time.Duration
+	routes            *gatewayRoutes
 	// APIReader reads the data of the user's Secrets (never cached) and owned objects missing
 	// from the cache.
 	APIReader client.Reader
@@ -47,11 +51,6 @@ type MessengerAppReconciler struct {
 	// SubscriptionRecheck is how often the callback is checked at Meta when the app does not
 	// set recheckInterval; 10m when zero.
 	SubscriptionRecheck time.Duration
-	// GatewayAPIRecheck is how often an app asking for an HTTPRoute looks again for the Gateway
-	// API CRDs; 5m when zero.
-	GatewayAPIRecheck time.Duration
-
-	routes *gatewayRoutes
 	// graph runs the callback checks off the reconcile workers.
 	graph *graphWork[callbackResult]
 }
