@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -103,15 +104,23 @@ func appRequests(apps []messengerv1alpha1.MessengerApp) []reconcile.Request {
 	return reqs
 }
 
+// appBatch is how long a page's change waits before its app is reconciled. Pages joining (or
+// reported Served) together then cost the app one reconcile - one Role update and one status
+// write for the batch, not one per page - at the price of this much more delay before the app's
+// webhook may read a new page's Secret.
+const appBatch = 200 * time.Millisecond
+
 // appOfPage enqueues the app a page names (before and after an update): its Role follows the
-// page's Secret and name, its status the pages served.
+// page's Secret and name, its status the pages served. The app comes appBatch later: the
+// delaying queue keeps one entry per app, so every page change within that window is seen by
+// one reconcile.
 type appOfPage struct{}
 
 var _ handler.EventHandler = appOfPage{}
 
 func (appOfPage) enqueue(q pageQueue, o client.Object) {
 	if p, ok := o.(*messengerv1alpha1.MessengerPage); ok && p.Spec.AppRef != nil {
-		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.AppRef.Name}})
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.AppRef.Name}}, appBatch)
 	}
 }
 

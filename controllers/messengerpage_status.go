@@ -225,7 +225,11 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 	changed := func(t string) (*metav1.Condition, bool) {
 		return changedCondition(page.Status.Conditions, want.Conditions, t)
 	}
-	readyEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
+	if page.Spec.AppRef != nil {
+		stallEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
+	} else {
+		readyEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
+	}
 	if c, ok := changed(messengerv1alpha1.ConditionIngressTLS); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}

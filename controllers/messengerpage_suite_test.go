@@ -137,6 +137,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppCallback", testAppCallback},
 		{"AppSamples", testAppSamples},
 		{"AppZeroWrites", testAppZeroWrites},
+		{"AppJoinWrites", testAppJoinWrites},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {
