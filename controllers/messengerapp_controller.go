@@ -51,6 +51,9 @@ type MessengerAppReconciler struct {
 	// SubscriptionRecheck is how often the callback is checked at Meta when the app does not
 	// set recheckInterval; 10m when zero.
 	SubscriptionRecheck time.Duration
+	// PageBatch is how long the app waits after a change of one of its pages before its
+	// reconcile, so that pages changing together cost one; 200ms when zero.
+	PageBatch time.Duration
 	// graph runs the callback checks off the reconcile workers.
 	graph *graphWork[callbackResult]
 }

@@ -3,8 +3,8 @@ package controllers_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,18 +33,11 @@ func testAppJoinWrites(t *testing.T, s *pageSuite) {
 
 	mark := s.writes.mark()
 	pages := make([]*messengerv1alpha1.MessengerPage, n)
-	var wg sync.WaitGroup
 	for i := range n {
 		pages[i] = appPage(ns, fmt.Sprintf("p%d", i), fmt.Sprintf("96%d%02d", nsCounter.Load(), i), "j", fmt.Sprintf("p%d-token", i))
-		wg.Go(func() {
-			if err := s.c.Create(s.ctx, pages[i]); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+		s.must(t, s.c.Create(s.ctx, pages[i]))
+		// Pages trickle in, as from a GitOps sync: each create would find the app idle.
+		time.Sleep(25 * time.Millisecond)
 	}
 	s.eventually(t, "the Role granting every page's Secret", func() (bool, string) {
 		got := s.roleSecrets(t, app)
@@ -57,7 +50,8 @@ func testAppJoinWrites(t *testing.T, s *pageSuite) {
 			updates = append(updates, w)
 		}
 	}
-	if len(updates) > n/2 {
+	t.Logf("%d Role updates for %d pages", len(updates), n)
+	if len(updates) > n/4 {
 		t.Fatalf("%d pages joining together updated the app's Role %d times:\n%s", n, len(updates), strings.Join(updates, "\n"))
 	}
 

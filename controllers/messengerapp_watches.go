@@ -38,7 +38,7 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	c, err := ownsWebhook(ctrl.NewControllerManagedBy(mgr).
 		For(&messengerv1alpha1.MessengerApp{}, builder.WithPredicates(appChanged))).
-		Watches(&messengerv1alpha1.MessengerPage{}, appOfPage{}).
+		Watches(&messengerv1alpha1.MessengerPage{}, appOfPage{batch: r.pageBatch()}).
 		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.appsOfAppID),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionChanged))).
 		WatchesRawSource(secrets).
@@ -51,6 +51,13 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	r.routes, err = gatewayRoutesOf(mgr, r.Namespaces, c, &messengerv1alpha1.MessengerApp{})
 	return err
+}
+
+func (r *MessengerAppReconciler) pageBatch() time.Duration {
+	if r.PageBatch > 0 {
+		return r.PageBatch
+	}
+	return defaultPageBatch
 }
 
 // appChanged passes an app's creation, deletion and new generations, and a wiped status; the
@@ -104,23 +111,23 @@ func appRequests(apps []messengerv1alpha1.MessengerApp) []reconcile.Request {
 	return reqs
 }
 
-// appBatch is how long a page's change waits before its app is reconciled. Pages joining (or
-// reported Served) together then cost the app one reconcile - one Role update and one status
-// write for the batch, not one per page - at the price of this much more delay before the app's
-// webhook may read a new page's Secret.
-const appBatch = 200 * time.Millisecond
+// defaultPageBatch is how long a page's change waits before its app is reconciled. Pages
+// joining (or reported Served) together then cost the app one reconcile - one Role update and
+// one status write for the batch, not one per page - at the price of this much more delay
+// before the app's webhook may read a new page's Secret.
+const defaultPageBatch = 200 * time.Millisecond
 
 // appOfPage enqueues the app a page names (before and after an update): its Role follows the
-// page's Secret and name, its status the pages served. The app comes appBatch later: the
-// delaying queue keeps one entry per app, so every page change within that window is seen by
-// one reconcile.
-type appOfPage struct{}
+// page's Secret and name, its status the pages served. The app comes batch later: the delaying
+// queue keeps one entry per app, so every page change within that window is seen by one
+// reconcile.
+type appOfPage struct{ batch time.Duration }
 
 var _ handler.EventHandler = appOfPage{}
 
-func (appOfPage) enqueue(q pageQueue, o client.Object) {
+func (h appOfPage) enqueue(q pageQueue, o client.Object) {
 	if p, ok := o.(*messengerv1alpha1.MessengerPage); ok && p.Spec.AppRef != nil {
-		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.AppRef.Name}}, appBatch)
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.AppRef.Name}}, h.batch)
 	}
 }
 

@@ -95,6 +95,9 @@ func TestMessengerPage(t *testing.T) {
 		WebhookImage:            testImage,
 		MaxConcurrentReconciles: 2,
 		GatewayAPIRecheck:       500 * time.Millisecond,
+		// Wider than in production, so that AppJoinWrites sees its pages in few batches on a
+		// loaded machine.
+		PageBatch: 500 * time.Millisecond,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
