@@ -115,3 +115,24 @@ func readyEvent(rec events.EventRecorder, obj runtime.Object, have, want []metav
 	}
 	rec.Eventf(obj, nil, kind, c.Reason, "Reconcile", "%s", c.Message)
 }
+
+// stallEvent records a change of Ready only when it is about a stall: entering one (Warning),
+// changing it, or leaving it (Normal). The normal way of a page of an app to Ready (AppNotReady,
+// WaitingServed, Loading, then Serving) makes no Event: with many pages joining, an Event per
+// step would be a write per page and step for news nobody acts on.
+func stallEvent(rec events.EventRecorder, obj runtime.Object, have, want []metav1.Condition) {
+	was := apimeta.IsStatusConditionTrue(have, messengerv1alpha1.ConditionStalled)
+	is := apimeta.IsStatusConditionTrue(want, messengerv1alpha1.ConditionStalled)
+	if !was && !is {
+		return
+	}
+	c, ok := changedCondition(have, want, messengerv1alpha1.ConditionReady)
+	if !ok {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if is {
+		kind = corev1.EventTypeWarning
+	}
+	rec.Eventf(obj, nil, kind, c.Reason, "Reconcile", "%s", c.Message)
+}

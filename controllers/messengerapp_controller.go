@@ -24,10 +24,15 @@ import (
 // MessengerAppReconciler runs one webhook per MessengerApp, serving every page whose spec.appRef
 // names the app: it owns the webhook's ServiceAccount, Role, RoleBinding, Deployment, Service,
 // Ingress and, when the app's Secret has no verify token, a Secret with a generated one. The
-// Role's Secrets and page statuses follow the app's pages as they join and leave.
+// Role's Secrets and page statuses follow the app's pages as they join and leave. With
+// spec.httpRoute it owns the webhook's HTTPRoute too, once the Gateway API is installed.
 type MessengerAppReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
+	// GatewayAPIRecheck is how often an app asking for an HTTPRoute looks again for the Gateway
+	// API CRDs; 5m when zero.
+	GatewayAPIRecheck time.Duration
+	routes            *gatewayRoutes
 	// APIReader reads the data of the user's Secrets (never cached) and owned objects missing
 	// from the cache.
 	APIReader client.Reader
@@ -48,7 +53,9 @@ type MessengerAppReconciler struct {
 	// SubscriptionRecheck is how often the callback is checked at Meta when the app does not
 	// set recheckInterval; 10m when zero.
 	SubscriptionRecheck time.Duration
-
+	// PageBatch is how long the app waits after a change of one of its pages before its
+	// reconcile, so that pages changing together cost one; 200ms when zero.
+	PageBatch time.Duration
 	// graph runs the callback checks off the reconcile workers.
 	graph *graphWork[callbackResult]
 }
@@ -69,6 +76,7 @@ type appObservation struct {
 	token      tokenInUse
 	deployment *appsv1.Deployment
 	replicas   int32
+	route      routeState
 	callback   *callbackResult // nil without spec.subscription.registerCallback
 	// hostRefused: the app's Graph API host is not allowed; Stalled, nothing applied or called
 	hostRefused string
@@ -123,6 +131,9 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if obs.conflict == "" && obs.hostRefused == "" && obs.clash == "" {
 		requeue = r.reconcileCallback(ctx, app, obs)
 	}
+	if obs.route.missingAPI && (requeue == 0 || r.gatewayAPIRecheck() < requeue) {
+		requeue = r.gatewayAPIRecheck()
+	}
 	if err := r.writeStatus(ctx, app, obs); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
@@ -175,7 +186,8 @@ func (r *MessengerAppReconciler) resolve(ctx context.Context, app *messengerv1al
 
 func (r *MessengerAppReconciler) objects() ownedObjects { return ownedObjects{r.Client, r.APIReader} }
 
-// reconcileOwned applies every owned object in dependency order, as for a page.
+// reconcileOwned applies every owned object in dependency order, as for a page: the Service
+// before the Ingress and HTTPRoute that point at it.
 func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) error {
 	o := r.objects()
 	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts), StoreURLHash: obs.store.hash}
@@ -211,9 +223,19 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 		return err
 	}
 	if in := specs.Ingress(w); in != nil {
-		return o.ensure(ctx, app, "Ingress", in, &networkingv1.Ingress{})
+		err = o.ensure(ctx, app, "Ingress", in, &networkingv1.Ingress{})
+	} else {
+		err = o.deleteOwned(ctx, app, "Ingress", w.Name(), &networkingv1.Ingress{})
 	}
-	return o.deleteOwned(ctx, app, "Ingress", w.Name(), &networkingv1.Ingress{})
+	if err != nil {
+		return err
+	}
+	obs.route, err = webhookRoutes{o, r.routes}.reconcile(ctx, app, w)
+	return err
+}
+
+func (r *MessengerAppReconciler) gatewayAPIRecheck() time.Duration {
+	return gatewayAPIRecheck(r.GatewayAPIRecheck)
 }
 
 // appGrants are what the app's webhook may touch by name: the status of its pages, and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,9 +53,8 @@ func (r *MessengerAppReconciler) desiredStatus(app *messengerv1alpha1.MessengerA
 		cs.add(messengerv1alpha1.ConditionReconciling, metav1.ConditionTrue, messengerv1alpha1.ReasonProgressing, rolloutMsg)
 	}
 	ingressTLS(cs, app.Spec.Ingress)
-	if app.Spec.HTTPRoute != nil {
-		cs.add(messengerv1alpha1.ConditionHTTPRoute, metav1.ConditionFalse, messengerv1alpha1.ReasonGatewayAPIMissing,
-			"spec.httpRoute of a MessengerApp is not applied by this operator version: expose the webhook with spec.ingress")
+	if status, reason, msg, ok := routeCondition(app.Spec.HTTPRoute, app.Namespace, obs.route, r.gatewayAPIRecheck()); ok {
+		cs.add(messengerv1alpha1.ConditionHTTPRoute, status, reason, msg)
 	}
 	if cb := obs.callback; cb != nil {
 		cs.add(messengerv1alpha1.ConditionCallbackRegistered, cb.status, cb.reason, cb.message)
@@ -127,6 +127,9 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 	}
 	if r.Recorder != nil {
 		readyEvent(r.Recorder, app, app.Status.Conditions, want.Conditions)
+		if c, ok := changedCondition(app.Status.Conditions, want.Conditions, messengerv1alpha1.ConditionHTTPRoute); ok && c.Status == metav1.ConditionFalse {
+			r.Recorder.Eventf(app, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+		}
 	}
 	return nil
 }

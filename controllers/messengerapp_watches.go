@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -25,7 +26,8 @@ import (
 // SetupWithManager watches apps, everything they own, their Secrets (metadata only, as for
 // pages), the other apps of an appID (claims) and their pages: a page joining, leaving,
 // changing its Secret or reported Served by the webhook reaches its app (through the
-// spec.appRef.name index of SetupIndexes, which must be registered first).
+// spec.appRef.name index of SetupIndexes, which must be registered first); its HTTPRoutes once
+// the Gateway API is installed.
 func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
@@ -35,16 +37,28 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return ownsWebhook(ctrl.NewControllerManagedBy(mgr).
+	c, err := ownsWebhook(ctrl.NewControllerManagedBy(mgr).
 		For(&messengerv1alpha1.MessengerApp{}, builder.WithPredicates(appChanged))).
-		Watches(&messengerv1alpha1.MessengerPage{}, appOfPage{}).
+		Watches(&messengerv1alpha1.MessengerPage{}, appOfPage{batch: r.pageBatch()}).
 		Watches(&messengerv1alpha1.MessengerApp{}, handler.EnqueueRequestsFromMapFunc(r.appsOfAppID),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionChanged))).
 		WatchesRawSource(secrets).
 		WatchesRawSource(r.graph.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerapp").
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	r.routes, err = gatewayRoutesOf(mgr, r.Namespaces, c, &messengerv1alpha1.MessengerApp{})
+	return err
+}
+
+func (r *MessengerAppReconciler) pageBatch() time.Duration {
+	if r.PageBatch > 0 {
+		return r.PageBatch
+	}
+	return defaultPageBatch
 }
 
 // appChanged passes an app's creation, deletion and new generations, a wiped status and the
@@ -104,15 +118,23 @@ func appRequests(apps []messengerv1alpha1.MessengerApp) []reconcile.Request {
 	return reqs
 }
 
+// defaultPageBatch is how long a page's change waits before its app is reconciled. Pages
+// joining (or reported Served) together then cost the app one reconcile - one Role update and
+// one status write for the batch, not one per page - at the price of this much more delay
+// before the app's webhook may read a new page's Secret.
+const defaultPageBatch = 200 * time.Millisecond
+
 // appOfPage enqueues the app a page names (before and after an update): its Role follows the
-// page's Secret and name, its status the pages served.
-type appOfPage struct{}
+// page's Secret and name, its status the pages served. The app comes batch later: the delaying
+// queue keeps one entry per app, so every page change within that window is seen by one
+// reconcile.
+type appOfPage struct{ batch time.Duration }
 
 var _ handler.EventHandler = appOfPage{}
 
-func (appOfPage) enqueue(q pageQueue, o client.Object) {
+func (h appOfPage) enqueue(q pageQueue, o client.Object) {
 	if p, ok := o.(*messengerv1alpha1.MessengerPage); ok && p.Spec.AppRef != nil {
-		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.AppRef.Name}})
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Spec.AppRef.Name}}, h.batch)
 	}
 }
 

@@ -81,7 +81,8 @@ func (r *MessengerPageReconciler) removeStandaloneObjects(ctx context.Context, p
 		}
 	}
 	// A page with appRef has no spec.httpRoute (CEL): this deletes the route it made, if any.
-	return r.reconcileHTTPRoute(ctx, page, specs.Webhook{Page: page}, &observation{})
+	_, err := r.webhookRoutes().reconcile(ctx, page, specs.Webhook{Page: page})
+	return err
 }
 
 // appManaged says why a standalone page may not run its own webhook: a MessengerApp of its
@@ -161,7 +162,9 @@ func (r *MessengerPageReconciler) pagesOfApp(ctx context.Context, obj client.Obj
 }
 
 // appReadyChanged passes an app's creation and deletion, a new generation (its appID, URL) and a
-// change of its Ready condition, which its pages' Ready follows.
+// change of its Ready condition, which its pages' Ready follows: while the app is Ready its
+// pages do not read its Ready message, which counts the pages served and so changes with every
+// page the app's pods serve (passing it would wake every page of the app for each of them).
 var appReadyChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		o, ok1 := e.ObjectOld.(*messengerv1alpha1.MessengerApp)
@@ -169,9 +172,11 @@ var appReadyChanged = predicate.Funcs{
 		if !ok1 || !ok2 {
 			return true
 		}
-		return o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) ||
-			appReady(o) != appReady(n) || o.Status.WebhookURL != n.Status.WebhookURL ||
-			!sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionReady)
+		if o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) ||
+			appReady(o) != appReady(n) || o.Status.WebhookURL != n.Status.WebhookURL {
+			return true
+		}
+		return !appReady(n) && !sameCondition(o.Status.Conditions, n.Status.Conditions, messengerv1alpha1.ConditionReady)
 	},
 }
 

@@ -174,7 +174,22 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.reconcileIngress(ctx, page, w); err != nil {
 		return err
 	}
-	return r.reconcileHTTPRoute(ctx, page, w, obs)
+	var err error
+	if obs.route, err = r.webhookRoutes().reconcile(ctx, page, w); err != nil {
+		return err
+	}
+	if obs.route.missingAPI {
+		obs.requeueIn(r.gatewayAPIRecheck())
+	}
+	return nil
+}
+
+func (r *MessengerPageReconciler) webhookRoutes() webhookRoutes {
+	return webhookRoutes{r.objects(), r.routes}
+}
+
+func (r *MessengerPageReconciler) gatewayAPIRecheck() time.Duration {
+	return gatewayAPIRecheck(r.GatewayAPIRecheck)
 }
 
 func (r *MessengerPageReconciler) now() time.Time {

@@ -109,7 +109,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		add(messengerv1alpha1.ConditionSharedApp, metav1.ConditionTrue, messengerv1alpha1.ReasonAppShared,
 			sharedAppMessage(page.Spec.AppID, obs.sharedWith))
 	}
-	if status, reason, msg, ok := routeCondition(page, obs, r.gatewayAPIRecheck()); ok {
+	if status, reason, msg, ok := routeCondition(page.Spec.HTTPRoute, page.Namespace, obs.route, r.gatewayAPIRecheck()); ok {
 		add(messengerv1alpha1.ConditionHTTPRoute, status, reason, msg)
 	}
 	if page.Spec.Subscription != nil {
@@ -234,7 +234,11 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 	changed := func(t string) (*metav1.Condition, bool) {
 		return changedCondition(page.Status.Conditions, want.Conditions, t)
 	}
-	readyEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
+	if page.Spec.AppRef != nil {
+		stallEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
+	} else {
+		readyEvent(r.Recorder, page, page.Status.Conditions, want.Conditions)
+	}
 	if c, ok := changed(messengerv1alpha1.ConditionIngressTLS); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}

@@ -96,6 +96,10 @@ func TestMessengerPage(t *testing.T) {
 		WebhookImage:            testImage,
 		MaxConcurrentReconciles: 2,
 		GraphAPIHosts:           suiteGraphHosts,
+		GatewayAPIRecheck:       500 * time.Millisecond,
+		// Wider than in production, so that AppJoinWrites sees its pages in few batches on a
+		// loaded machine.
+		PageBatch: 500 * time.Millisecond,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -142,6 +146,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppSamples", testAppSamples},
 		{"AppZeroWrites", testAppZeroWrites},
 		{"WebhookStore", testWebhookStore},
+		{"AppJoinWrites", testAppJoinWrites},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {

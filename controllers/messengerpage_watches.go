@@ -52,7 +52,8 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return r.setupGatewayRoutes(mgr, c)
+	r.routes, err = gatewayRoutesOf(mgr, r.Namespaces, c, &messengerv1alpha1.MessengerPage{})
+	return err
 }
 
 // pageChanged passes a page's creation and deletion, and updates that need a reconcile: a new

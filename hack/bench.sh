@@ -6,6 +6,7 @@
 # with each target and pass/miss.
 #
 # Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000), BENCH_APPS (10: MessengerApps of the app phase),
+# BENCH_STANDALONE (0 skips the scale part's phase of standalone pages),
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,

@@ -30,7 +30,8 @@ type MessengerAppSpec struct {
 	Ingress *IngressSpec `json:"ingress,omitempty"`
 
 	// HTTPRoute exposes the app's webhook through a Gateway API HTTPRoute, besides or instead of
-	// the Ingress. It is made only when the Gateway API CRDs are installed.
+	// the Ingress. It is made only when the Gateway API CRDs are installed; the HTTPRoute
+	// condition says when they are not.
 	// +optional
 	HTTPRoute *HTTPRouteSpec `json:"httpRoute,omitempty"`
 

@@ -119,12 +119,12 @@ func TestHelmInstallReconcilesWatchedNamespaces(t *testing.T) {
 }
 
 // The chart's values reach the manifests: image, webhook image, replicas, resources, watch
-// namespaces and the ServiceMonitor toggle.
+// namespaces, claim bindings and the ServiceMonitor toggle.
 func TestHelmValues(t *testing.T) {
 	out := helmTemplate(t, "rel", "ops",
 		"image.repository=registry.example/mo", "image.tag=1.2.3", "webhookImage=registry.example/hook:4.5.6",
 		"replicas=2", "resources.limits.memory=512Mi", "resources.requests.cpu=100m",
-		"watchNamespaces={a,b}", "serviceMonitor.enabled=true")
+		"watchNamespaces={a,b}", "serviceMonitor.enabled=true", "claimBindings.9100={shop,staging}", "claimBindings.42={ops}")
 	var d *appsv1.Deployment
 	kinds := map[string]int{}
 	for _, doc := range bytes.Split(out, []byte("\n---\n")) {
@@ -153,13 +153,19 @@ func TestHelmValues(t *testing.T) {
 		t.Errorf("replicas %d with args %v", *d.Spec.Replicas, c.Args)
 	case c.Resources.Limits.Memory().String() != "512Mi" || c.Resources.Requests.Cpu().String() != "100m":
 		t.Errorf("resources %v", c.Resources)
+	case !slices.Contains(c.Args, "--claim-bindings=42=ops,9100=shop;staging"):
+		t.Errorf("args %v", c.Args)
 	case env["WATCH_NAMESPACE"] != "a,b":
 		t.Errorf("WATCH_NAMESPACE %q", env["WATCH_NAMESPACE"])
 	case kinds["ServiceMonitor"] != 1 || kinds["CustomResourceDefinition"] != 3:
 		t.Errorf("kinds rendered: %v", kinds)
 	}
 	// Off by default.
-	if strings.Contains(string(helmTemplate(t, "rel", "ops")), "kind: ServiceMonitor") {
+	plain := string(helmTemplate(t, "rel", "ops"))
+	if strings.Contains(plain, "kind: ServiceMonitor") {
 		t.Error("a ServiceMonitor rendered without serviceMonitor.enabled")
+	}
+	if strings.Contains(plain, "--claim-bindings") {
+		t.Error("--claim-bindings rendered without claimBindings")
 	}
 }

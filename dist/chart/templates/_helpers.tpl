@@ -19,3 +19,12 @@ control-plane: controller-manager
 {{- define "messenger-operator.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end }}
+
+{{- /* claimBindings as the manager's --claim-bindings value: ID=ns1;ns2,ID2=ns3 (IDs sorted). */ -}}
+{{- define "messenger-operator.claimBindings" -}}
+{{- $pairs := list -}}
+{{- range $id, $namespaces := .Values.claimBindings -}}
+{{- $pairs = append $pairs (printf "%s=%s" $id (join ";" $namespaces)) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end }}

@@ -34,6 +34,7 @@ func main() {
 	nodes := flag.Int("nodes", 0, "kwok nodes (default: enough for both phases' pods, at least 10)")
 	rounds := flag.Int("rounds", 5, "policy updates for the propagation figure")
 	apps := flag.Int("apps", envInt("BENCH_APPS", 10), "MessengerApps the app phase spreads its pages over (env BENCH_APPS; 0: no app phase)")
+	standalone = flag.Bool("standalone", os.Getenv("BENCH_STANDALONE") != "0", "run the phase of standalone pages (env BENCH_STANDALONE=0 skips it)")
 	reconciles = flag.Int("reconciles", envInt("BENCH_RECONCILES", 0), "the operator's --max-concurrent-reconciles (env BENCH_RECONCILES; 0: its default)")
 	managerPath = flag.String("manager", "", "the manager binary (default: built from ./cmd/manager)")
 	webhookPath = flag.String("webhook", "", "the webhook binary (default: built from ./cmd/webhook)")
@@ -159,49 +160,14 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s)", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase))
 	}
 
-	objs = objs[:0]
-	for i := range namespaces {
-		objs = append(objs, namespace(fmt.Sprintf("bench-pages-%d", i)))
-	}
-	if err := createAll(ctx, c, objs); err != nil {
-		return err
-	}
-	objs = objs[:0]
-	for i := range namespaces {
-		ns := fmt.Sprintf("bench-pages-%d", i)
-		for j := range policiesPer {
-			objs = append(objs, policy(ns, fmt.Sprintf("policy-%d", j), fmt.Sprintf("Welcome from policy %d", j)))
+	var pagesTook time.Duration
+	var phase map[string]int
+	if *standalone {
+		if pagesTook, phase, err = standalonePhase(ctx, c, w, n, proxy, mgr, metricsAddr); err != nil {
+			return err
 		}
 	}
-	if err := createAll(ctx, c, objs); err != nil {
-		return err
-	}
-	objs = objs[:0]
-	for i := range n {
-		ns := fmt.Sprintf("bench-pages-%d", i%namespaces)
-		objs = append(objs, secret(ns, fmt.Sprintf("page-%d-credentials", i)))
-	}
-	pagesObjs := make([]client.Object, 0, n)
-	for i := range n {
-		ns := fmt.Sprintf("bench-pages-%d", i%namespaces)
-		pagesObjs = append(pagesObjs, page(ns, i, fmt.Sprintf("policy-%d", i%policiesPer), "http://127.0.0.1:1"))
-	}
-	t0 = time.Now()
-	if err := createAll(ctx, c, objs); err != nil {
-		return err
-	}
-	if err := createAll(ctx, c, pagesObjs); err != nil {
-		return err
-	}
-	t1, err = until(ctx, "MessengerPages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, "bench-pages-") })
-	if err != nil {
-		return fmt.Errorf("%w\noperator output (tail):\n%s", err, tail(mgr.Output(), 30))
-	}
-	pagesTook := t1.Sub(t0)
-	phase := proxy.take()
 	mgrRSS, mgrPeak := rss(mgr.Pid())
-	note("%d MessengerPages Ready in %s; operator requests %d (%s), mean latency %s", n, pagesTook.Round(time.Millisecond), total(phase), verbs(phase), proxy.meanLatency())
-	note("operator metrics: %s", scrape("http://"+metricsAddr+"/metrics"))
 
 	// Steady state: nothing changes, so the operator must write nothing.
 	time.Sleep(steady)
@@ -210,14 +176,16 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	mgrPeak = max(mgrPeak, steadyPeak)
 	note("steady %s: %d requests (%s)", steady, total(quiet), verbs(quiet))
 
-	ratio := pagesTook.Seconds() / base.Seconds()
 	row("3 operator scale", fmt.Sprintf("%d plain Deployments to Available (baseline)", n), secs(base), "", "")
-	conc := "its default"
-	if *reconciles > 0 {
-		conc = fmt.Sprintf("--max-concurrent-reconciles=%d", *reconciles)
+	if *standalone {
+		ratio := pagesTook.Seconds() / base.Seconds()
+		conc := "its default"
+		if *reconciles > 0 {
+			conc = fmt.Sprintf("--max-concurrent-reconciles=%d", *reconciles)
+		}
+		row("3 operator scale", fmt.Sprintf("%d MessengerPages (%d policies, a Secret each) to Ready, operator with %s", n, namespaces*policiesPer, conc), secs(pagesTook), "", "")
+		row("3 operator scale", "pages / baseline", fmt.Sprintf("%.2fx", ratio), "<= 2x", passMiss(ratio <= 2))
 	}
-	row("3 operator scale", fmt.Sprintf("%d MessengerPages (%d policies, a Secret each) to Ready, operator with %s", n, namespaces*policiesPer, conc), secs(pagesTook), "", "")
-	row("3 operator scale", "pages / baseline", fmt.Sprintf("%.2fx", ratio), "<= 2x", passMiss(ratio <= 2))
 	if apps > 0 {
 		r := appsTook.Seconds() / base.Seconds()
 		row("3 operator scale", fmt.Sprintf("%d MessengerPages over %d MessengerApps to Ready (a webhook process per app marks them Served)", n, apps), secs(appsTook), "", "")
@@ -225,8 +193,10 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 		row("3 operator scale", "operator API requests per app page (writes per page)",
 			fmt.Sprintf("%.2f (%.2f)", float64(total(appPhase))/float64(n), float64(mutating(appPhase))/float64(n)), "", "")
 	}
-	row("3 operator scale", "operator API requests per page (writes per page)",
-		fmt.Sprintf("%.2f (%.2f)", float64(total(phase))/float64(n), float64(mutating(phase))/float64(n)), "", "")
+	if *standalone {
+		row("3 operator scale", "operator API requests per page (writes per page)",
+			fmt.Sprintf("%.2f (%.2f)", float64(total(phase))/float64(n), float64(mutating(phase))/float64(n)), "", "")
+	}
 	row("3 operator scale", "operator RSS after Ready / after steady / peak",
 		fmt.Sprintf("%.0f / %.0f / %.0f MiB", mgrRSS, steadyRSS, mgrPeak), "< 150 MiB", passMiss(mgrPeak < 150))
 	row("3 operator scale", fmt.Sprintf("mutating requests in %s of steady state, app and standalone pages (all requests)", steady),
@@ -246,6 +216,7 @@ var (
 	managerPath, webhookPath *string
 	managerLog               *string
 	reconciles               *int
+	standalone               *bool
 )
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }

@@ -38,7 +38,8 @@ type MessengerAppSpecApplyConfiguration struct {
 	// endpoints with a valid certificate.
 	Ingress *IngressSpecApplyConfiguration `json:"ingress,omitempty"`
 	// HTTPRoute exposes the app's webhook through a Gateway API HTTPRoute, besides or instead of
-	// the Ingress. It is made only when the Gateway API CRDs are installed.
+	// the Ingress. It is made only when the Gateway API CRDs are installed; the HTTPRoute
+	// condition says when they are not.
 	HTTPRoute *HTTPRouteSpecApplyConfiguration `json:"httpRoute,omitempty"`
 	// Webhook shapes the app's webhook pods.
 	Webhook *WebhookSpecApplyConfiguration `json:"webhook,omitempty"`
