@@ -58,6 +58,8 @@ type MessengerPageReconciler struct {
 	routes *gatewayRoutes
 	// graph runs the subscription checks off the reconcile workers.
 	graph *graphWork[subscriptionResult]
+	// profiles runs the Messenger Profile checks off the reconcile workers.
+	profiles *graphWork[profileResult]
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
@@ -84,6 +86,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, page); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.graph.forget(req.NamespacedName)
+			r.profiles.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -114,6 +117,9 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.clash == "" {
 		r.reconcileSubscription(ctx, page, obs)
+		r.reconcileProfile(ctx, page, obs)
+	} else if page.Spec.AppRef != nil && obs.conflict == "" {
+		r.reconcileProfile(ctx, page, obs)
 	}
 	if err := r.writeStatus(ctx, page, obs); err != nil {
 		if apierrors.IsNotFound(err) {

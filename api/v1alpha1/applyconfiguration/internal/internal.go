@@ -171,6 +171,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: title
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.GetStarted
+  map:
+    fields:
+    - name: payload
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.GraphAPISpec
   map:
     fields:
@@ -182,6 +188,15 @@ var schemaYAML = typed.YAMLObject(`types:
         scalar: numeric
       default: 250
     - name: version
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Greeting
+  map:
+    fields:
+    - name: locale
+      type:
+        scalar: string
+    - name: text
       type:
         scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.HTTPRouteSpec
@@ -338,6 +353,27 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: start
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreaker
+  map:
+    fields:
+    - name: payload
+      type:
+        scalar: string
+    - name: question
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreakers
+  map:
+    fields:
+    - name: locale
+      type:
+        scalar: string
+    - name: questions
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreaker
+          elementRelationship: atomic
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.IngressSpec
   map:
     fields:
@@ -384,6 +420,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: name
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MenuItem
+  map:
+    fields:
+    - name: postback
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.PostbackItem
+    - name: webURL
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebURLItem
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Message
   map:
     fields:
@@ -528,6 +573,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: policyRef
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.LocalReference
+    - name: profile
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerProfile
     - name: secretRef
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.SecretReference
@@ -566,6 +614,45 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: webhookURL
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerProfile
+  map:
+    fields:
+    - name: getStarted
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.GetStarted
+    - name: greetings
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.Greeting
+          elementRelationship: associative
+          keys:
+          - locale
+    - name: iceBreakers
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreakers
+          elementRelationship: associative
+          keys:
+          - locale
+    - name: persistentMenu
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.PersistentMenu
+          elementRelationship: associative
+          keys:
+          - locale
+    - name: prune
+      type:
+        scalar: boolean
+    - name: whitelistedDomains
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: associative
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.OutsideHours
   map:
     fields:
@@ -603,6 +690,30 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: numeric
     - name: sectionName
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.PersistentMenu
+  map:
+    fields:
+    - name: composerInputDisabled
+      type:
+        scalar: boolean
+    - name: items
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MenuItem
+          elementRelationship: atomic
+    - name: locale
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.PostbackItem
+  map:
+    fields:
+    - name: payload
+      type:
+        scalar: string
+    - name: title
       type:
         scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.QuickReply
@@ -737,6 +848,15 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             scalar: string
           elementRelationship: atomic
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebURLItem
+  map:
+    fields:
+    - name: title
+      type:
+        scalar: string
+    - name: url
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookSpec
   map:
     fields:
