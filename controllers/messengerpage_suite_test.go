@@ -128,6 +128,7 @@ func TestMessengerPage(t *testing.T) {
 		{"SubscriptionValidation", testSubscriptionValidation},
 		{"Subscription", testSubscription},
 		{"SubscriptionSharedApp", testSubscriptionSharedApp},
+		{"Profile", testProfile},
 		{"GraphOffWorkers", testGraphOffWorkers},
 		{"AppWebhook", testAppWebhook},
 		{"AppClaims", testAppClaims},
