@@ -92,7 +92,9 @@ func TestProfileValidate(t *testing.T) {
 			}
 		}, "spec.profile.persistentMenu[0].items", "20"},
 		{"menu title too long", func(p *MessengerProfile) { p.PersistentMenu[0].Items[0].Postback.Title = strings.Repeat("x", 31) }, "spec.profile.persistentMenu[0].items[0]", "30"},
-		{"item of both kinds", func(p *MessengerProfile) { p.PersistentMenu[0].Items[2].Postback = &PostbackItem{Title: "a", Payload: "a"} }, "spec.profile.persistentMenu[0].items[2]", "exactly one"},
+		{"item of both kinds", func(p *MessengerProfile) {
+			p.PersistentMenu[0].Items[2].Postback = &PostbackItem{Title: "a", Payload: "a"}
+		}, "spec.profile.persistentMenu[0].items[2]", "exactly one"},
 		{"http domain", func(p *MessengerProfile) { p.WhitelistedDomains[0] = "http://shop.example.com" }, "spec.profile.whitelistedDomains[0]", "https origins"},
 		{"empty payload", func(p *MessengerProfile) { p.GetStarted.Payload = "" }, "spec.profile.getStarted.payload", "1000"},
 	} {
