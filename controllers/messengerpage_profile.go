@@ -50,10 +50,12 @@ func (r *MessengerPageReconciler) reconcileProfile(ctx context.Context, page *me
 		r.profiles.forget(client.ObjectKeyFromObject(page))
 		return
 	}
-	plan, wait := r.planProfile(ctx, page, obs)
+	plan, wait, retry := r.planProfile(ctx, page, obs)
 	if plan == nil {
 		obs.profile = &profileResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonWaitingForWebhook, message: wait}
-		obs.requeueIn(profileRetry)
+		if retry {
+			obs.requeueIn(profileRetry) // nothing watched brings the page back
+		}
 		return
 	}
 	b, _ := json.Marshal([]any{page.UID, page.Spec.PageID, page.Spec.Profile, plan.baseURL, plan.version, plan.appSecret, plan.pageToken})
@@ -74,27 +76,36 @@ func (r *MessengerPageReconciler) reconcileProfile(ctx context.Context, page *me
 }
 
 // planProfile gathers the page token, the app secret (appsecret_proof) and where to call: the
-// page's own settings, or its MessengerApp's. The recheck interval is the app's, else the page's
-// spec.subscription.recheckInterval, else the manager's setting, else 10 minutes. A nil plan
-// comes with what is awaited.
-func (r *MessengerPageReconciler) planProfile(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) (*profilePlan, string) {
-	if !obs.secret.found || len(obs.secret.missing) > 0 {
-		return nil, "waiting for the page's Secret before setting the Messenger Profile"
+// page's own settings, or its MessengerApp's. The profile goes up once a webhook answers its taps
+// (the page's own webhook available, or its app Ready). The recheck interval is the app's, else
+// the page's spec.subscription.recheckInterval, else the manager's setting, else 10 minutes. A
+// nil plan comes with what is awaited, and whether only a later look will see it change.
+func (r *MessengerPageReconciler) planProfile(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) (*profilePlan, string, bool) {
+	const taps = " before setting the Messenger Profile: its taps need a webhook that answers them"
+	switch {
+	case !obs.secret.found || len(obs.secret.missing) > 0 || obs.policy == nil:
+		return nil, "waiting for the page's Secret and HandoverPolicy before setting the Messenger Profile", false
+	case page.Spec.AppRef == nil && (obs.deployment == nil || obs.replicas == 0):
+		return nil, "waiting for a webhook replica" + taps, false
+	case page.Spec.AppRef != nil && obs.app == nil:
+		return nil, "waiting for the page's MessengerApp" + taps, false
+	case page.Spec.AppRef != nil && !appReady(obs.app):
+		return nil, fmt.Sprintf("waiting for MessengerApp %q to be Ready", obs.app.Name) + taps, false
 	}
 	p := &profilePlan{pageToken: obs.secret.data[page.Spec.SecretRef.GetPageAccessTokenKey()]}
 	if app := obs.app; page.Spec.AppRef != nil {
-		if app == nil {
-			return nil, "waiting for the page's MessengerApp before setting the Messenger Profile"
-		}
 		secret, err := r.appSecret(ctx, app)
 		if err != nil || len(secret) == 0 {
-			return nil, fmt.Sprintf("waiting for the app secret of MessengerApp %q before setting the Messenger Profile", app.Name)
+			return nil, fmt.Sprintf("waiting for the app secret of MessengerApp %q before setting the Messenger Profile", app.Name), true
 		}
 		p.appSecret, p.baseURL, p.version = secret, app.Spec.GraphAPI.GetBaseURL(), app.Spec.GraphAPI.GetVersion()
 		if s := app.Spec.Subscription; s != nil && s.RecheckInterval != nil {
 			p.interval = s.GetRecheckInterval(0)
 		}
 	} else {
+		if ok, msg := rollout(obs.deployment, obs.replicas); !ok {
+			return nil, "waiting for the webhook (" + msg + ")" + taps, false
+		}
 		p.appSecret = obs.secret.data[page.Spec.SecretRef.GetAppSecretKey()]
 		p.baseURL, p.version = page.Spec.GraphAPI.GetBaseURL(), page.Spec.GraphAPI.GetVersion()
 	}
@@ -104,7 +115,7 @@ func (r *MessengerPageReconciler) planProfile(ctx context.Context, page *messeng
 	if p.interval == 0 {
 		p.interval = (&messengerv1alpha1.SubscriptionSpec{}).GetRecheckInterval(r.SubscriptionRecheck)
 	}
-	return p, ""
+	return p, "", false
 }
 
 // syncProfile reads Meta's profile and writes only what differs: one POST for the properties

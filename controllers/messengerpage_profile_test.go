@@ -90,6 +90,13 @@ func testProfile(t *testing.T, s *pageSuite) {
 	p.Spec.GraphAPI.BaseURL = m.graph.URL
 	p.Spec.Profile = testProfileSpec()
 	s.must(t, s.c.Create(s.ctx, p))
+	// Taps need a webhook that answers them: nothing is set at Meta before one is available.
+	s.deployment(t, p)
+	s.waitProfileSynced(t, p, metav1.ConditionUnknown, messengerv1alpha1.ReasonWaitingForWebhook, "its taps need a webhook")
+	if w, r := profileWrites(m); w+r != 0 {
+		t.Fatalf("%d profile calls before the webhook is available", w+r)
+	}
+	s.setAvailable(t, p)
 
 	got := s.waitProfileSynced(t, p, metav1.ConditionTrue, messengerv1alpha1.ReasonProfileInSync, "equals spec.profile")
 	at := metaProfile(t, m, pageID)
