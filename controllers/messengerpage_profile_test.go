@@ -183,3 +183,47 @@ func testProfile(t *testing.T, s *pageSuite) {
 		t.Fatalf("the profile was removed with spec.profile: %v", at)
 	}
 }
+
+// A page with spec.appRef: once its app is Ready, the profile is set with the page's own token
+// and the app's secret and Graph settings, and a hand edit is put back at the next check.
+func testProfileAppPage(t *testing.T, s *pageSuite) {
+	ns := s.namespace(t, "profileapp")
+	appID, pageID := "7500"+fmt.Sprint(nsCounter.Load()), "7600"+fmt.Sprint(nsCounter.Load())
+	m := newMetaSide(t, appID, pageID)
+	s.policy(t, ns, "support")
+	s.must(t, s.c.Create(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-creds", Namespace: ns},
+		Data: map[string][]byte{"appSecret": []byte(m.appSecret), "verifyToken": []byte("app-verify-token")}}))
+	s.must(t, s.c.Create(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "brand-token", Namespace: ns},
+		Data: map[string][]byte{"pageAccessToken": []byte(m.tokens[pageID])}}))
+	app := newApp(ns, "shop", appID)
+	app.Spec.GraphAPI.BaseURL = m.graph.URL
+	s.must(t, s.c.Create(s.ctx, app))
+	p := appPage(ns, "brand", pageID, "shop", "brand-token")
+	p.Spec.Profile = testProfileSpec()
+	s.must(t, s.c.Create(s.ctx, p))
+	s.waitProfileSynced(t, p, metav1.ConditionUnknown, messengerv1alpha1.ReasonWaitingForWebhook, `MessengerApp "shop" to be Ready`)
+	if w, r := profileWrites(m); w+r != 0 {
+		t.Fatalf("%d profile calls before the app is Ready", w+r)
+	}
+	s.setDeploymentAvailable(t, appWebhookKey(app))
+	s.waitProfileSynced(t, p, metav1.ConditionTrue, messengerv1alpha1.ReasonProfileInSync, "equals spec.profile")
+	if at := metaProfile(t, m, pageID); !strings.Contains(at["greeting"], "welcome to Acme") {
+		t.Fatalf("at Meta: %v", at)
+	}
+	for _, c := range m.sim.CallLog() {
+		if c.Endpoint == simulator.EndpointMessengerProfile && (c.Page != pageID || c.Status != 200) {
+			t.Fatalf("a profile call not made with the page's token: %+v", c)
+		}
+	}
+
+	s.must(t, m.sim.DeleteProfile(pageID, "persistent_menu"))
+	s.ahead.Add(int64(10*time.Minute + time.Second))
+	s.reconcileNow(t, p)
+	s.eventually(t, "the menu restored", func() (bool, string) {
+		at := metaProfile(t, m, pageID)
+		return strings.Contains(at["persistent_menu"], "Talk to a person"), fmt.Sprint(at)
+	})
+	if ev := s.waitEvent(t, p, corev1.EventTypeNormal, "ProfileDriftCorrected"); !strings.Contains(ev.Note, "persistent_menu was missing") {
+		t.Fatalf("drift event: %q", ev.Note)
+	}
+}

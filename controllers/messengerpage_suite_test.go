@@ -129,6 +129,7 @@ func TestMessengerPage(t *testing.T) {
 		{"Subscription", testSubscription},
 		{"SubscriptionSharedApp", testSubscriptionSharedApp},
 		{"Profile", testProfile},
+		{"ProfileAppPage", testProfileAppPage},
 		{"GraphOffWorkers", testGraphOffWorkers},
 		{"AppWebhook", testAppWebhook},
 		{"AppClaims", testAppClaims},
