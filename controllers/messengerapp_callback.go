@@ -32,10 +32,11 @@ type callbackPlan struct {
 	appID, baseURL, version, url string
 	fields                       []string
 	appSecret, appToken, verify  []byte
+	token                        tokenGate
 }
 
 func (p *callbackPlan) inputs(app *messengerv1alpha1.MessengerApp) [32]byte {
-	b, _ := json.Marshal([]any{app.UID, p.appID, p.baseURL, p.version, p.url, p.fields, p.appSecret, p.appToken, p.verify})
+	b, _ := json.Marshal([]any{app.UID, p.appID, p.baseURL, p.version, p.url, p.fields, p.appSecret, p.appToken, p.verify, p.token.inputs()})
 	return sha256.Sum256(b)
 }
 
@@ -77,8 +78,13 @@ func (r *MessengerAppReconciler) reconcileCallback(ctx context.Context, app *mes
 	if len(appToken) == 0 {
 		appToken = graph.AppToken(app.Spec.AppID, obs.secret.appSecret)
 	}
+	var registered string
+	if cb := app.Status.Callback; cb != nil {
+		registered = cb.VerifyToken
+	}
 	p := &callbackPlan{appID: app.Spec.AppID, baseURL: app.Spec.GraphAPI.GetBaseURL(), version: app.Spec.GraphAPI.GetVersion(),
-		url: sub.CallbackURL, fields: sub.GetFields(), appSecret: obs.secret.appSecret, appToken: appToken, verify: obs.token.token}
+		url: sub.CallbackURL, fields: sub.GetFields(), appSecret: obs.secret.appSecret, appToken: appToken, verify: obs.token.token,
+		token: newTokenGate(obs.secret.appSecret, obs.token.token, app.Status.WebhookVerifyToken, registered)}
 	if p.url == "" {
 		p.url = specs.AppWebhookURL(app)
 	}
@@ -122,7 +128,11 @@ func (r *MessengerAppReconciler) checkCallback(ctx context.Context, p *callbackP
 	if prev != nil {
 		st = prev.DeepCopy()
 	}
-	if have == nil || have.CallbackURL != p.url || !have.Active || !containsAll(have.Fields, p.fields) {
+	stale := have == nil || have.CallbackURL != p.url || !have.Active || !containsAll(have.Fields, p.fields)
+	if (stale || p.token.rotated()) && !p.token.loaded() {
+		return p.token.wait(stale, prev, "the app's webhook")
+	}
+	if stale || p.token.rotated() {
 		if err := c.RegisterCallback(ctx, p.appID, p.url, p.verify, p.fields); err != nil {
 			return fail(fmt.Sprintf("registering %s as the callback URL of app %s (POST /%s/subscriptions)", p.url, p.appID, p.appID), err)
 		}
@@ -135,7 +145,7 @@ func (r *MessengerAppReconciler) checkCallback(ctx context.Context, p *callbackP
 		t := metav1.NewTime(r.now().Truncate(time.Second))
 		st.VerifiedTime = &t
 	}
-	st.URL, st.Fields = have.CallbackURL, have.Fields
+	st.URL, st.Fields, st.VerifyToken = have.CallbackURL, have.Fields, p.token.Want
 	return callbackResult{status: metav1.ConditionTrue, reason: messengerv1alpha1.ReasonCallbackVerified, callback: st,
 		message: fmt.Sprintf("Meta delivers the app's Page events to %s (fields %s)", have.CallbackURL, strings.Join(have.Fields, ","))}
 }

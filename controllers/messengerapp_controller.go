@@ -41,6 +41,8 @@ type MessengerAppReconciler struct {
 	Namespaces []string
 	// ClaimBindings are the admin's bindings of appIDs to namespaces; nil binds none.
 	ClaimBindings ClaimBindings
+	// GraphAPIHosts are the hosts an app's spec.graphAPI.baseURL may name, as for pages.
+	GraphAPIHosts []string
 	// Now is the clock of condition transitions and callback checks; time.Now when nil.
 	Now func() time.Time
 	// SubscriptionRecheck is how often the callback is checked at Meta when the app does not
@@ -67,6 +69,8 @@ type appObservation struct {
 	deployment *appsv1.Deployment
 	replicas   int32
 	callback   *callbackResult // nil without spec.subscription.registerCallback
+	// hostRefused: the app's Graph API host is not allowed; Stalled, nothing applied or called
+	hostRefused string
 }
 
 // appSecretState is what the operator knows of the app's Secret, never its values but the
@@ -100,6 +104,14 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	if obs.conflict == "" {
+		obs.hostRefused = graphHostRefusal(app.Spec.GraphAPI.GetBaseURL(), r.GraphAPIHosts)
+	}
+	if obs.hostRefused != "" {
+		if err := stopRefusedWebhook(ctx, r.objects(), app, specs.AppWebhookName(app.Name)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if obs.conflict == "" && obs.hostRefused == "" {
 		if err := r.resolve(ctx, app, obs); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -107,7 +119,7 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			return ctrl.Result{}, err
 		}
 	}
-	if obs.conflict == "" && obs.clash == "" {
+	if obs.conflict == "" && obs.hostRefused == "" && obs.clash == "" {
 		requeue = r.reconcileCallback(ctx, app, obs)
 	}
 	if err := r.writeStatus(ctx, app, obs); err != nil {
@@ -159,7 +171,7 @@ func (r *MessengerAppReconciler) objects() ownedObjects { return ownedObjects{r.
 // reconcileOwned applies every owned object in dependency order, as for a page.
 func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) error {
 	o := r.objects()
-	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage}
+	w := specs.Webhook{App: app, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts)}
 	if err := o.ensure(ctx, app, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
@@ -183,6 +195,9 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 	}
 	obs.deployment, obs.replicas = d, w.Replicas()
 	if err := o.ensure(ctx, app, "Service", specs.Service(w), &corev1.Service{}); err != nil {
+		return err
+	}
+	if err := o.reconcileNetworkPolicy(ctx, app, w); err != nil {
 		return err
 	}
 	if in := specs.Ingress(w); in != nil {

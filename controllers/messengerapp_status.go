@@ -25,6 +25,11 @@ func (r *MessengerAppReconciler) desiredStatus(app *messengerv1alpha1.MessengerA
 		st.Conditions = cs.ready(metav1.Condition{}, nil)
 		return st
 	}
+	if obs.hostRefused != "" {
+		cs.stalled(messengerv1alpha1.ReasonGraphHostNotAllowed, obs.hostRefused)
+		st.Conditions = cs.ready(metav1.Condition{}, nil)
+		return st
+	}
 	st.WebhookURL = specs.AppWebhookURL(app)
 	st.VerifyTokenSecret = obs.token.status
 	st.Pages = servedPages(obs.pages)
@@ -110,6 +115,9 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 		}
 		if cb.VerifiedTime != nil {
 			cac.WithVerifiedTime(*cb.VerifiedTime)
+		}
+		if cb.VerifyToken != "" {
+			cac.WithVerifyToken(cb.VerifyToken)
 		}
 		ac.WithCallback(cac)
 	}

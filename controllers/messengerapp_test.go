@@ -319,6 +319,9 @@ func testAppRBAC(t *testing.T, s *pageSuite) {
 		{"list", "", "secrets", "", "", false},
 		{"get", group, "messengerapps", "", "a", true},
 		{"get", group, "messengerapps", "", "b", false},
+		{"patch", group, "messengerapps", "status", "a", true},
+		{"patch", group, "messengerapps", "status", "b", false},
+		{"patch", group, "messengerapps", "", "a", false},
 		{"list", group, "messengerpages", "", "", true},
 		{"watch", group, "messengerpages", "", "", true},
 		{"patch", group, "messengerpages", "status", "pa", true},
@@ -383,6 +386,47 @@ func testAppCallback(t *testing.T, s *pageSuite) {
 		if strings.Contains(c.Message, "app-verify-token") || strings.Contains(c.Message, m.appSecret) {
 			t.Fatalf("condition %s shows a secret", c.Type)
 		}
+	}
+	if want := messengerv1alpha1.VerifyTokenFingerprint([]byte(m.appSecret), []byte("app-verify-token")); cb.VerifyToken != want {
+		t.Fatalf("status.callback.verifyToken %q, want %q", cb.VerifyToken, want)
+	}
+	testAppVerifyTokenRotation(t, s, m, got, "cb-webhook-app."+ns+".svc")
+}
+
+// A rotated verify token is registered at Meta (which checks it at once) only after the app's
+// webhook reports it loaded; until then the callback in place keeps delivering.
+func testAppVerifyTokenRotation(t *testing.T, s *pageSuite, m *metaSide, app *messengerv1alpha1.MessengerApp, host string) {
+	verified := len(m.verifiedHosts())
+	secret := &corev1.Secret{}
+	s.must(t, s.c.Get(s.ctx, types.NamespacedName{Namespace: app.Namespace, Name: "cb-creds"}, secret))
+	secret.Data["verifyToken"] = []byte("app-verify-token-2")
+	s.must(t, s.c.Update(s.ctx, secret))
+	s.waitApp(t, app, "the rotation waits for the webhook", func(a *messengerv1alpha1.MessengerApp) bool {
+		c := apimeta.FindStatusCondition(a.Status.Conditions, messengerv1alpha1.ConditionCallbackRegistered)
+		return c != nil && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, "rotated verify token is registered once")
+	})
+	if n := len(m.verifiedHosts()); n != verified {
+		t.Fatalf("%d verification(s) at Meta before the webhook loaded the new token", n-verified)
+	}
+
+	// The webhook loads it (it answers Meta with it) and says so in status.
+	m.mu.Lock()
+	m.verify[host] = "app-verify-token-2"
+	m.mu.Unlock()
+	want := messengerv1alpha1.VerifyTokenFingerprint([]byte(m.appSecret), []byte("app-verify-token-2"))
+	cur := &messengerv1alpha1.MessengerApp{}
+	s.must(t, s.c.Get(s.ctx, key(app), cur))
+	patch := client.MergeFrom(cur.DeepCopy())
+	cur.Status.WebhookVerifyToken = want
+	s.must(t, s.c.Status().Patch(s.ctx, cur, patch, client.FieldOwner(messengerv1alpha1.FieldManagerWebhook)))
+	got := s.waitApp(t, app, "the new token registered", func(a *messengerv1alpha1.MessengerApp) bool {
+		return a.Status.Callback != nil && a.Status.Callback.VerifyToken == want
+	})
+	if n := len(m.verifiedHosts()); n != verified+1 {
+		t.Fatalf("%d verification(s) at Meta after the webhook loaded the new token, want 1", n-verified)
+	}
+	if c := apimeta.FindStatusCondition(got.Status.Conditions, messengerv1alpha1.ConditionCallbackRegistered); c == nil || c.Status != metav1.ConditionTrue {
+		t.Fatalf("CallbackRegistered %+v", c)
 	}
 }
 

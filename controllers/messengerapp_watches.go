@@ -46,16 +46,22 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// appChanged passes an app's creation, deletion and new generations, and a wiped status; the
-// operator's own status writes do not come back as work.
+// appChanged passes an app's creation, deletion and new generations, a wiped status and the
+// webhook's report of its verify token; the operator's own status writes do not come back as work.
 var appChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() ||
 			!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp()) {
 			return true
 		}
+		o, _ := e.ObjectOld.(*messengerv1alpha1.MessengerApp)
 		n, ok := e.ObjectNew.(*messengerv1alpha1.MessengerApp)
-		return ok && apimeta.FindStatusCondition(n.Status.Conditions, messengerv1alpha1.ConditionReady) == nil
+		if !ok || o == nil {
+			return ok
+		}
+		// The webhook reporting the verify token it loaded may unblock a callback registration.
+		return o.Status.WebhookVerifyToken != n.Status.WebhookVerifyToken ||
+			apimeta.FindStatusCondition(n.Status.Conditions, messengerv1alpha1.ConditionReady) == nil
 	},
 }
 
@@ -148,6 +154,7 @@ func ownsWebhook(b *builder.TypedBuilder[reconcile.Request]) *builder.TypedBuild
 	return b.Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&networkingv1.Ingress{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).

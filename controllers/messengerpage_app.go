@@ -66,6 +66,7 @@ func (r *MessengerPageReconciler) removeStandaloneObjects(ctx context.Context, p
 		obj        client.Object
 	}{
 		{"Ingress", name, &networkingv1.Ingress{}},
+		{"NetworkPolicy", name, &networkingv1.NetworkPolicy{}},
 		{"Deployment", name, &appsv1.Deployment{}},
 		{"Service", name, &corev1.Service{}},
 		{"RoleBinding", name, &rbacv1.RoleBinding{}},

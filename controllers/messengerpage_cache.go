@@ -32,6 +32,7 @@ func CacheOptions(namespaces []string) cache.Options {
 			&rbacv1.RoleBinding{}:    owned,
 		},
 	}
+	opts.ByObject[&networkingv1.NetworkPolicy{}] = owned
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range namespaces {

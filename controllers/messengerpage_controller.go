@@ -46,6 +46,9 @@ type MessengerPageReconciler struct {
 	Namespaces []string
 	// ClaimBindings are the admin's bindings of pageIDs to namespaces; nil binds none.
 	ClaimBindings ClaimBindings
+	// GraphAPIHosts are the hosts a page's spec.graphAPI.baseURL may name (the manager's
+	// --graph-api-hosts); empty allows Meta's only.
+	GraphAPIHosts []string
 	// Now is the clock of condition transitions and subscription checks; time.Now when nil.
 	Now func() time.Time
 	// SubscriptionRecheck is how often spec.subscription is checked at Meta when the page does
@@ -106,8 +109,16 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if obs.appManaged, err = r.appManaged(ctx, page); err != nil {
 			return ctrl.Result{}, err
 		}
+		if obs.appManaged == "" {
+			obs.hostRefused = graphHostRefusal(page.Spec.GraphAPI.GetBaseURL(), r.GraphAPIHosts)
+		}
+		if obs.hostRefused != "" {
+			if err := stopRefusedWebhook(ctx, r.objects(), page, specs.WebhookName(page.Name)); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 	}
-	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" {
+	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.hostRefused == "" {
 		if err := r.resolve(ctx, page, obs); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -115,7 +126,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			return ctrl.Result{}, err
 		}
 	}
-	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.clash == "" {
+	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.hostRefused == "" && obs.clash == "" {
 		r.reconcileSubscription(ctx, page, obs)
 		r.reconcileProfile(ctx, page, obs)
 	} else if page.Spec.AppRef != nil && obs.conflict == "" {
@@ -143,7 +154,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 // reconcileOwned applies every owned object in dependency order: identity and permissions
 // before the pods that use them, the Service before the Ingress that points at it.
 func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
-	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage}
+	w := specs.Webhook{Page: page, DefaultImage: r.WebhookImage, GraphAPIHosts: graphHosts(r.GraphAPIHosts)}
 	if err := r.objects().ensure(ctx, page, "ServiceAccount", specs.ServiceAccount(w), &corev1.ServiceAccount{}); err != nil {
 		return err
 	}
@@ -158,6 +169,9 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 		return err
 	}
 	if err := r.objects().ensure(ctx, page, "Service", specs.Service(w), &corev1.Service{}); err != nil {
+		return err
+	}
+	if err := r.objects().reconcileNetworkPolicy(ctx, page, w); err != nil {
 		return err
 	}
 	if err := r.reconcileIngress(ctx, page, w); err != nil {

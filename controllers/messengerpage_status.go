@@ -24,6 +24,8 @@ var pageConditions = messengerv1alpha1.MessengerPageConditions
 type observation struct {
 	conflict   string // another page serves the pageID: Stalled, nothing applied
 	appManaged string // a MessengerApp of the namespace has the standalone page's appID
+	// hostRefused: the standalone page's Graph API host is not allowed; Stalled, nothing applied
+	hostRefused string
 	// app is the MessengerApp of a page with spec.appRef, nil when not found.
 	app        *messengerv1alpha1.MessengerApp
 	clash      string   // an object in the way of one the page should own
@@ -71,6 +73,9 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		return finish(metav1.Condition{})
 	case obs.appManaged != "":
 		stalled(messengerv1alpha1.ReasonAppManaged, obs.appManaged)
+		return finish(metav1.Condition{})
+	case obs.hostRefused != "":
+		stalled(messengerv1alpha1.ReasonGraphHostNotAllowed, obs.hostRefused)
 		return finish(metav1.Condition{})
 	case page.Spec.AppRef != nil:
 		profileConditions(page, obs, cs)
@@ -214,6 +219,9 @@ func statusApply(st *messengerv1alpha1.MessengerPageStatus) *messengerv1alpha1ac
 		}
 		if sub.LastUnsubscribedTime != nil {
 			sac.WithLastUnsubscribedTime(*sub.LastUnsubscribedTime)
+		}
+		if sub.VerifyToken != "" {
+			sac.WithVerifyToken(sub.VerifyToken)
 		}
 		ac.WithSubscription(sac)
 	}

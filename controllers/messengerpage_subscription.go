@@ -52,6 +52,7 @@ type subscriptionPlan struct {
 	owner               string            // the page (namespace/name) that registers the app's callback
 	byURL               map[string]string // callback URL -> page (namespace/name) of the same app
 	secrets             [][]byte          // scrubbed from every message
+	token               tokenGate         // whether the verify token in use may be registered
 }
 
 func (r *MessengerPageReconciler) subscriptionRecheck(page *messengerv1alpha1.MessengerPage) time.Duration {
@@ -135,6 +136,11 @@ func (r *MessengerPageReconciler) planSubscription(ctx context.Context, page *me
 		byURL:     map[string]string{},
 		secrets:   [][]byte{appSecret, pageToken, appToken, obs.verifyToken},
 	}
+	var registered string
+	if st := page.Status.Subscription; st != nil {
+		registered = st.VerifyToken
+	}
+	p.token = newTokenGate(appSecret, obs.verifyToken, page.Status.WebhookVerifyToken, registered)
 	var app messengerv1alpha1.MessengerPageList
 	if err := r.List(ctx, &app, client.MatchingFields{IndexAppID: page.Spec.AppID}); err != nil {
 		return nil, err
@@ -180,7 +186,7 @@ func callbackURL(p *messengerv1alpha1.MessengerPage) string {
 // a rotated token or a new callback owner is checked at once.
 func (p *subscriptionPlan) inputs(page *messengerv1alpha1.MessengerPage) [32]byte {
 	b, _ := json.Marshal([]any{page.UID, page.Spec.Subscription, page.Spec.AppID, page.Spec.PageID, p.baseURL, p.version,
-		p.callback, p.fields, p.registers, p.owner, p.byURL, p.secrets})
+		p.callback, p.fields, p.registers, p.owner, p.byURL, p.secrets, p.token.inputs()})
 	return sha256.Sum256(b)
 }
 
@@ -209,19 +215,34 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 	if err != nil {
 		return fail(fmt.Sprintf("reading the subscriptions of app %s (GET /%s/subscriptions, app token)", appID, appID), err)
 	}
-	if p.registers && (app == nil || app.CallbackURL != p.callback || !app.Active || !containsAll(app.Fields, p.fields)) {
-		if len(p.secrets[3]) == 0 {
-			return fail("registering the callback URL", errors.New("no verify token in use yet"))
+	note := ""
+	if p.registers {
+		stale := app == nil || app.CallbackURL != p.callback || !app.Active || !containsAll(app.Fields, p.fields)
+		switch {
+		case (stale || p.token.rotated()) && !p.token.loaded():
+			if stale {
+				return subscriptionResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonWaitingForWebhook, observed: observed,
+					message: "waiting for the page's webhook pods to load the verify token in use before registering the callback at Meta, which verifies it at once"}
+			}
+			// Rotated only: the callback in place keeps delivering until the webhook has the new token.
+			note = "; the rotated verify token is registered once the page's webhook pods have loaded it"
+		case stale || p.token.rotated():
+			if len(p.secrets[3]) == 0 {
+				return fail("registering the callback URL", errors.New("no verify token in use yet"))
+			}
+			if err := appClient.RegisterCallback(ctx, appID, p.callback, p.secrets[3], p.fields); err != nil {
+				return fail(fmt.Sprintf("registering %s as the callback URL of app %s (POST /%s/subscriptions)", p.callback, appID, appID), err)
+			}
+			var had []string
+			if app != nil {
+				had = app.Fields
+			}
+			app = &graph.AppSubscription{CallbackURL: p.callback, Active: true, Fields: union(had, p.fields)}
+			observed.VerifyToken = p.token.Want
+			r.event(page, corev1.EventTypeNormal, "CallbackRegistered", "registered %s as the callback URL of app %s", p.callback, appID)
+		default:
+			observed.VerifyToken = p.token.Want
 		}
-		if err := appClient.RegisterCallback(ctx, appID, p.callback, p.secrets[3], p.fields); err != nil {
-			return fail(fmt.Sprintf("registering %s as the callback URL of app %s (POST /%s/subscriptions)", p.callback, appID, appID), err)
-		}
-		var had []string
-		if app != nil {
-			had = app.Fields
-		}
-		app = &graph.AppSubscription{CallbackURL: p.callback, Active: true, Fields: union(had, p.fields)}
-		r.event(page, corev1.EventTypeNormal, "CallbackRegistered", "registered %s as the callback URL of app %s", p.callback, appID)
 	}
 	if app != nil {
 		observed.CallbackURL = app.CallbackURL
@@ -234,7 +255,7 @@ func (r *MessengerPageReconciler) checkSubscription(ctx context.Context, page *m
 		return fail(step, err)
 	}
 	return subscriptionResult{status: subscribedStatus(app), reason: subscribedReason(app, observed), failed: false,
-		message: p.scrub(subscribedMessage(page, p, app, observed)), observed: observed}
+		message: p.scrub(subscribedMessage(page, p, app, observed) + note), observed: observed}
 }
 
 // subscribePage subscribes app appID to the page's Page for fields when Meta does not have it

@@ -83,6 +83,7 @@ func TestMessengerPage(t *testing.T) {
 		MaxConcurrentReconciles: 2,
 		Now:                     func() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) },
 		GatewayAPIRecheck:       500 * time.Millisecond,
+		GraphAPIHosts:           suiteGraphHosts,
 	}
 	if err := s.r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -94,6 +95,7 @@ func TestMessengerPage(t *testing.T) {
 		Recorder:                mgr.GetEventRecorder("messenger-operator"),
 		WebhookImage:            testImage,
 		MaxConcurrentReconciles: 2,
+		GraphAPIHosts:           suiteGraphHosts,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -130,7 +132,10 @@ func TestMessengerPage(t *testing.T) {
 		{"SubscriptionSharedApp", testSubscriptionSharedApp},
 		{"Profile", testProfile},
 		{"ProfileAppPage", testProfileAppPage},
+		{"SubscriptionVerifyTokenRotation", testSubscriptionVerifyTokenRotation},
 		{"GraphOffWorkers", testGraphOffWorkers},
+		{"GraphHostNotAllowed", testGraphHostNotAllowed},
+		{"NetworkPolicy", testNetworkPolicy},
 		{"AppWebhook", testAppWebhook},
 		{"AppClaims", testAppClaims},
 		{"AppMove", testAppMove},

@@ -58,8 +58,8 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // pageChanged passes a page's creation and deletion, and updates that need a reconcile: a new
-// generation, or a change of a webhook condition the Ready condition summarizes (GraphAuthorized,
-// CanAct, Served). The operator's own status writes (and the webhook's HandoverPermitted) do not
+// generation, a change of a webhook condition the Ready condition summarizes (GraphAuthorized,
+// CanAct, Served), or of the verify token the webhook reports loaded. The operator's own status writes (and the webhook's HandoverPermitted) do not
 // come back as work.
 var pageChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
@@ -71,7 +71,7 @@ var pageChanged = predicate.Funcs{
 		if o.Generation != n.Generation || !o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
 			return true
 		}
-		if !sameServed(o, n) {
+		if !sameServed(o, n) || o.Status.WebhookVerifyToken != n.Status.WebhookVerifyToken {
 			return true
 		}
 		for _, t := range messengerv1alpha1.MessengerPageConditions {

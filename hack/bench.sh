@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # bench.sh (make bench): measures the webhook against a bare net/http server and the tutorial's
 # Node webhook, the engine and signature hot paths, the operator at scale on kwok, policy
-# propagation, the webhook's memory and the webhook of an app with 100 pages, and prints one table
+# propagation, the webhook's memory (idle, loaded, under a flood of unsigned bodies) and the webhook
+# of an app with 100 pages, and prints one table
 # with each target and pass/miss.
 #
 # Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000), BENCH_APPS (10: MessengerApps of the app phase),
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
 # bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
-# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest cpu peers app scale), BENCH_ONLY
+# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest flood cpu peers app scale), BENCH_ONLY
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
 # BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
 # default: this tree's), BENCH_CPU_GRAPH_ARGS (flags of the shared fake Graph API in the CPU runs,
@@ -210,6 +211,35 @@ ingest() {
   row "5 webhook memory" "webhook RSS idle" "$(mib "$idle") MiB" "<= 30 MiB" "$(passmiss "$idle <= 30*1024")"
   row "5 webhook memory" "webhook RSS under the load of (a) (peak, VmHWM)" "$(mib "$loaded") MiB" "<= 60 MiB" "$(passmiss "$loaded <= 60*1024")"
   row "5 webhook memory" "webhook RSS peak after (b) too" "$(mib "$peak") MiB" "" ""
+  kill "$wpid" 2>/dev/null || true
+}
+
+# flood: the webhook's peak RSS while 200 clients post 1 MiB unsigned bodies in a loop (what anyone
+# who can reach it may do) and Meta's signed events arrive at 200/s alongside; the webhook runs as
+# in its pod (MEMORY_LIMIT 256 MiB: soft heap limit 192 MiB).
+flood() {
+  say "webhook under a flood of unsigned 1 MiB bodies"
+  local g=127.0.0.1:$(freeport) hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport)
+  fakegraph "$g" >/dev/null 2>&1 & pids+=($!)
+  waitready "http://$g/__stats"
+  manifests "$tmp/flood" "http://$g"
+  MEMORY_LIMIT=268435456 "$tmp/bin/webhook" --manifests "$tmp/flood" --page bench/acme --listen "$hook" --probe-addr "$probe" \
+    --log-level warn >"$tmp/flood.log" 2>&1 & local wpid=$!; pids+=($wpid)
+  waitready "http://$probe/readyz" || { cat "$tmp/flood.log" >&2; return 1; }
+  local n=$(( ${dur%s} * 200 + 200 ))
+  "$loadkit" targets -from 900000000 -n "$n" -url "http://$hook/webhook" >"$tmp/flood.targets"
+  "$loadkit" flood -url "http://$hook/webhook" -clients 200 -size 1048576 -duration "$dur" >"$tmp/flood.codes" & local fpid=$!
+  local line; line=$(attack flood "$tmp/flood.targets" 200)
+  wait "$fpid"
+  drain "$g"
+  local peak sent
+  peak=$(rss_kib "$wpid" VmHWM)
+  sent=$(graph_messages "$g")
+  say "flood: unsigned answers $(cat "$tmp/flood.codes"); signed: $line; Send API calls $sent"
+  echo "flood: 200 clients posting 1 MiB bodies with a wrong signature in a loop for $dur (loadkit flood), signed text events at 200/s alongside ($(basename "$VEGETA"), 5 s timeout; Meta retries a 503); webhook in standalone mode with MEMORY_LIMIT=256 MiB as in its pod" >>"$notes"
+  row "6 webhook flood" "webhook RSS peak (VmHWM) during the flood" "$(mib "$peak") MiB" "<= 128 MiB" "$(passmiss "$peak <= 128*1024")"
+  row "6 webhook flood" "unsigned bodies: answers by code" "$(cat "$tmp/flood.codes")" "" ""
+  row "6 webhook flood" "signed events: 200 on the first try; Send API calls" "$(echo "$line" | awk '{printf "%s%% (%s of them)", $4, $5}'); $sent" ">= 90 %" "$(passmiss "$(echo "$line" | awk '{print $4}') >= 90")"
   kill "$wpid" 2>/dev/null || true
 }
 
@@ -435,7 +465,7 @@ scale() {
 }
 
 # A part that fails leaves a row saying so; the others still run.
-for part in go_benchmarks ingest cpu peers app scale; do
+for part in go_benchmarks ingest flood cpu peers app scale; do
   [[ $skip == *" ${part%%_*} "* ]] && continue
   [ "$only" = "  " ] || [[ $only == *" ${part%%_*} "* ]] || continue
   # In a subshell, which stops the servers it started when it ends.

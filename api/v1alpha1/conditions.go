@@ -85,6 +85,10 @@ const (
 	ReasonInvalidSpec = "InvalidSpec"
 )
 
+// ReasonGraphHostNotAllowed: spec.graphAPI.baseURL is on a host outside the manager's
+// --graph-api-hosts (GraphAPIHostsSetting): Stalled, nothing applied and no Graph call.
+const ReasonGraphHostNotAllowed = "GraphHostNotAllowed"
+
 // The field managers that write status: each applies only its own condition types (the owners in
 // MessengerPageConditions and HandoverPolicyConditions) and never removes another's.
 const (

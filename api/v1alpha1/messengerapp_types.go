@@ -164,6 +164,12 @@ type MessengerAppStatus struct {
 	// Callback is the app's callback at Meta, as last checked.
 	// +optional
 	Callback *CallbackStatus `json:"callback,omitempty"`
+
+	// WebhookVerifyToken is the fingerprint (VerifyTokenFingerprint, a keyed hash, never the
+	// token) of the verify token the app's webhook pods have loaded, written by the webhook. A
+	// rotated token is registered at Meta only once it shows here, since Meta checks it at once.
+	// +optional
+	WebhookVerifyToken string `json:"webhookVerifyToken,omitempty"`
 }
 
 // CallbackStatus is the app's webhook subscription as Meta reported it.
@@ -181,6 +187,11 @@ type CallbackStatus struct {
 	// answered with the challenge), when the operator registered it.
 	// +optional
 	VerifiedTime *metav1.Time `json:"verifiedTime,omitempty"`
+
+	// VerifyToken is the fingerprint of the verify token registered with the callback; when the
+	// token in use differs, the callback is registered again once the webhook has loaded it.
+	// +optional
+	VerifyToken string `json:"verifyToken,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -344,6 +344,10 @@ type WebhookSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// NetworkPolicy around the webhook's pods; none unless enabled.
+	// +optional
+	NetworkPolicy *WebhookNetworkPolicy `json:"networkPolicy,omitempty"`
 }
 
 // MessengerPageStatus tells what the operator and the webhook know of the page.
@@ -380,6 +384,12 @@ type MessengerPageStatus struct {
 	// Subscription is what Meta said at the last check of spec.subscription.
 	// +optional
 	Subscription *SubscriptionStatus `json:"subscription,omitempty"`
+
+	// WebhookVerifyToken is the fingerprint (VerifyTokenFingerprint, a keyed hash, never the
+	// token) of the verify token the page's webhook pods have loaded, written by the webhook. A
+	// rotated token is registered at Meta only once it shows here, since Meta checks it at once.
+	// +optional
+	WebhookVerifyToken string `json:"webhookVerifyToken,omitempty"`
 }
 
 // SubscriptionStatus is the Page's subscription as Meta reported it.
@@ -406,6 +416,12 @@ type SubscriptionStatus struct {
 	// Page (after an hour of failed deliveries, or by hand); the operator subscribed it again.
 	// +optional
 	LastUnsubscribedTime *metav1.Time `json:"lastUnsubscribedTime,omitempty"`
+
+	// VerifyToken is the fingerprint of the verify token this page registered with the app's
+	// callback; when the token in use differs, the callback is registered again once the
+	// webhook has loaded it.
+	// +optional
+	VerifyToken string `json:"verifyToken,omitempty"`
 }
 
 // ResolvedPolicy names the HandoverPolicy in use and the generation seen.

@@ -95,6 +95,7 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 		MaxConcurrentReconciles: opts.maxConcurrentReconciles,
 		Namespaces:              opts.namespaces,
 		ClaimBindings:           opts.claims,
+		GraphAPIHosts:           opts.graphAPIHosts,
 	}
 	if err := pages.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerPage controller: %w", err)
@@ -103,7 +104,7 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 	apps := &controllers.MessengerAppReconciler{
 		Client: pages.Client, Scheme: pages.Scheme, APIReader: pages.APIReader, Recorder: pages.Recorder,
 		WebhookImage: pages.WebhookImage, MaxConcurrentReconciles: pages.MaxConcurrentReconciles,
-		Namespaces: pages.Namespaces, ClaimBindings: pages.ClaimBindings,
+		Namespaces: pages.Namespaces, ClaimBindings: pages.ClaimBindings, GraphAPIHosts: pages.GraphAPIHosts,
 	}
 	if err := apps.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the MessengerApp controller: %w", err)
@@ -118,6 +119,6 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("starting", "webhookImage", opts.webhookImage, "namespaces", opts.namespaces, "leaderElection", opts.leaderElect)
+	log.Info("starting", "webhookImage", opts.webhookImage, "namespaces", opts.namespaces, "graphAPIHosts", opts.graphAPIHosts, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctx)
 }

@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/controllers"
 )
 
@@ -30,7 +31,9 @@ type options struct {
 	namespaces []string
 	// claims binds pageIDs and appIDs to the namespaces allowed to claim them.
 	claims controllers.ClaimBindings
-	zap    zap.Options
+	// graphAPIHosts are the hosts a page's or app's spec.graphAPI.baseURL may name.
+	graphAPIHosts []string
+	zap           zap.Options
 }
 
 // leaderElectionID names the Lease the managers' replicas compete for.
@@ -57,6 +60,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "pages reconciled in parallel (each mostly waits on the API server)")
 	bindings := fs.String("claim-bindings", "",
 		"pageIDs and appIDs bound to the namespaces allowed to claim them, ID=ns1;ns2,ID2=ns3; an ID not listed goes to its oldest claim")
+	hosts := fs.String("graph-api-hosts", messengerv1alpha1.DefaultGraphAPIHost,
+		"Graph API hosts a page's or app's spec.graphAPI.baseURL may name, host or host:port, comma-separated; a page or app elsewhere is Stalled (its tokens would go there)")
 	o.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -76,6 +81,9 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	var err error
 	if o.claims, err = controllers.ParseClaimBindings(*bindings); err != nil {
 		return options{}, fmt.Errorf("--claim-bindings: %w", err)
+	}
+	if o.graphAPIHosts, err = messengerv1alpha1.ParseGraphAPIHosts(*hosts); err != nil {
+		return options{}, fmt.Errorf("--graph-api-hosts: %w", err)
 	}
 	for _, ns := range strings.Split(getenv("WATCH_NAMESPACE"), ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {

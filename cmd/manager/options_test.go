@@ -16,7 +16,7 @@ func TestParseOptionsDefaults(t *testing.T) {
 	}
 	if o.metricsAddr != "0" || !o.metricsSecure || o.probeAddr != ":8081" || o.leaderElect ||
 		o.webhookImage != "img:1" || o.maxConcurrentReconciles != 16 || o.namespaces != nil || o.enableHTTP2 ||
-		o.leaderElectionNamespace != "" {
+		o.leaderElectionNamespace != "" || !slices.Equal(o.graphAPIHosts, []string{"graph.facebook.com"}) {
 		t.Fatalf("defaults: %+v", o)
 	}
 }
@@ -24,13 +24,14 @@ func TestParseOptionsDefaults(t *testing.T) {
 func TestParseOptionsFlagsWinOverEnv(t *testing.T) {
 	o, err := parseOptions([]string{
 		"--metrics-bind-address=:8443", "--health-probe-bind-address=:9000", "--leader-elect",
-		"--webhook-image=flag:2", "--max-concurrent-reconciles=8",
+		"--webhook-image=flag:2", "--max-concurrent-reconciles=8", "--graph-api-hosts=graph.facebook.com,127.0.0.1:9",
 	}, env(map[string]string{"WEBHOOK_IMAGE": "env:1", "WATCH_NAMESPACE": " shop, ,support "}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.metricsAddr != ":8443" || o.probeAddr != ":9000" || !o.leaderElect || o.webhookImage != "flag:2" ||
-		o.maxConcurrentReconciles != 8 || !slices.Equal(o.namespaces, []string{"shop", "support"}) {
+		o.maxConcurrentReconciles != 8 || !slices.Equal(o.namespaces, []string{"shop", "support"}) ||
+		!slices.Equal(o.graphAPIHosts, []string{"graph.facebook.com", "127.0.0.1:9"}) {
 		t.Fatalf("options: %+v", o)
 	}
 }
@@ -47,6 +48,8 @@ func TestParseOptionsRejects(t *testing.T) {
 		{[]string{"--webhook-image=a", "--max-concurrent-reconciles=0"}, nil, "at least 1"},
 		{[]string{"--webhook-image=a", "extra"}, nil, "unexpected arguments: extra"},
 		{[]string{"--no-such-flag"}, nil, "not defined"},
+		{[]string{"--webhook-image=a", "--graph-api-hosts= , "}, nil, "--graph-api-hosts: no host given"},
+		{[]string{"--webhook-image=a", "--graph-api-hosts=https://evil.example"}, nil, "--graph-api-hosts: \"https://evil.example\": give a host"},
 	} {
 		_, err := parseOptions(tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

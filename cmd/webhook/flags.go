@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/contract"
 	"github.com/messenger-operator/messenger-operator/internal/webhook"
 )
@@ -26,6 +27,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 	namespace := fs.String(contract.FlagNamespace, getenv(contract.EnvPodNamespace), "namespace of the page when --page has none; env POD_NAMESPACE")
 	fs.StringVar(&o.ManifestsDir, contract.FlagManifests, "", "standalone mode: read the MessengerPage (or the MessengerApp and its pages), HandoverPolicies and Secrets from the YAML files of this directory (reloaded on change) instead of the API server")
 	fs.StringVar(&o.VerifyTokenSecret, contract.FlagVerifyTokenSecret, getenv(contract.EnvVerifyTokenSecret), "the Secret the operator generates the verify token into when the page's (or app's) Secret has none (key verifyToken); env VERIFY_TOKEN_SECRET")
+	hosts := fs.String(contract.FlagGraphAPIHosts, getenv(contract.EnvGraphAPIHosts), "the only Graph API hosts (host or host:port, comma-separated) a page's graphAPI.baseURL may name; empty: any; env GRAPH_API_HOSTS (the operator sets its own list)")
 	fs.StringVar(&o.Listen, contract.FlagListen, webhook.DefaultListen, "address of the webhook")
 	fs.StringVar(&o.ProbeAddr, contract.FlagProbeAddr, webhook.DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
 	fs.DurationVar(&o.DrainTimeout, contract.FlagDrainTimeout, webhook.DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")
@@ -57,6 +59,11 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 	if n := o.VerifyTokenSecret; n != "" {
 		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
 			return webhook.Options{}, fmt.Errorf("--verify-token-secret %q: invalid name: %s", n, strings.Join(errs, "; "))
+		}
+	}
+	if strings.TrimSpace(*hosts) != "" {
+		if o.GraphAPIHosts, err = v1alpha1.ParseGraphAPIHosts(*hosts); err != nil {
+			return webhook.Options{}, fmt.Errorf("--graph-api-hosts: %w", err)
 		}
 	}
 	if err := o.LogLevel.UnmarshalText([]byte(*level)); err != nil {

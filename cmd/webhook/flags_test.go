@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,22 @@ func TestParseFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", args, err, want)
 		}
+	}
+}
+
+// The Graph API hosts come from the flag or GRAPH_API_HOSTS (the operator's Deployment); none: any.
+func TestParseFlagsGraphAPIHosts(t *testing.T) {
+	o, err := parseFlags([]string{"--page=shop/acme"}, func(k string) string {
+		return map[string]string{"GRAPH_API_HOSTS": "graph.facebook.com, 127.0.0.1:9"}[k]
+	}, io.Discard)
+	if err != nil || !slices.Equal(o.GraphAPIHosts, []string{"graph.facebook.com", "127.0.0.1:9"}) {
+		t.Fatalf("%v, %v", o.GraphAPIHosts, err)
+	}
+	if o, err = parseFlags([]string{"--page=shop/acme"}, func(string) string { return "" }, io.Discard); err != nil || o.GraphAPIHosts != nil {
+		t.Fatalf("%v, %v", o.GraphAPIHosts, err)
+	}
+	if _, err = parseFlags([]string{"--page=shop/acme", "--graph-api-hosts=https://x"}, func(string) string { return "" }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "--graph-api-hosts") {
+		t.Fatalf("a URL accepted: %v", err)
 	}
 }

@@ -48,6 +48,9 @@ const (
 	// FlagVerifyTokenSecret names the Secret, in the page's namespace, holding the verify token the
 	// operator generated (key v1alpha1.GeneratedVerifyTokenKey), when the user's Secret has none.
 	FlagVerifyTokenSecret = "verify-token-secret"
+	// FlagGraphAPIHosts lists the Graph API hosts a page's baseURL may name (comma-separated,
+	// the manager's own --graph-api-hosts); empty: any.
+	FlagGraphAPIHosts = "graph-api-hosts"
 )
 
 // Environment variables of the webhook container, each the default of a flag.
@@ -64,6 +67,8 @@ const (
 	// EnvMemoryLimit is the container's memory limit in bytes (downward API resourceFieldRef);
 	// the webhook sets its soft heap limit to MemoryLimitFraction of it.
 	EnvMemoryLimit = "MEMORY_LIMIT"
+	// EnvGraphAPIHosts is the default of FlagGraphAPIHosts.
+	EnvGraphAPIHosts = "GRAPH_API_HOSTS"
 )
 
 // MemoryLimitFraction of the container's memory limit is the webhook's soft heap limit

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -114,6 +115,9 @@ func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 	}
 	if w.VerifyTokenSecret != "" {
 		out = append(out, corev1ac.EnvVar().WithName(contract.EnvVerifyTokenSecret).WithValue(w.VerifyTokenSecret))
+	}
+	if len(w.GraphAPIHosts) > 0 {
+		out = append(out, corev1ac.EnvVar().WithName(contract.EnvGraphAPIHosts).WithValue(strings.Join(w.GraphAPIHosts, ",")))
 	}
 	return out
 }

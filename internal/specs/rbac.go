@@ -36,7 +36,8 @@ func Role(w Webhook, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 	)
 }
 
-// AppRole grants an app's webhook: its MessengerApp by name; list and watch of the namespace's
+// AppRole grants an app's webhook: its MessengerApp by name, and a patch of its status (the
+// verify token it has loaded); list and watch of the namespace's
 // pages (the pods select theirs by spec.appRef.name, which resourceNames cannot express) and
 // their policies; the status of pages, the app's pages only (Served, GraphAuthorized,
 // HandoverPermitted); and by name the Secrets it reads: secrets, the app's Secret, the generated
@@ -45,6 +46,7 @@ func Role(w Webhook, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 func AppRole(w Webhook, pages []string, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 	rules := []*rbacv1ac.PolicyRuleApplyConfiguration{
 		crdRule("messengerapps", readVerbs, w.App.Name),
+		crdRule("messengerapps/status", []string{"patch"}, w.App.Name),
 		crdRule("messengerpages", []string{"list", "watch"}),
 		crdRule("handoverpolicies", readVerbs),
 	}

@@ -32,6 +32,9 @@ type Webhook struct {
 	// VerifyTokenSecret names the Secret of the verify token the operator generated, when that
 	// is the one in use (the user's Secret has none); the webhook learns it from its environment.
 	VerifyTokenSecret string
+	// GraphAPIHosts are the manager's --graph-api-hosts, passed on to the webhook (env
+	// GRAPH_API_HOSTS) so that it, too, refuses a baseURL elsewhere; none set: none passed.
+	GraphAPIHosts []string
 }
 
 // Name of the webhook's Deployment, Service, Ingress, HTTPRoute, ServiceAccount, Role and

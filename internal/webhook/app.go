@@ -29,6 +29,8 @@ type pageReporter interface {
 // leaves (its status is not touched after).
 type appPages struct {
 	newReporter func(page *v1alpha1.MessengerPage) (pageReporter, func())
+	// verifyToken, when set, reports the fingerprint of the app's verify token once applied.
+	verifyToken func(fingerprint string)
 
 	mu     sync.Mutex
 	byName map[string]reporterEntry

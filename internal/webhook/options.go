@@ -25,6 +25,9 @@ type Options struct {
 	// VerifyTokenSecret names the Secret the operator generates the verify token into when the
 	// page's (or app's) Secret has none; the operator sets it on the Deployment. Empty: none.
 	VerifyTokenSecret string
+	// GraphAPIHosts, when set, are the only Graph API hosts a page's (or app's) baseURL may
+	// name; the operator sets its own list on the Deployment. Empty: any.
+	GraphAPIHosts []string
 	// ReloadInterval is how often ManifestsDir is read for changes. Default 1s.
 	ReloadInterval time.Duration
 

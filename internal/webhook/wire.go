@@ -48,7 +48,7 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 	)
 	if o.ManifestsDir != "" {
 		w.mode = "standalone"
-		src = &config.DirSource{Dir: o.ManifestsDir, Page: o.Page, VerifyTokenSecret: o.VerifyTokenSecret,
+		src = &config.DirSource{Dir: o.ManifestsDir, Page: o.Page, VerifyTokenSecret: o.VerifyTokenSecret, GraphAPIHosts: o.GraphAPIHosts,
 			Interval: o.ReloadInterval, Logger: log, Rejected: func(error) { cm.valid.Set(0) }}
 		reporter = status.Log{Logger: log}
 	} else {
@@ -59,16 +59,19 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		}
 		writer = status.New(status.Options{Client: dyn, Page: o.Page, Logger: log, RetryBase: o.StatusRetryBase})
 		reporter = writer
-		if src, err = config.NewClusterSource(cfg, o.Page, o.VerifyTokenSecret, log); err != nil {
+		cs, err := config.NewClusterSource(cfg, o.Page, o.VerifyTokenSecret, log)
+		if err != nil {
 			return w, err
 		}
+		cs.GraphAPIHosts, src = o.GraphAPIHosts, cs
 		w.status = writer.Run
 	}
 	w.srv = NewServer(runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock})
-	applier := &config.Applier{Target: w.srv, Logger: log, Applied: func(s config.Snapshot) {
+	applier := &config.Applier{Target: w.srv, Logger: log, Applied: func(s config.Snapshot, cfg config.Page) {
 		cm.applied.Inc()
 		if writer != nil {
 			writer.SetGeneration(s.Page.Generation)
+			writer.VerifyToken(v1alpha1.VerifyTokenFingerprint(cfg.AppSecret, cfg.VerifyToken))
 		}
 	}}
 	update := func(s config.Snapshot) {
@@ -93,7 +96,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 	pages := &appPages{}
 	if o.ManifestsDir != "" {
 		w.mode = "standalone"
-		run = (&config.DirSource{Dir: o.ManifestsDir, App: o.App, VerifyTokenSecret: o.VerifyTokenSecret,
+		run = (&config.DirSource{Dir: o.ManifestsDir, App: o.App, VerifyTokenSecret: o.VerifyTokenSecret, GraphAPIHosts: o.GraphAPIHosts,
 			Interval: o.ReloadInterval, Logger: log, Rejected: func(error) { cm.valid.Set(0) }}).RunApp
 		pages.newReporter = func(p *v1alpha1.MessengerPage) (pageReporter, func()) {
 			return status.Log{Logger: log.With("messengerPage", p.Name)}, func() {}
@@ -112,6 +115,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		if err != nil {
 			return w, err
 		}
+		src.GraphAPIHosts = o.GraphAPIHosts
 		run = src.RunApp
 		pages.newReporter = func(p *v1alpha1.MessengerPage) (pageReporter, func()) {
 			wr := status.New(status.Options{Client: dyn, Page: types.NamespacedName{Namespace: p.Namespace, Name: p.Name},
@@ -122,8 +126,10 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 			go func() { wr.Run(ctx); close(done) }()
 			return wr, func() { cancel(); <-done }
 		}
+		appWriter := status.New(status.Options{Client: dyn, App: o.App, Logger: log, RetryBase: o.StatusRetryBase})
+		pages.verifyToken = appWriter.VerifyToken
 		w.status = func(ctx context.Context) {
-			<-ctx.Done()
+			appWriter.Run(ctx)
 			pages.stopAll()
 		}
 	}
@@ -171,4 +177,7 @@ type appTarget struct {
 func (t appTarget) ApplyApp(a config.App) {
 	t.srv.ApplyApp(a, t.pages.reporterOf)
 	t.cm.applied.Inc()
+	if t.pages.verifyToken != nil {
+		t.pages.verifyToken(v1alpha1.VerifyTokenFingerprint(a.AppSecret, a.VerifyToken))
+	}
 }

@@ -9,9 +9,11 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
+	"github.com/messenger-operator/messenger-operator/internal/specs"
 	"github.com/messenger-operator/messenger-operator/test/e2e/harness"
 	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
@@ -174,6 +176,17 @@ func TestAppServesItsPages(t *testing.T) {
 			t.Fatal("the webhook exited")
 		default:
 		}
+	})
+
+	t.Run("the webhook reports the verify token it loaded", func(t *testing.T) {
+		gen := &corev1.Secret{}
+		must(t, env.Cluster.Client.Get(ctx(t), types.NamespacedName{Namespace: ns, Name: specs.AppVerifyTokenSecretName("acme")}, gen))
+		want := v1alpha1.VerifyTokenFingerprint([]byte(a.AppSecret), gen.Data[v1alpha1.GeneratedVerifyTokenKey])
+		app := &v1alpha1.MessengerApp{}
+		must(t, harness.Eventually(ctx(t), 30*time.Second, func() (bool, error) {
+			err := env.Cluster.Client.Get(ctx(t), types.NamespacedName{Namespace: ns, Name: "acme"}, app)
+			return err == nil && want != "" && app.Status.WebhookVerifyToken == want, err
+		}))
 	})
 
 	t.Run("a page leaves", func(t *testing.T) {

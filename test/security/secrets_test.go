@@ -132,7 +132,7 @@ func TestSecretsNeverInOutput(t *testing.T) {
 	// The page, its policy and Secret, and the operator running next to the webhook.
 	rig.CreatePage(t, p)
 	rig.CreateSecret(t, p)
-	stopManager := startManager(t, &o)
+	stopManager := startManager(t, &o, strings.TrimPrefix(simSrv.URL, "http://"))
 	defer stopManager()
 	key := p.Key()
 	userCfg := rig.WebhookUser(t, key)
@@ -284,7 +284,8 @@ func (o *out) String(where string) string {
 }
 
 // startManager runs the operator's binary against envtest at debug level, its output collected.
-func startManager(t *testing.T, o *out) func() {
+// graphHost is the simulator's host:port, the one Graph API host the manager allows.
+func startManager(t *testing.T, o *out, graphHost string) func() {
 	t.Helper()
 	bin, err := testenv.Binary("manager")
 	rig.Must(t, err)
@@ -295,7 +296,7 @@ func startManager(t *testing.T, o *out) func() {
 	addr := pln.Addr().String()
 	_ = pln.Close()
 	p, err := testenv.StartProcess(bin, []string{"--webhook-image=example.com/webhook:dev", "--metrics-bind-address=0",
-		"--health-probe-bind-address=" + addr, "--zap-log-level=debug"}, "KUBECONFIG="+kc, "WATCH_NAMESPACE="+ns)
+		"--health-probe-bind-address=" + addr, "--zap-log-level=debug", "--graph-api-hosts=" + graphHost}, "KUBECONFIG="+kc, "WATCH_NAMESPACE="+ns)
 	rig.Must(t, err)
 	var once sync.Once
 	stop := func() {

@@ -118,6 +118,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.TakeBackSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Triggers"):
 		return &apiv1alpha1.TriggersApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("WebhookNetworkPolicy"):
+		return &apiv1alpha1.WebhookNetworkPolicyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("WebhookSpec"):
 		return &apiv1alpha1.WebhookSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("WebURLItem"):

@@ -30,6 +30,8 @@ type AppSnapshot struct {
 	VerifyTokenSecretName string
 	// Loading names the pages whose objects are not read yet (their caches have not synced).
 	Loading map[string]bool
+	// GraphAPIHosts, when set, are the only hosts the app's spec.graphAPI.baseURL may name.
+	GraphAPIHosts []string
 }
 
 // PageState is what became of one page of a snapshot.
@@ -73,6 +75,9 @@ func buildAppSettings(s *AppSnapshot) (appSettings, error) {
 	spec := s.App.Spec.DeepCopy()
 	spec.Default()
 	if err := spec.Validate(); err != nil {
+		return appSettings{}, fmt.Errorf("MessengerApp %q: %w", s.App.Name, err)
+	}
+	if err := graphHostAllowed(spec.GraphAPI.BaseURL, s.GraphAPIHosts); err != nil {
 		return appSettings{}, fmt.Errorf("MessengerApp %q: %w", s.App.Name, err)
 	}
 	ref := &spec.SecretRef

@@ -51,7 +51,7 @@ func (c *ClusterSource) RunApp(ctx context.Context, update func(AppSnapshot)) er
 		if !apps.Synced() || !pages.synced() {
 			continue // their sync kicks again
 		}
-		s := AppSnapshot{VerifyTokenSecretName: c.verifyTokenSecret, Policies: map[string]*v1alpha1.HandoverPolicy{},
+		s := AppSnapshot{VerifyTokenSecretName: c.verifyTokenSecret, GraphAPIHosts: c.GraphAPIHosts, Policies: map[string]*v1alpha1.HandoverPolicy{},
 			Secrets: map[string]*corev1.Secret{}, Loading: map[string]bool{}}
 		s.App, _ = apps.Get(ctx, c.key.Name)
 		var list v1alpha1.MessengerPageList

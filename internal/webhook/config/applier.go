@@ -18,9 +18,9 @@ type Target interface {
 type Applier struct {
 	Target Target
 	Logger *slog.Logger
-	// Applied, when set, is called after each Apply with the snapshot applied (the status
-	// writer takes the page's generation from it).
-	Applied func(Snapshot)
+	// Applied, when set, is called after each Apply with the snapshot and the configuration
+	// applied (the status writer takes the page's generation and the verify token from them).
+	Applied func(Snapshot, Page)
 
 	mu      sync.Mutex
 	last    [sha256.Size]byte
@@ -53,7 +53,7 @@ func (a *Applier) Update(s Snapshot) error {
 	a.Target.Apply(cfg)
 	a.last, a.applied = key, true
 	if a.Applied != nil {
-		a.Applied(s)
+		a.Applied(s, cfg)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ func TestApplierAppliesOnlyChanges(t *testing.T) {
 	rec := newRecorder()
 	var observed []int64
 	a := &Applier{Target: rec, Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		Applied: func(s Snapshot) { observed = append(observed, s.Page.Generation) }}
+		Applied: func(s Snapshot, _ Page) { observed = append(observed, s.Page.Generation) }}
 
 	s := snapshot()
 	s.Secret = nil

@@ -28,6 +28,8 @@ type ClusterSource struct {
 	log               *slog.Logger
 	watcher           *Watcher
 	kick              kicker
+	// GraphAPIHosts go into every snapshot (Snapshot.GraphAPIHosts).
+	GraphAPIHosts []string
 }
 
 // NewClusterSource prepares the source of key, a page or an app, on cfg. verifyTokenSecret names
@@ -83,7 +85,7 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 		if !pages.Synced() {
 			continue // its sync kicks again
 		}
-		s := Snapshot{VerifyTokenSecretName: c.verifyTokenSecret}
+		s := Snapshot{VerifyTokenSecretName: c.verifyTokenSecret, GraphAPIHosts: c.GraphAPIHosts}
 		var refs Refs
 		if page, ok := pages.Get(ctx, c.key.Name); ok {
 			s.Page, refs = page, RefsOf(page)

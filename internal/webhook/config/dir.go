@@ -22,6 +22,8 @@ type DirSource struct {
 	Page, App types.NamespacedName
 	// VerifyTokenSecret names the Secret of a generated verify token (Snapshot), if any.
 	VerifyTokenSecret string
+	// GraphAPIHosts go into every snapshot (Snapshot.GraphAPIHosts).
+	GraphAPIHosts []string
 	// Interval between two reads of the directory. Default 1s.
 	Interval time.Duration
 	Logger   *slog.Logger
@@ -50,6 +52,7 @@ func (d *DirSource) Run(ctx context.Context, update func(Snapshot)) error {
 			return err
 		}
 		d.number(s.Page, s.Policy)
+		s.GraphAPIHosts = d.GraphAPIHosts
 		update(s)
 		return nil
 	})
@@ -65,6 +68,7 @@ func (d *DirSource) RunApp(ctx context.Context, update func(AppSnapshot)) error 
 		for _, p := range s.Pages {
 			d.number(p, s.Policies[p.Spec.PolicyRef.Name])
 		}
+		s.GraphAPIHosts = d.GraphAPIHosts
 		update(s)
 		return nil
 	})

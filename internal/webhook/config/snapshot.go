@@ -53,6 +53,10 @@ type Snapshot struct {
 	VerifyTokenSecretName string
 	// VerifyTokenSecret is that Secret, when read (only while the user's Secret lacks the key).
 	VerifyTokenSecret *corev1.Secret
+	// GraphAPIHosts, when set, are the only hosts spec.graphAPI.baseURL may name (the operator
+	// passes its --graph-api-hosts): a page edited to another host is not built, so its token
+	// never goes there.
+	GraphAPIHosts []string
 }
 
 // Refs are the names of the objects a page needs besides itself.
@@ -81,6 +85,9 @@ func Build(s Snapshot) (Page, error) {
 		return Page{}, err
 	}
 	g := &page.Spec.GraphAPI
+	if err := graphHostAllowed(g.BaseURL, s.GraphAPIHosts); err != nil {
+		return Page{}, err
+	}
 	return compile(page, s.Policy, token, appSettings{
 		AppID: page.Spec.AppID, AppSecret: appSecret, VerifyToken: verify,
 		GraphBaseURL: g.BaseURL, GraphVersion: g.Version, Path: page.Spec.WebhookPath(),

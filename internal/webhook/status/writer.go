@@ -24,7 +24,10 @@ import (
 // FieldManager owns the webhook's conditions, apart from the operator's.
 const FieldManager = v1alpha1.FieldManagerWebhook
 
-var pagesResource = v1alpha1.GroupVersion.WithResource("messengerpages")
+var (
+	pagesResource = v1alpha1.GroupVersion.WithResource("messengerpages")
+	appsResource  = v1alpha1.GroupVersion.WithResource("messengerapps")
+)
 
 // Options configure a Writer.
 type Options struct {
@@ -37,6 +40,9 @@ type Options struct {
 	Now func() time.Time
 	// Served: the page is served by its app's webhook, which owns its Served condition too.
 	Served bool
+	// App, when set instead of Page, makes a Writer of the MessengerApp's status: it writes
+	// only the verify token the app's webhook has loaded (VerifyToken).
+	App types.NamespacedName
 }
 
 // Writer writes the webhook's conditions with server-side apply under its own field manager,
@@ -47,11 +53,12 @@ type Writer struct {
 	log  *slog.Logger
 	res  dynamic.ResourceInterface
 
-	mu         sync.Mutex
-	conds      map[string]metav1.Condition // what the webhook's field manager owns
-	generation int64
-	seeded     bool
-	pending    bool // conds differ from what was last written
+	mu          sync.Mutex
+	conds       map[string]metav1.Condition // what the webhook's field manager owns
+	generation  int64
+	seeded      bool
+	pending     bool   // conds or verifyToken differ from what was last written
+	verifyToken string // fingerprint of the verify token loaded, for status.webhookVerifyToken
 
 	kick chan struct{}
 }
@@ -70,12 +77,38 @@ func New(opts Options) *Writer {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	res := opts.Client.Resource(pagesResource).Namespace(opts.Page.Namespace)
+	if opts.App.Name != "" {
+		res = opts.Client.Resource(appsResource).Namespace(opts.App.Namespace)
+	}
 	return &Writer{
 		opts:  opts,
 		log:   opts.Logger,
-		res:   opts.Client.Resource(pagesResource).Namespace(opts.Page.Namespace),
+		res:   res,
 		conds: map[string]metav1.Condition{},
 		kick:  make(chan struct{}, 1),
+	}
+}
+
+// VerifyToken reports the fingerprint (v1alpha1.VerifyTokenFingerprint) of the verify token the
+// webhook now answers Meta's verification with, as status.webhookVerifyToken: the operator
+// registers a rotated token at Meta only once it shows there.
+func (r *Writer) VerifyToken(fingerprint string) {
+	r.mu.Lock()
+	if fingerprint == r.verifyToken {
+		r.mu.Unlock()
+		return
+	}
+	r.verifyToken = fingerprint
+	r.pending = true
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *Writer) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -174,10 +207,7 @@ func (r *Writer) set(typ string, ok bool, reason, message string) {
 	r.conds[typ] = c
 	r.pending = true
 	r.mu.Unlock()
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
+	r.poke()
 }
 
 // Run writes the conditions as they change until ctx is done; then it makes one last attempt
@@ -238,13 +268,24 @@ func (r *Writer) write(ctx context.Context) error {
 		status.WithConditions(v1alpha1.ConditionApply(c))
 		done = append(done, c.Type+"="+string(c.Status)+" ("+c.Reason+")")
 	}
+	if r.verifyToken != "" {
+		status.WithWebhookVerifyToken(r.verifyToken)
+		done = append(done, "webhookVerifyToken")
+	}
 	r.pending = false
 	r.mu.Unlock()
 
-	body, err := json.Marshal(v1alpha1ac.MessengerPage(r.opts.Page.Name, r.opts.Page.Namespace).WithStatus(status))
+	name := r.opts.Page.Name
+	var obj any = v1alpha1ac.MessengerPage(name, r.opts.Page.Namespace).WithStatus(status)
+	if r.opts.App.Name != "" {
+		name = r.opts.App.Name
+		obj = v1alpha1ac.MessengerApp(name, r.opts.App.Namespace).WithStatus(
+			v1alpha1ac.MessengerAppStatus().WithWebhookVerifyToken(r.verifyToken))
+	}
+	body, err := json.Marshal(obj)
 	if err == nil {
 		force := true
-		_, err = r.res.Patch(ctx, r.opts.Page.Name, types.ApplyPatchType, body,
+		_, err = r.res.Patch(ctx, name, types.ApplyPatchType, body,
 			metav1.PatchOptions{FieldManager: FieldManager, Force: &force}, "status")
 	}
 	if err != nil {

@@ -5,6 +5,7 @@
 //	loadkit bare    -listen ADDR   the ceiling: net/http reading the body and answering 200
 //	loadkit targets -n N -url URL  N signed text events (distinct mids from -from, -users senders, over -pages pages from -page) as vegeta JSON targets
 //	loadkit summary < report.json  one line from a vegeta JSON report: rps p50_ms p99_ms success% ok_count codes
+//	loadkit flood -url URL         -clients goroutines posting unsigned -size-byte bodies for -duration; answers by code
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 func main() {
@@ -40,6 +42,9 @@ func main() {
 	secret := fs.String("secret", "appsecret", "app secret signing the bodies (targets)")
 	pageID := fs.String("page", "1000000000000001", "page id (targets): the first one")
 	pages := fs.Int("pages", 1, "pages the events are spread over, round robin, with consecutive ids from -page (targets)")
+	clients := fs.Int("clients", 200, "concurrent clients (flood)")
+	size := fs.Int("size", 1<<20, "body bytes (flood)")
+	duration := fs.Duration("duration", 10*time.Second, "how long (flood)")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "graph":
@@ -51,6 +56,10 @@ func main() {
 		})))
 	case "targets":
 		if err := targets(os.Stdout, *from, *n, *users, *pages, *url, *secret, *pageID); err != nil {
+			log.Fatal(err)
+		}
+	case "flood":
+		if err := flood(os.Stdout, *url, *clients, *size, *duration); err != nil {
 			log.Fatal(err)
 		}
 	case "summary":

@@ -124,7 +124,9 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	metricsAddr := freeAddr()
 	args := []string{"--webhook-image", "bench.invalid/webhook:1",
 		"--metrics-bind-address", metricsAddr, "--metrics-secure=false", "--health-probe-bind-address", freeAddr(),
-		"--zap-log-level", "error"}
+		"--zap-log-level", "error",
+		// The pages' and apps' Graph API: a closed loopback port, and the propagation phase's fake.
+		"--graph-api-hosts", "127.0.0.1"}
 	if *reconciles > 0 {
 		args = append(args, fmt.Sprintf("--max-concurrent-reconciles=%d", *reconciles))
 	}

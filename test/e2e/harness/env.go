@@ -87,6 +87,9 @@ func (e *Env) startOperator(manager string) error {
 		"--metrics-bind-address=0",
 		"--health-probe-bind-address=" + probe,
 		"--leader-elect=false",
+		// Each page's and app's simulator listens on its own loopback port: the Graph API host
+		// its baseURL names.
+		"--graph-api-hosts=127.0.0.1",
 	}, "KUBECONFIG="+e.Cluster.Kubeconfig, "WATCH_NAMESPACE=")
 	if err != nil {
 		return err

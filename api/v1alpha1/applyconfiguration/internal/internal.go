@@ -153,6 +153,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: verifiedTime
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: verifyToken
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Card
   map:
     fields:
@@ -525,6 +528,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: webhookURL
       type:
         scalar: string
+    - name: webhookVerifyToken
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerPage
   map:
     fields:
@@ -612,6 +618,9 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: string
     - name: webhookURL
+      type:
+        scalar: string
+    - name: webhookVerifyToken
       type:
         scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerProfile
@@ -801,6 +810,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: pageSubscribed
       type:
         scalar: boolean
+    - name: verifyToken
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.TakeBackSpec
   map:
     fields:
@@ -857,12 +869,36 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: url
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookNetworkPolicy
+  map:
+    fields:
+    - name: apiServerCIDRs
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: enabled
+      type:
+        scalar: boolean
+    - name: graphAPICIDRs
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: monitoringNamespaceSelector
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookSpec
   map:
     fields:
     - name: image
       type:
         scalar: string
+    - name: networkPolicy
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookNetworkPolicy
     - name: nodeSelector
       type:
         map:
@@ -990,6 +1026,38 @@ var schemaYAML = typed.YAMLObject(`types:
         elementType:
           namedType: __untyped_deduced_
         elementRelationship: separable
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+  map:
+    fields:
+    - name: matchExpressions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement
+          elementRelationship: atomic
+    - name: matchLabels
+      type:
+        map:
+          elementType:
+            scalar: string
+    elementRelationship: atomic
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorOperator
+  scalar: string
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement
+  map:
+    fields:
+    - name: key
+      type:
+        scalar: string
+    - name: operator
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorOperator
+    - name: values
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
 - name: io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry
   map:
     fields:

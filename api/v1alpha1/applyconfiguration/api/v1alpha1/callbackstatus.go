@@ -34,6 +34,9 @@ type CallbackStatusApplyConfiguration struct {
 	// VerifiedTime is when Meta last verified the callback (its GET with the verify token
 	// answered with the challenge), when the operator registered it.
 	VerifiedTime *v1.Time `json:"verifiedTime,omitempty"`
+	// VerifyToken is the fingerprint of the verify token registered with the callback; when the
+	// token in use differs, the callback is registered again once the webhook has loaded it.
+	VerifyToken *string `json:"verifyToken,omitempty"`
 }
 
 // CallbackStatusApplyConfiguration constructs a declarative configuration of the CallbackStatus type for use with
@@ -65,5 +68,13 @@ func (b *CallbackStatusApplyConfiguration) WithFields(values ...string) *Callbac
 // If called multiple times, the VerifiedTime field is set to the value of the last call.
 func (b *CallbackStatusApplyConfiguration) WithVerifiedTime(value v1.Time) *CallbackStatusApplyConfiguration {
 	b.VerifiedTime = &value
+	return b
+}
+
+// WithVerifyToken sets the VerifyToken field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the VerifyToken field is set to the value of the last call.
+func (b *CallbackStatusApplyConfiguration) WithVerifyToken(value string) *CallbackStatusApplyConfiguration {
+	b.VerifyToken = &value
 	return b
 }

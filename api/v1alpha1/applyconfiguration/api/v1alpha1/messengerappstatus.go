@@ -43,6 +43,10 @@ type MessengerAppStatusApplyConfiguration struct {
 	ReadyReplicas *int32 `json:"readyReplicas,omitempty"`
 	// Callback is the app's callback at Meta, as last checked.
 	Callback *CallbackStatusApplyConfiguration `json:"callback,omitempty"`
+	// WebhookVerifyToken is the fingerprint (VerifyTokenFingerprint, a keyed hash, never the
+	// token) of the verify token the app's webhook pods have loaded, written by the webhook. A
+	// rotated token is registered at Meta only once it shows here, since Meta checks it at once.
+	WebhookVerifyToken *string `json:"webhookVerifyToken,omitempty"`
 }
 
 // MessengerAppStatusApplyConfiguration constructs a declarative configuration of the MessengerAppStatus type for use with
@@ -109,5 +113,13 @@ func (b *MessengerAppStatusApplyConfiguration) WithReadyReplicas(value int32) *M
 // If called multiple times, the Callback field is set to the value of the last call.
 func (b *MessengerAppStatusApplyConfiguration) WithCallback(value *CallbackStatusApplyConfiguration) *MessengerAppStatusApplyConfiguration {
 	b.Callback = value
+	return b
+}
+
+// WithWebhookVerifyToken sets the WebhookVerifyToken field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the WebhookVerifyToken field is set to the value of the last call.
+func (b *MessengerAppStatusApplyConfiguration) WithWebhookVerifyToken(value string) *MessengerAppStatusApplyConfiguration {
+	b.WebhookVerifyToken = &value
 	return b
 }

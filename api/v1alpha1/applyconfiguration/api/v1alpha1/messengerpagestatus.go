@@ -44,6 +44,10 @@ type MessengerPageStatusApplyConfiguration struct {
 	ReadyReplicas *int32 `json:"readyReplicas,omitempty"`
 	// Subscription is what Meta said at the last check of spec.subscription.
 	Subscription *SubscriptionStatusApplyConfiguration `json:"subscription,omitempty"`
+	// WebhookVerifyToken is the fingerprint (VerifyTokenFingerprint, a keyed hash, never the
+	// token) of the verify token the page's webhook pods have loaded, written by the webhook. A
+	// rotated token is registered at Meta only once it shows here, since Meta checks it at once.
+	WebhookVerifyToken *string `json:"webhookVerifyToken,omitempty"`
 }
 
 // MessengerPageStatusApplyConfiguration constructs a declarative configuration of the MessengerPageStatus type for use with
@@ -110,5 +114,13 @@ func (b *MessengerPageStatusApplyConfiguration) WithReadyReplicas(value int32) *
 // If called multiple times, the Subscription field is set to the value of the last call.
 func (b *MessengerPageStatusApplyConfiguration) WithSubscription(value *SubscriptionStatusApplyConfiguration) *MessengerPageStatusApplyConfiguration {
 	b.Subscription = value
+	return b
+}
+
+// WithWebhookVerifyToken sets the WebhookVerifyToken field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the WebhookVerifyToken field is set to the value of the last call.
+func (b *MessengerPageStatusApplyConfiguration) WithWebhookVerifyToken(value string) *MessengerPageStatusApplyConfiguration {
+	b.WebhookVerifyToken = &value
 	return b
 }

@@ -39,6 +39,10 @@ type SubscriptionStatusApplyConfiguration struct {
 	// LastUnsubscribedTime is when a check last found that Meta had unsubscribed the app from the
 	// Page (after an hour of failed deliveries, or by hand); the operator subscribed it again.
 	LastUnsubscribedTime *v1.Time `json:"lastUnsubscribedTime,omitempty"`
+	// VerifyToken is the fingerprint of the verify token this page registered with the app's
+	// callback; when the token in use differs, the callback is registered again once the
+	// webhook has loaded it.
+	VerifyToken *string `json:"verifyToken,omitempty"`
 }
 
 // SubscriptionStatusApplyConfiguration constructs a declarative configuration of the SubscriptionStatus type for use with
@@ -86,5 +90,13 @@ func (b *SubscriptionStatusApplyConfiguration) WithFields(values ...string) *Sub
 // If called multiple times, the LastUnsubscribedTime field is set to the value of the last call.
 func (b *SubscriptionStatusApplyConfiguration) WithLastUnsubscribedTime(value v1.Time) *SubscriptionStatusApplyConfiguration {
 	b.LastUnsubscribedTime = &value
+	return b
+}
+
+// WithVerifyToken sets the VerifyToken field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the VerifyToken field is set to the value of the last call.
+func (b *SubscriptionStatusApplyConfiguration) WithVerifyToken(value string) *SubscriptionStatusApplyConfiguration {
+	b.VerifyToken = &value
 	return b
 }

@@ -41,6 +41,8 @@ type WebhookSpecApplyConfiguration struct {
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 	// Tolerations of the webhook pods.
 	Tolerations []v1.Toleration `json:"tolerations,omitempty"`
+	// NetworkPolicy around the webhook's pods; none unless enabled.
+	NetworkPolicy *WebhookNetworkPolicyApplyConfiguration `json:"networkPolicy,omitempty"`
 }
 
 // WebhookSpecApplyConfiguration constructs a declarative configuration of the WebhookSpec type for use with
@@ -122,5 +124,13 @@ func (b *WebhookSpecApplyConfiguration) WithTolerations(values ...v1.Toleration)
 	for i := range values {
 		b.Tolerations = append(b.Tolerations, values[i])
 	}
+	return b
+}
+
+// WithNetworkPolicy sets the NetworkPolicy field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the NetworkPolicy field is set to the value of the last call.
+func (b *WebhookSpecApplyConfiguration) WithNetworkPolicy(value *WebhookNetworkPolicyApplyConfiguration) *WebhookSpecApplyConfiguration {
+	b.NetworkPolicy = value
 	return b
 }
