@@ -61,6 +61,8 @@ type MessengerPageReconciler struct {
 	routes *gatewayRoutes
 	// graph runs the subscription checks off the reconcile workers.
 	graph *graphWork[subscriptionResult]
+	// profiles runs the Messenger Profile checks off the reconcile workers.
+	profiles *graphWork[profileResult]
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
@@ -87,6 +89,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, page); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.graph.forget(req.NamespacedName)
+			r.profiles.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -125,6 +128,9 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.hostRefused == "" && obs.clash == "" {
 		r.reconcileSubscription(ctx, page, obs)
+		r.reconcileProfile(ctx, page, obs)
+	} else if page.Spec.AppRef != nil && obs.conflict == "" {
+		r.reconcileProfile(ctx, page, obs)
 	}
 	if err := r.writeStatus(ctx, page, obs); err != nil {
 		if apierrors.IsNotFound(err) {

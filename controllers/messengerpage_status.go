@@ -42,6 +42,7 @@ type observation struct {
 	verifyToken  []byte
 	route        routeState
 	subscription *subscriptionResult // nil without spec.subscription or when not attempted
+	profile      *profileResult      // nil without spec.profile or when not attempted
 	// requeue, when > 0, brings the page back that much later (periodic checks).
 	requeue time.Duration
 }
@@ -78,6 +79,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		stalled(messengerv1alpha1.ReasonGraphHostNotAllowed, obs.hostRefused)
 		return finish(metav1.Condition{})
 	case page.Spec.AppRef != nil:
+		profileConditions(page, obs, cs)
 		st.Conditions = r.appPageConditions(page, obs, cs, &st)
 		return st
 	}
@@ -117,6 +119,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 		add(messengerv1alpha1.ConditionSubscribed, sub.status, sub.reason, sub.message)
 		st.Subscription = sub.observed
 	}
+	profileConditions(page, obs, cs)
 	if obs.replicas == 0 {
 		return finish(metav1.Condition{Reason: messengerv1alpha1.ReasonScaledToZero,
 			Message: "spec.webhook.replicas is 0: no webhook pod serves the page; Meta's calls to " + st.WebhookURL + " fail"})
@@ -247,6 +250,9 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionSubscribed); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Subscribe", "%s", c.Message)
+	}
+	if c, ok := changed(messengerv1alpha1.ConditionProfileSynced); ok && c.Status == metav1.ConditionFalse {
+		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Profile", "%s", c.Message)
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionSharedApp); ok {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeNormal, c.Reason, "Reconcile", "%s", c.Message)

@@ -356,14 +356,7 @@ func hint(err error, page *messengerv1alpha1.MessengerPage) string {
 }
 
 // scrub removes secret values from a message, should Meta ever echo one.
-func (p *subscriptionPlan) scrub(msg string) string {
-	for _, s := range p.secrets {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, string(s), "[redacted]")
-		}
-	}
-	return msg
-}
+func (p *subscriptionPlan) scrub(msg string) string { return scrubAll(msg, p.secrets...) }
 
 func (r *MessengerPageReconciler) event(page *messengerv1alpha1.MessengerPage, typ, reason, format string, args ...any) {
 	if r.Recorder != nil {

@@ -134,6 +134,8 @@ func TestMessengerPage(t *testing.T) {
 		{"SubscriptionValidation", testSubscriptionValidation},
 		{"Subscription", testSubscription},
 		{"SubscriptionSharedApp", testSubscriptionSharedApp},
+		{"Profile", testProfile},
+		{"ProfileAppPage", testProfileAppPage},
 		{"SubscriptionVerifyTokenRotation", testSubscriptionVerifyTokenRotation},
 		{"GraphOffWorkers", testGraphOffWorkers},
 		{"GraphHostNotAllowed", testGraphHostNotAllowed},

@@ -32,6 +32,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.APIReader = mgr.GetAPIReader()
 	}
 	r.graph = newGraphWork[subscriptionResult](r.now)
+	r.profiles = newGraphWork[profileResult](r.now)
 	secrets, err := r.secretMetadataSource(mgr)
 	if err != nil {
 		return err
@@ -46,6 +47,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			builder.WithPredicates(appReadyChanged)).
 		WatchesRawSource(secrets).
 		WatchesRawSource(r.graph.Source()).
+		WatchesRawSource(r.profiles.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerpage").
 		Build(r)

@@ -2,7 +2,8 @@
 # make demo: builds the operator, the webhook and the demo into bin/ (the control plane comes from
 # `make control-plane`), then runs hack/demo: a local kwok cluster, the CRDs, the operator, the
 # app sample (one MessengerApp, two MessengerPages) pointed at the Messenger Platform simulator,
-# the app's one webhook, and a scripted conversation on each Page.
+# the app's one webhook, the welcome screen of the Page with spec.profile, and a scripted
+# conversation on each Page.
 # The demo removes everything it started, also when interrupted.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -29,6 +29,12 @@ const (
 	ConditionHTTPRoute = "HTTPRoute"
 	// ConditionSubscribed reports the Meta-side subscription of spec.subscription.
 	ConditionSubscribed = "Subscribed"
+	// ConditionProfileSynced reports the Page's Messenger Profile against spec.profile: True when
+	// Meta's equals the spec, False with the Graph error's meaning when a check failed.
+	ConditionProfileSynced = "ProfileSynced"
+	// ConditionProfilePayloadUnhandled names the profile's postback payloads that no trigger of
+	// the page's policy claims (present only while there are some): their taps get the welcome.
+	ConditionProfilePayloadUnhandled = "ProfilePayloadUnhandled"
 )
 
 // Reasons used in MessengerPage and HandoverPolicy conditions.
@@ -60,6 +66,14 @@ const (
 	ReasonNoCallback            = "NoCallback"
 	// ReasonChecking: a look at Meta's side is under way, off the reconcile workers.
 	ReasonChecking = "Checking"
+	// ReasonProfileInSync: Meta's Messenger Profile equals spec.profile.
+	ReasonProfileInSync = "InSync"
+	// ReasonProfileCorrected: the last check found Meta's profile differing and wrote the spec's.
+	ReasonProfileCorrected = "Corrected"
+	// ReasonProfileSyncFailed: a Graph call of the profile check failed; the message says why.
+	ReasonProfileSyncFailed = "SyncFailed"
+	// ReasonPayloadsUnhandled: ProfilePayloadUnhandled names payloads no trigger claims.
+	ReasonPayloadsUnhandled = "PayloadsUnhandled"
 
 	ReasonValid           = "Valid"
 	ReasonInvalidPattern  = "InvalidPattern"
@@ -101,6 +115,9 @@ var MessengerPageConditions = ConditionTypes{
 	{Type: ConditionIngressTLS, Owner: FieldManagerOperator, Role: Informational},
 	{Type: ConditionSharedApp, Owner: FieldManagerOperator, Role: Informational, AbnormalTrue: true},
 	{Type: ConditionHTTPRoute, Owner: FieldManagerOperator, Role: Informational},
+	// The welcome screen is not the conversation: a profile out of sync is reported only.
+	{Type: ConditionProfileSynced, Owner: FieldManagerOperator, Role: Informational},
+	{Type: ConditionProfilePayloadUnhandled, Owner: FieldManagerOperator, Role: Informational, AbnormalTrue: true},
 }
 
 // HandoverPolicyConditions are the condition types of a HandoverPolicy.

@@ -288,7 +288,7 @@ func (s *MessengerPageSpec) Validate() error {
 			return field(k.field, fmt.Sprintf("%q is not a Secret key", k.key))
 		}
 	}
-	return nil
+	return d.Profile.Validate()
 }
 
 // validateAppLink repeats the CEL rules of MessengerPageSpec: exactly one of appID and appRef,

@@ -74,6 +74,12 @@ type MessengerPageSpec struct {
 	// the subscription is done by hand in the App Dashboard.
 	// +optional
 	Subscription *SubscriptionSpec `json:"subscription,omitempty"`
+
+	// Profile is the Page's welcome screen and menu (Messenger Profile: Get Started, greetings,
+	// ice breakers, persistent menu, whitelisted domains), kept equal at Meta by the operator with
+	// the page token. Without it the operator leaves the Page's profile alone.
+	// +optional
+	Profile *MessengerProfile `json:"profile,omitempty"`
 }
 
 // HTTPRouteSpec attaches the webhook to Gateways. The route matches the webhook path
@@ -389,7 +395,8 @@ type SecretKeySelector struct {
 // MessengerPageStatus tells what the operator and the webhook know of the page.
 type MessengerPageStatus struct {
 	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct,
-	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed.
+	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed, ProfileSynced,
+	// ProfilePayloadUnhandled.
 	// +listType=map
 	// +listMapKey=type
 	// +optional

@@ -157,6 +157,14 @@ func (d *demo) run(manager, webhook, samples string) error {
 	}
 
 	for _, p := range objs.pages {
+		if p.Spec.Profile != nil {
+			if err := d.welcomeScreen(p); err != nil {
+				return err
+			}
+		}
+	}
+
+	for _, p := range objs.pages {
 		section("A conversation on Page %q (%s; the simulator's transcript: who spoke, and who owns the thread after each step)", p.Spec.BusinessName, p.Name)
 		if err := d.conversation(p.Spec.PageID); err != nil {
 			return err
@@ -174,6 +182,25 @@ func (d *demo) run(manager, webhook, samples string) error {
 	}
 	fmt.Println()
 	return d.get("handoverpolicies")
+}
+
+// welcomeScreen waits until the operator has set the page's spec.profile at Meta and prints the
+// welcome screen a new customer sees.
+func (d *demo) welcomeScreen(p *v1alpha1.MessengerPage) error {
+	section("The welcome screen of Page %q: spec.profile of %s, set at Meta by the operator (Messenger Profile)", p.Spec.BusinessName, p.Name)
+	c, err := d.app.PageCondition(d.ctx, p.Name, v1alpha1.ConditionProfileSynced, "True", v1alpha1.ReasonProfileInSync)
+	if err != nil {
+		return err
+	}
+	note("ProfileSynced: %s", c.Message)
+	w, err := d.app.Sim.WelcomeScreen(p.Spec.PageID, ada, "")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(w.String(), "\n"), "\n") {
+		fmt.Println("   " + line)
+	}
+	return nil
 }
 
 // conversation plays the script, printing the transcript as it grows.

@@ -37,6 +37,8 @@ const (
 	EndpointProfile        Endpoint = "user_profile"
 	EndpointSubscribedApps Endpoint = "subscribed_apps"
 	EndpointSubscriptions  Endpoint = "subscriptions"
+	// EndpointMessengerProfile is the Page's welcome screen and menu (/me/messenger_profile).
+	EndpointMessengerProfile Endpoint = "messenger_profile"
 )
 
 // Observer is told about every call: its endpoint, what its outcome means and how long it took.

@@ -26,7 +26,7 @@ const (
 	// TokenInvalid: the access token is invalid, expired or revoked (190, 102).
 	TokenInvalid Meaning = "token_invalid"
 	// NotAuthorized: the app may not make the call: a missing or wrong appsecret_proof (100 with
-	// that message), a missing permission (200-299; 10 on the subscription endpoints).
+	// that message), a missing permission (200-299; 10 on the subscription and messenger_profile endpoints).
 	NotAuthorized Meaning = "not_authorized"
 	// NotOwner: another app controls the thread (10/2018300 on a send), the app is not the
 	// thread's owner (100/2534037), or the owner is hidden from it (100/2018234).
@@ -111,7 +111,7 @@ func (e *apiError) meaning() Meaning {
 		return NotAuthorized
 	case e.Code >= 200 && e.Code <= 299:
 		return NotAuthorized
-	case e.Code == codePermission && (e.Endpoint == EndpointSubscribedApps || e.Endpoint == EndpointSubscriptions):
+	case e.Code == codePermission && (e.Endpoint == EndpointSubscribedApps || e.Endpoint == EndpointSubscriptions || e.Endpoint == EndpointMessengerProfile):
 		return NotAuthorized
 	case throttle(e.Code):
 		return Throttled

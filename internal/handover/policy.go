@@ -57,6 +57,20 @@ func Compile(pageID, appID, businessName string, spec *v1alpha1.HandoverPolicySp
 	return compile(&s), nil
 }
 
+// CompileWithProfile is Compile for a page with a Messenger Profile: the titles of its menu
+// items and ice breakers join the titles a tap is matched by when it arrives without its payload
+// (standby, reference §3.3), as the policy's own buttons' titles do.
+func CompileWithProfile(pageID, appID, businessName string, spec *v1alpha1.HandoverPolicySpec, profile *v1alpha1.MessengerProfile) (*Policy, error) {
+	p, err := Compile(pageID, appID, businessName, spec)
+	if err != nil || profile == nil {
+		return p, err
+	}
+	pbs := profile.Postbacks()
+	p.handoffTriggers.addProfileTitles(pbs)
+	p.takeBackTriggers.addProfileTitles(pbs)
+	return p, nil
+}
+
 // compile builds a valid, defaulted spec.
 func compile(s *v1alpha1.HandoverPolicySpec) *Policy {
 	fb := s.FirstNameFallback

@@ -64,6 +64,29 @@ func compileTriggers(t *v1alpha1.Triggers, msgs []*OutMessage) triggers {
 	return out
 }
 
+// addProfileTitles adds the titles of the profile's taps whose payload is one of these triggers.
+// Profile titles are not cut (Meta shows menu titles up to 30 characters and whole questions);
+// a title the profile also gives to another payload is ambiguous and matches nothing.
+func (t *triggers) addProfileTitles(pbs []v1alpha1.ProfilePostback) {
+	var mine, other []string
+	for _, pb := range pbs {
+		title := strings.TrimSpace(pb.Title)
+		switch {
+		case title == "":
+		case contains(t.postbacks, pb.Payload):
+			mine = append(mine, title)
+		default:
+			other = append(other, title)
+		}
+	}
+	for _, title := range mine {
+		if !containsFold(t.postbackTitles, title) {
+			t.postbackTitles = append(t.postbackTitles, title)
+		}
+	}
+	t.postbackTitles = slices.DeleteFunc(t.postbackTitles, func(s string) bool { return containsFold(other, s) })
+}
+
 // appendTitle adds the title as the user sees it: cut to the quick-reply title limit the way
 // Render cuts it.
 func appendTitle(ts []string, title string) []string {

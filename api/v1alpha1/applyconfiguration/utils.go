@@ -48,8 +48,12 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.CallbackStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Card"):
 		return &apiv1alpha1.CardApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("GetStarted"):
+		return &apiv1alpha1.GetStartedApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("GraphAPISpec"):
 		return &apiv1alpha1.GraphAPISpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("Greeting"):
+		return &apiv1alpha1.GreetingApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HandoffSpec"):
 		return &apiv1alpha1.HandoffSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HandoverPolicy"):
@@ -62,6 +66,10 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.HoursWindowApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HTTPRouteSpec"):
 		return &apiv1alpha1.HTTPRouteSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("IceBreaker"):
+		return &apiv1alpha1.IceBreakerApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("IceBreakers"):
+		return &apiv1alpha1.IceBreakersApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("IngressSpec"):
 		return &apiv1alpha1.IngressSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("IngressTLS"):
@@ -70,6 +78,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.IssuerReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("LocalReference"):
 		return &apiv1alpha1.LocalReferenceApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("MenuItem"):
+		return &apiv1alpha1.MenuItemApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Message"):
 		return &apiv1alpha1.MessageApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("MessengerApp"):
@@ -84,10 +94,16 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.MessengerPageSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("MessengerPageStatus"):
 		return &apiv1alpha1.MessengerPageStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("MessengerProfile"):
+		return &apiv1alpha1.MessengerProfileApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("OutsideHours"):
 		return &apiv1alpha1.OutsideHoursApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ParentReference"):
 		return &apiv1alpha1.ParentReferenceApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PersistentMenu"):
+		return &apiv1alpha1.PersistentMenuApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PostbackItem"):
+		return &apiv1alpha1.PostbackItemApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("QuickReply"):
 		return &apiv1alpha1.QuickReplyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RedisStoreSpec"):
@@ -112,6 +128,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.WebhookSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("WebhookStoreSpec"):
 		return &apiv1alpha1.WebhookStoreSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("WebURLItem"):
+		return &apiv1alpha1.WebURLItemApplyConfiguration{}
 
 	}
 	return nil

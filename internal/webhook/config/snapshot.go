@@ -121,7 +121,7 @@ func compile(page *v1alpha1.MessengerPage, policy *v1alpha1.HandoverPolicy, toke
 	if policy == nil || policy.Name != name {
 		return Page{}, fmt.Errorf("spec.policyRef: HandoverPolicy %q not found", name)
 	}
-	compiled, err := handover.Compile(spec.PageID, app.AppID, spec.BusinessName, policy.Spec.DeepCopy())
+	compiled, err := handover.CompileWithProfile(spec.PageID, app.AppID, spec.BusinessName, policy.Spec.DeepCopy(), spec.Profile)
 	if err != nil {
 		return Page{}, fmt.Errorf("spec.policyRef: HandoverPolicy %q: %w", name, err)
 	}

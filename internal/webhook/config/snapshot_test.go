@@ -3,12 +3,14 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/handover"
 )
 
 func snapshot() Snapshot {
@@ -141,6 +143,9 @@ func TestBuildErrorsNameTheProblemNotTheSecrets(t *testing.T) {
 		"bad path":          {func(s *Snapshot) { s.Page.Spec.Ingress = &v1alpha1.IngressSpec{Path: "no-slash"} }, "spec.ingress.path"},
 		"bad pattern":       {func(s *Snapshot) { s.Policy.Spec.Handoff.Triggers.Patterns = []string{"(unclosed"} }, "spec.handoff.triggers.patterns[0]"},
 		"unknown time zone": {func(s *Snapshot) { s.Policy.Spec.BusinessHours = badHours() }, "Mars/Olympus"},
+		"greeting too long": {func(s *Snapshot) {
+			s.Page.Spec.Profile = &v1alpha1.MessengerProfile{Greetings: []v1alpha1.Greeting{{Locale: "default", Text: strings.Repeat("x", 161)}}}
+		}, "spec.profile.greetings[0].text: a greeting's text is at most 160 characters"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -167,5 +172,37 @@ func badHours() *v1alpha1.BusinessHours {
 	return &v1alpha1.BusinessHours{
 		TimeZone: "Mars/Olympus",
 		Windows:  []v1alpha1.HoursWindow{{Day: "Monday", Start: "09:00", End: "17:00"}},
+	}
+}
+
+// The compiled page knows the profile's titles: a menu tap that arrives on standby without its
+// payload (the inbox owns the thread) is matched by its title.
+func TestBuildMatchesProfileTitlesOnStandby(t *testing.T) {
+	s := snapshot()
+	s.Policy.Spec.TakeBack.Triggers.PostbackPayloads = []string{"BOT"}
+	s.Page.Spec.Profile = &v1alpha1.MessengerProfile{
+		GetStarted: &v1alpha1.GetStarted{Payload: "GET_STARTED"},
+		PersistentMenu: []v1alpha1.PersistentMenu{{Locale: "default", Items: []v1alpha1.MenuItem{
+			{Postback: &v1alpha1.PostbackItem{Title: "Back to the bot, please", Payload: "BOT"}},
+		}}},
+	}
+	now := time.Unix(1_700_000_000, 0)
+	tap := handover.Event{Kind: handover.KindPostback, Channel: handover.Standby, PageID: s.Page.Spec.PageID,
+		PSID: "2000000000000002", Timestamp: now, MID: "m_1", PostbackTitle: "Back to the bot, please"}
+	away := handover.Thread{Owner: handover.OwnerOther, OwnerAppID: v1alpha1.PageInboxAppID, PassedAt: now.Add(-time.Minute)}
+	takes := func(cfg Page) bool {
+		for _, a := range handover.Decide(cfg.Handover, tap, away, now).Actions {
+			if a.Kind == handover.ActTake {
+				return true
+			}
+		}
+		return false
+	}
+	if !takes(build(t, s)) {
+		t.Fatal("the menu's title on standby did not take the thread back")
+	}
+	s.Page.Spec.Profile = nil
+	if takes(build(t, s)) {
+		t.Fatal("without the profile, the title took the thread back")
 	}
 }

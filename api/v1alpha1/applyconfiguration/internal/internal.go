@@ -174,6 +174,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: title
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.GetStarted
+  map:
+    fields:
+    - name: payload
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.GraphAPISpec
   map:
     fields:
@@ -185,6 +191,15 @@ var schemaYAML = typed.YAMLObject(`types:
         scalar: numeric
       default: 250
     - name: version
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Greeting
+  map:
+    fields:
+    - name: locale
+      type:
+        scalar: string
+    - name: text
       type:
         scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.HTTPRouteSpec
@@ -341,6 +356,27 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: start
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreaker
+  map:
+    fields:
+    - name: payload
+      type:
+        scalar: string
+    - name: question
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreakers
+  map:
+    fields:
+    - name: locale
+      type:
+        scalar: string
+    - name: questions
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreaker
+          elementRelationship: atomic
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.IngressSpec
   map:
     fields:
@@ -387,6 +423,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: name
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MenuItem
+  map:
+    fields:
+    - name: postback
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.PostbackItem
+    - name: webURL
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebURLItem
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Message
   map:
     fields:
@@ -534,6 +579,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: policyRef
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.LocalReference
+    - name: profile
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerProfile
     - name: secretRef
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.SecretReference
@@ -575,6 +623,45 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: webhookVerifyToken
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MessengerProfile
+  map:
+    fields:
+    - name: getStarted
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.GetStarted
+    - name: greetings
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.Greeting
+          elementRelationship: associative
+          keys:
+          - locale
+    - name: iceBreakers
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IceBreakers
+          elementRelationship: associative
+          keys:
+          - locale
+    - name: persistentMenu
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.PersistentMenu
+          elementRelationship: associative
+          keys:
+          - locale
+    - name: prune
+      type:
+        scalar: boolean
+    - name: whitelistedDomains
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: associative
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.OutsideHours
   map:
     fields:
@@ -612,6 +699,30 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: numeric
     - name: sectionName
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.PersistentMenu
+  map:
+    fields:
+    - name: composerInputDisabled
+      type:
+        scalar: boolean
+    - name: items
+      type:
+        list:
+          elementType:
+            namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MenuItem
+          elementRelationship: atomic
+    - name: locale
+      type:
+        scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.PostbackItem
+  map:
+    fields:
+    - name: payload
+      type:
+        scalar: string
+    - name: title
       type:
         scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.QuickReply
@@ -767,6 +878,15 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             scalar: string
           elementRelationship: atomic
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebURLItem
+  map:
+    fields:
+    - name: title
+      type:
+        scalar: string
+    - name: url
+      type:
+        scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.WebhookNetworkPolicy
   map:
     fields:

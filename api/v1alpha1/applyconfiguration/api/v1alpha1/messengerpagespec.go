@@ -60,6 +60,10 @@ type MessengerPageSpecApplyConfiguration struct {
 	// set-up): the app's callback URL and verify token, and the Page's webhook fields. Without it
 	// the subscription is done by hand in the App Dashboard.
 	Subscription *SubscriptionSpecApplyConfiguration `json:"subscription,omitempty"`
+	// Profile is the Page's welcome screen and menu (Messenger Profile: Get Started, greetings,
+	// ice breakers, persistent menu, whitelisted domains), kept equal at Meta by the operator with
+	// the page token. Without it the operator leaves the Page's profile alone.
+	Profile *MessengerProfileApplyConfiguration `json:"profile,omitempty"`
 }
 
 // MessengerPageSpecApplyConfiguration constructs a declarative configuration of the MessengerPageSpec type for use with
@@ -153,5 +157,13 @@ func (b *MessengerPageSpecApplyConfiguration) WithHTTPRoute(value *HTTPRouteSpec
 // If called multiple times, the Subscription field is set to the value of the last call.
 func (b *MessengerPageSpecApplyConfiguration) WithSubscription(value *SubscriptionSpecApplyConfiguration) *MessengerPageSpecApplyConfiguration {
 	b.Subscription = value
+	return b
+}
+
+// WithProfile sets the Profile field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Profile field is set to the value of the last call.
+func (b *MessengerPageSpecApplyConfiguration) WithProfile(value *MessengerProfileApplyConfiguration) *MessengerPageSpecApplyConfiguration {
+	b.Profile = value
 	return b
 }

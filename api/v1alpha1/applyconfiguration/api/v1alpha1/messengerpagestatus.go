@@ -28,7 +28,8 @@ import (
 // MessengerPageStatus tells what the operator and the webhook know of the page.
 type MessengerPageStatusApplyConfiguration struct {
 	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct,
-	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed.
+	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed, ProfileSynced,
+	// ProfilePayloadUnhandled.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation last reconciled; -1 until then.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
