@@ -213,13 +213,10 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 		return err
 	}
 	obs.deployment, obs.replicas = d, w.Replicas()
-	if err := o.reconcilePDB(ctx, app, w); err != nil {
-		return err
-	}
 	if err := o.ensure(ctx, app, "Service", specs.Service(w), &corev1.Service{}); err != nil {
 		return err
 	}
-	if err := o.reconcileNetworkPolicy(ctx, app, w); err != nil {
+	if err := o.reconcileOptional(ctx, app, w); err != nil {
 		return err
 	}
 	if in := specs.Ingress(w); in != nil {

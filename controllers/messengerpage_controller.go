@@ -168,13 +168,10 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.ensureDeployment(ctx, page, w, obs); err != nil {
 		return err
 	}
-	if err := r.objects().reconcilePDB(ctx, page, w); err != nil {
-		return err
-	}
 	if err := r.objects().ensure(ctx, page, "Service", specs.Service(w), &corev1.Service{}); err != nil {
 		return err
 	}
-	if err := r.objects().reconcileNetworkPolicy(ctx, page, w); err != nil {
+	if err := r.objects().reconcileOptional(ctx, page, w); err != nil {
 		return err
 	}
 	if err := r.reconcileIngress(ctx, page, w); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -47,13 +46,4 @@ func readStoreURL(ctx context.Context, reader client.Reader, namespace string, s
 		return storeURLState{missing: fmt.Sprintf("the value of key %q in Secret %q %s", ref.Key, ref.Name, err.Error())}, nil
 	}
 	return storeURLState{hash: specs.StoreURLHash(url)}, nil
-}
-
-// reconcilePDB applies the webhook's PodDisruptionBudget, or deletes the one the operator made
-// when it is no longer wanted (memory store, fewer than two replicas).
-func (r ownedObjects) reconcilePDB(ctx context.Context, owner client.Object, w specs.Webhook) error {
-	if desired := specs.PodDisruptionBudget(w); desired != nil {
-		return r.ensure(ctx, owner, "PodDisruptionBudget", desired, &policyv1.PodDisruptionBudget{})
-	}
-	return r.deleteOwned(ctx, owner, "PodDisruptionBudget", w.Name(), &policyv1.PodDisruptionBudget{})
 }
