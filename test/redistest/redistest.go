@@ -42,7 +42,7 @@ func binary() (string, error) {
 			install.err = fmt.Errorf("redis-server is not installed and installing it needs root: apt-get install -y redis-server")
 			return
 		}
-		for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "redis-server"}} {
+		for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "-o", "DPkg::Lock::Timeout=300", "redis-server"}} {
 			cmd := exec.Command("apt-get", args...)
 			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 			if out, err := cmd.CombinedOutput(); err != nil {
