@@ -2,9 +2,10 @@ package controllers
 
 import (
 	"context"
-	corev1 "k8s.io/api/core/v1"
+	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -63,6 +64,10 @@ type MessengerPageReconciler struct {
 	graph *graphWork[subscriptionResult]
 	// profiles runs the Messenger Profile checks off the reconcile workers.
 	profiles *graphWork[profileResult]
+	// profileInSync holds, by page, the UID and generation whose profile a check last found or
+	// made equal at Meta (profileMark): a later difference at that generation is drift, whatever
+	// the cache shows.
+	profileInSync sync.Map
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerpages,verbs=get;list;watch
@@ -90,6 +95,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if apierrors.IsNotFound(err) {
 			r.graph.forget(req.NamespacedName)
 			r.profiles.forget(req.NamespacedName)
+			r.profileInSync.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

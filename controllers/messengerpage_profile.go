@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -48,6 +49,7 @@ type profilePlan struct {
 func (r *MessengerPageReconciler) reconcileProfile(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) {
 	if page.Spec.Profile == nil {
 		r.profiles.forget(client.ObjectKeyFromObject(page))
+		r.profileInSync.Delete(client.ObjectKeyFromObject(page))
 		return
 	}
 	plan, wait, retry := r.planProfile(ctx, page, obs)
@@ -149,13 +151,15 @@ func (r *MessengerPageReconciler) syncProfile(ctx context.Context, page *messeng
 	}
 	if len(changes) > 0 && r.Recorder != nil {
 		reason, what := "ProfileApplied", "set spec.profile at Meta"
-		if c := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionProfileSynced); c != nil &&
-			c.Status == metav1.ConditionTrue && c.ObservedGeneration == page.Generation {
+		mark, _ := r.profileInSync.Load(client.ObjectKeyFromObject(page))
+		if c := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionProfileSynced); mark == markOf(page) ||
+			(c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == page.Generation) {
 			// In sync at this generation before: someone changed the profile at Meta.
 			reason, what = "ProfileDriftCorrected", "the Page's Messenger Profile was changed at Meta; restored spec.profile"
 		}
 		r.Recorder.Eventf(page, nil, corev1.EventTypeNormal, reason, "Profile", "%s: %s", what, strings.Join(changes, "; "))
 	}
+	r.profileInSync.Store(client.ObjectKeyFromObject(page), markOf(page))
 	return profileResult{status: metav1.ConditionTrue, reason: messengerv1alpha1.ReasonProfileInSync,
 		message: fmt.Sprintf("the Messenger Profile of Page %s equals spec.profile (%s)", page.Spec.PageID, profileScope(spec))}
 }
@@ -274,4 +278,14 @@ func scrubAll(msg string, secrets ...[]byte) string {
 		}
 	}
 	return msg
+}
+
+// profileMark names a page at one generation (a page deleted and created again is another).
+type profileMark struct {
+	uid types.UID
+	gen int64
+}
+
+func markOf(page *messengerv1alpha1.MessengerPage) profileMark {
+	return profileMark{uid: page.UID, gen: page.Generation}
 }
