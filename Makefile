@@ -1,7 +1,12 @@
 # messenger-operator
 
+# The release this tree is: the image tag, the chart's appVersion and dist/install.yaml. The
+# manager's default webhook image is IMAGE_REPO:VERSION (cmd/manager/version.go, held equal by a test).
+VERSION ?= v0.1.0
+IMAGE_REPO ?= ghcr.io/messenger-operator/messenger-operator
 # Image carrying both binaries (manager and webhook).
-IMG ?= ghcr.io/messenger-operator/messenger-operator:dev
+IMG ?= $(IMAGE_REPO):$(VERSION)
+LDFLAGS := -X main.version=$(VERSION)
 
 # Tool versions, installed into bin/ from the Go module proxy.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
@@ -50,7 +55,7 @@ generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods and the apply confi
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" applyconfiguration:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: docs
-docs: manifests ## Generate docs/api-reference.md from the CRDs (hack/crddoc).
+docs: manifests chart-docs ## Generate docs/api-reference.md from the CRDs (hack/crddoc) and the chart README.
 	go run ./hack/crddoc -crds config/crd/bases -out docs/api-reference.md
 
 .PHONY: fmt
@@ -93,19 +98,29 @@ soak: $(VEGETA) ## Soak: signed events at a fixed rate for SOAK_DURATION (defaul
 
 .PHONY: build
 build: ## Build bin/manager, bin/webhook and bin/simulator.
-	CGO_ENABLED=0 go build -trimpath -o $(GOBIN_DIR)/ ./cmd/...
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o $(GOBIN_DIR)/ ./cmd/...
 
 .PHONY: run
-run: manifests generate ## Run the manager against the cluster in your kubeconfig.
-	go run ./cmd/manager
+run: manifests generate ## Run the manager against the cluster in your kubeconfig (webhooks run IMG unless WEBHOOK_IMAGE is set).
+	go run -ldflags "$(LDFLAGS)" ./cmd/manager
 
 .PHONY: docker-build
 docker-build: ## Build the image (needs a Docker engine).
-	docker build -t $(IMG) .
+	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
 .PHONY: demo
 demo: control-plane ## A local kwok cluster, the operator, the samples, the webhook and the simulator: a scripted conversation, then clean up.
 	@hack/demo.sh
+
+##@ Release
+
+.PHONY: release
+release: manifests $(HELM) ## Release artefacts of VERSION in dist/ (nothing pushed): install.yaml and the packaged chart.
+	@HELM=$(HELM) hack/release.sh $(VERSION) dist
+
+.PHONY: chart-docs
+chart-docs: ## Generate dist/chart/README.md from the chart's values.yaml (hack/chartdoc).
+	go run ./hack/chartdoc -chart dist/chart
 
 ##@ Deployment
 

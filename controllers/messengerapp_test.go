@@ -435,10 +435,10 @@ func testAppVerifyTokenRotation(t *testing.T, s *pageSuite, m *metaSide, app *me
 func testAppSamples(t *testing.T, s *pageSuite) {
 	ns := s.namespace(t, "appsamples")
 	s.policy(t, ns, "support")
-	dir := filepath.Join(testenv.RepoRoot(), "config", "samples", "app")
+	dir := filepath.Join(testenv.RepoRoot(), "config", "samples")
 	var app *messengerv1alpha1.MessengerApp
 	var pages []*messengerv1alpha1.MessengerPage
-	for _, f := range []string{"secrets.yaml", "messengerapp.yaml", "messengerpages.yaml"} {
+	for _, f := range []string{"placeholder-secrets/app.yaml", "app/messengerapp.yaml", "app/messengerpages.yaml"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		s.must(t, err)
 		for _, doc := range strings.Split(string(b), "\n---\n") {

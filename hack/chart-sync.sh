@@ -15,7 +15,8 @@ for f in "$root"/config/crd/bases/*.yaml; do
     awk '
       /^---$/ {next}
       /^metadata:$/ {print; print "  labels:"; print "    {{- include \"messenger-operator.labels\" . | nindent 4 }}"; inmeta=1; next}
-      inmeta && /^  annotations:$/ {print; print "    {{- if .Values.crds.keep }}"; print "    helm.sh/resource-policy: keep"; print "    {{- end }}"; inmeta=0; next}
+      # The chart version lets the downgrade guard (crd-guard.yaml) tell an older schema.
+      inmeta && /^  annotations:$/ {print; print "    {{- if .Values.crds.keep }}"; print "    helm.sh/resource-policy: keep"; print "    {{- end }}"; print "    messenger.handover.dev/chart-version: {{ .Chart.Version | quote }}"; inmeta=0; next}
       # Placeholders such as {{first_name}} in descriptions are text, not Helm templates.
       {gsub(/[{][{]/, "{{ \"{{\" }}"); print}
     ' "$f"

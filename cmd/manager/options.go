@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,8 +56,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among the manager's replicas (Lease "+leaderElectionID+")")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", getenv("POD_NAMESPACE"),
 		"namespace of the leader election Lease; env POD_NAMESPACE; default: the pod's own namespace (in a cluster only)")
-	fs.StringVar(&o.webhookImage, "webhook-image", getenv("WEBHOOK_IMAGE"),
-		"image of the webhook pods (it runs /webhook), usually the operator's own; env WEBHOOK_IMAGE")
+	fs.StringVar(&o.webhookImage, "webhook-image", cmp.Or(getenv("WEBHOOK_IMAGE"), defaultWebhookImage()),
+		"image of the webhook pods (it runs /webhook), usually the operator's own; env WEBHOOK_IMAGE; default: the released image of this manager's version")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 16, "pages reconciled in parallel (each mostly waits on the API server)")
 	bindings := fs.String("claim-bindings", "",
 		"pageIDs and appIDs bound to the namespaces allowed to claim them, ID=ns1;ns2,ID2=ns3; an ID not listed goes to its oldest claim")
@@ -72,7 +73,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	o.webhookImage = strings.TrimSpace(o.webhookImage)
 	switch {
 	case o.webhookImage == "":
-		return options{}, errors.New("--webhook-image (or WEBHOOK_IMAGE) is required: the image with /webhook that each page's pods run, usually the operator's own image")
+		return options{}, errors.New("--webhook-image is empty: give the image with /webhook that each page's pods run, or leave the flag out for " + defaultWebhookImage())
 	case strings.ContainsAny(o.webhookImage, " \t\n"):
 		return options{}, fmt.Errorf("--webhook-image %q: an image reference has no spaces", o.webhookImage)
 	case o.maxConcurrentReconciles < 1:

@@ -42,8 +42,8 @@ func TestParseOptionsRejects(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{nil, nil, "--webhook-image (or WEBHOOK_IMAGE) is required"},
-		{[]string{"--webhook-image= "}, nil, "--webhook-image (or WEBHOOK_IMAGE) is required"},
+		{[]string{"--webhook-image= "}, nil, "--webhook-image is empty"},
+		{[]string{"--webhook-image="}, map[string]string{"WEBHOOK_IMAGE": "env:1"}, "--webhook-image is empty"},
 		{[]string{"--webhook-image=a b"}, nil, "has no spaces"},
 		{[]string{"--webhook-image=a", "--max-concurrent-reconciles=0"}, nil, "at least 1"},
 		{[]string{"--webhook-image=a", "extra"}, nil, "unexpected arguments: extra"},

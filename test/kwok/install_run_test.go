@@ -22,8 +22,8 @@ import (
 )
 
 // `kubectl apply -k config/default` installs the operator; the manager, run with the installed
-// ServiceAccount and the Deployment's flags, reconciles the samples (config/samples) to Ready,
-// and serves its metrics to the scraper the install's metrics-reader role is meant for, only.
+// ServiceAccount and the Deployment's flags, reconciles the samples (config/samples, with the
+// placeholder Secret) to Ready, and serves its metrics to the scraper the install's metrics-reader role is meant for, only.
 func TestKustomizeInstallReconcilesTheSamples(t *testing.T) {
 	ctx := context.Background()
 	inst := installKustomize(t)
@@ -39,7 +39,8 @@ func TestKustomizeInstallReconcilesTheSamples(t *testing.T) {
 	op.start(t)
 
 	pages := namespace(t, "samples", nil)
-	kubectl(t, nil, "apply", "-n", pages, "-k", filepath.Join(testenv.RepoRoot(), "config", "samples"))
+	kubectl(t, nil, "apply", "-n", pages, "-k", filepath.Join(testenv.RepoRoot(), "config", "samples", "placeholder-secrets"))
+	kubectl(t, nil, "apply", "-n", pages, "-f", filepath.Join(testenv.RepoRoot(), "config", "samples"))
 	page := &messengerPage{}
 	page.Name, page.Namespace = "acme-support", pages
 	got := waitReady(t, page)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +15,7 @@ import (
 	"github.com/messenger-operator/messenger-operator/test/testenv"
 )
 
-// applyInstallWithImage applies config/default with the operator image set to image, as
+// applyInstallWithImage applies config/default with the operator image tag set to tag, as
 // `make deploy IMG=...` renders it (kustomize edit set image on config/manager), from a copy.
 func applyInstallWithImage(t *testing.T, tag string) {
 	t.Helper()
@@ -27,10 +27,11 @@ func applyInstallWithImage(t *testing.T, tag string) {
 	k := filepath.Join(dst, "manager", "kustomization.yaml")
 	b, err := os.ReadFile(k)
 	must(t, err)
-	if !strings.Contains(string(b), "newTag: dev") {
-		t.Fatalf("config/manager/kustomization.yaml sets no image tag dev:\n%s", b)
+	newTag := regexp.MustCompile(`(?m)^    newTag: \S+$`)
+	if !newTag.Match(b) {
+		t.Fatalf("config/manager/kustomization.yaml sets no image tag:\n%s", b)
 	}
-	must(t, os.WriteFile(k, []byte(strings.Replace(string(b), "newTag: dev", "newTag: "+tag, 1)), 0o644))
+	must(t, os.WriteFile(k, newTag.ReplaceAll(b, []byte("    newTag: "+tag)), 0o644))
 	kubectl(t, nil, "apply", "--server-side", "-k", filepath.Join(dst, "default"))
 }
 

@@ -28,3 +28,12 @@ control-plane: controller-manager
 {{- end -}}
 {{- join "," $pairs -}}
 {{- end }}
+
+{{- /* The Secret holding the token the ServiceMonitor scrapes with (and its ServiceAccount's name). */ -}}
+{{- define "messenger-operator.scraperSecret" -}}
+{{- if .Values.serviceMonitor.authorization.createToken -}}
+{{ include "messenger-operator.fullname" . }}-metrics-scraper
+{{- else -}}
+{{ required "serviceMonitor.authorization.secretName is required without createToken" .Values.serviceMonitor.authorization.secretName }}
+{{- end -}}
+{{- end }}
