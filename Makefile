@@ -49,6 +49,7 @@ help: ## Show the targets.
 manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the manager's ClusterRole from the markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	@hack/chart-sync.sh
+	@go run ./hack/argocdcm -dir config/argocd
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods and the apply configurations of the API types.
