@@ -8,9 +8,10 @@
 # Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000), BENCH_APPS (10: MessengerApps of the app phase),
 # BENCH_STANDALONE (0 skips the scale part's phase of standalone pages),
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
-# BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_SHARED (the shared
-# bench tools, default ../shared/bench; without them the bench uses its own, test/bench/loadkit,
-# and skips the Node peer), BENCH_SKIP (space-separated parts: go ingest flood ha cpu peers app scale), BENCH_ONLY
+# BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_PEERS (a directory
+# of outside peer tools: a Go module with cmd/fakegraph and cmd/barehttp, and webhook-vs-peers.sh
+# comparing with the tutorial's Node webhook; not part of this repository. Without it the bench
+# uses its own pieces, test/bench/loadkit, and skips the Node peer, saying so), BENCH_SKIP (space-separated parts: go ingest flood ha cpu peers app scale), BENCH_ONLY
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
 # BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
 # default: this tree's), BENCH_CPU_GRAPH_ARGS (flags of the shared fake Graph API in the CPU runs,
@@ -24,7 +25,7 @@ steady=${BENCH_STEADY:-60s}
 dur=${BENCH_DURATION:-10s}
 workers=${BENCH_WORKERS:-64}
 rounds=${BENCH_ROUNDS:-2}
-shared=${BENCH_SHARED:-$root/../shared/bench}
+peers_dir=${BENCH_PEERS:-}
 skip=" ${BENCH_SKIP:-} "
 only=" ${BENCH_ONLY:-} "
 cpu_rate=${BENCH_CPU_RATE:-2000}
@@ -52,13 +53,13 @@ say "building"
 mkdir -p "$tmp/bin"
 go build -o "$tmp/bin/" ./cmd/webhook ./cmd/manager ./test/bench/loadkit
 loadkit=$tmp/bin/loadkit
-if [ -f "$shared/go.mod" ]; then
-  tools="shared ($shared)"
-  (cd "$shared" && go build -o "$tmp/shared/" ./cmd/...)
-  fakegraph() { exec "$tmp/shared/fakegraph" -listen "$@"; }
-  barehttp() { exec "$tmp/shared/barehttp" -listen "$1"; }
+if [ -n "$peers_dir" ] && [ -f "$peers_dir/go.mod" ]; then
+  tools="BENCH_PEERS ($peers_dir)"
+  (cd "$peers_dir" && go build -o "$tmp/peers/" ./cmd/...)
+  fakegraph() { exec "$tmp/peers/fakegraph" -listen "$@"; }
+  barehttp() { exec "$tmp/peers/barehttp" -listen "$1"; }
 else
-  tools="own (test/bench/loadkit; $shared not found)"
+  tools="own (test/bench/loadkit; ${peers_dir:-BENCH_PEERS not set})"
   fakegraph() { exec "$loadkit" graph -listen "$@"; }
   barehttp() { exec "$loadkit" bare -listen "$1"; }
 fi
@@ -326,15 +327,21 @@ cpu() {
 
 peers() {
   local s=1\ webhook\ ingest
-  if [ ! -x "$shared/../bench/webhook-vs-peers.sh" ] && [ ! -f "$shared/webhook-vs-peers.sh" ]; then
-    row "$s" "vs the Node peer (webhook-vs-peers.sh)" "not run: $shared/webhook-vs-peers.sh not found" ">= 5x" "n/a"
+  if [ -z "$peers_dir" ]; then
+    say "skipping the Node peer: set BENCH_PEERS to the directory of webhook-vs-peers.sh"
+    row "$s" "vs the Node peer (webhook-vs-peers.sh)" "skipped: BENCH_PEERS not set" ">= 5x" "n/a"
+    return
+  fi
+  if [ ! -f "$peers_dir/webhook-vs-peers.sh" ]; then
+    say "skipping the Node peer: $peers_dir/webhook-vs-peers.sh not found"
+    row "$s" "vs the Node peer (webhook-vs-peers.sh)" "skipped: $peers_dir/webhook-vs-peers.sh not found" ">= 5x" "n/a"
     return
   fi
   say "webhook-vs-peers.sh"
   manifests "$tmp/peer-manifests" "http://127.0.0.1:19999"
   local out
   if ! out=$(WEBHOOK_CMD="exec $tmp/bin/webhook --manifests $tmp/peer-manifests --page bench/acme --listen 127.0.0.1:19336 --probe-addr 127.0.0.1:$(freeport) --log-level warn" \
-    VEGETA=$VEGETA bash "$shared/webhook-vs-peers.sh" "$dur" "$workers" 2>&1); then
+    VEGETA=$VEGETA bash "$peers_dir/webhook-vs-peers.sh" "$dur" "$workers" 2>&1); then
     echo "$out" >&2
     row "$s" "vs the Node peer (webhook-vs-peers.sh)" "the script failed (output above)" ">= 5x" "miss"
     return

@@ -1,5 +1,5 @@
-// Command loadkit holds the bench's own load pieces, used by hack/bench.sh when the shared bench
-// tools (../shared/bench) are not beside the repository:
+// Command loadkit holds the bench's own load pieces, used by hack/bench.sh unless BENCH_PEERS
+// names outside peer tools:
 //
 //	loadkit graph   -listen ADDR   a fake Graph API: 200 with a Send-API-shaped answer, counts at /__stats
 //	loadkit bare    -listen ADDR   the ceiling: net/http reading the body and answering 200
