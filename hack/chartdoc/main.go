@@ -45,7 +45,7 @@ func render(dir string) (string, error) {
 		return "", err
 	}
 	if err := yaml.Unmarshal(b, &meta); err != nil {
-		return "", fmt.Errorf("Chart.yaml: %w", err)
+		return "", fmt.Errorf("reading the chart's Chart.yaml: %w", err)
 	}
 	if b, err = os.ReadFile(filepath.Join(dir, "values.yaml")); err != nil {
 		return "", err
