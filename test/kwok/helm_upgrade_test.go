@@ -191,8 +191,17 @@ spec:
 `, ns, 7300000+seq.Add(1), 8300000+seq.Add(1))), "apply", "-f", "-")
 	policyBefore, pageBefore := stored(t, "HandoverPolicy", ns, "support"), stored(t, "MessengerPage", ns, "shop")
 
-	// Upgrade to the current chart.
-	helmRun(t, "upgrade", release, current, "-n", ns, "--wait", "--timeout", "2m")
+	// Upgrade to the current chart; its NOTES say what was installed and what comes next.
+	notes := helmRun(t, "upgrade", release, current, "-n", ns, "--wait", "--timeout", "2m")
+	for _, s := range []string{
+		"messenger-operator v0.1.0 is installed in namespace " + ns,
+		"kubectl -n " + ns + " rollout status deployment/" + inst.deployment,
+		"It watches every namespace", "kubectl create secret generic", "IngressClass",
+	} {
+		if !strings.Contains(notes, s) {
+			t.Errorf("the chart's NOTES lack %q:\n%s", s, notes)
+		}
+	}
 	for _, name := range ourCRDs {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
 		must(t, cluster.Client.Get(ctx, types.NamespacedName{Name: name}, crd))

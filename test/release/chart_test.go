@@ -21,7 +21,7 @@ var chartDir = filepath.Join(testenv.RepoRoot(), "dist", "chart")
 var allValues = []string{
 	"replicas=2", "logLevel=debug",
 	"imagePullSecrets[0].name=regcred",
-	"podAnnotations.prometheus\\.io/scrape=false", "podLabels.team=support",
+	"podAnnotations.example\\.com/owner=support", "podLabels.team=support",
 	"extraArgs[0]=--zap-encoder=console",
 	"extraEnv[0].name=HTTPS_PROXY", "extraEnv[0].value=http://proxy.example:3128",
 	"extraEnv[1].name=NO_PROXY", "extraEnv[1].value=10.0.0.0/8\\,.svc",
@@ -102,7 +102,7 @@ func TestChartValuesReachTheManager(t *testing.T) {
 	switch {
 	case len(pod.Spec.ImagePullSecrets) != 1 || pod.Spec.ImagePullSecrets[0].Name != "regcred":
 		t.Errorf("imagePullSecrets %v", pod.Spec.ImagePullSecrets)
-	case pod.Annotations["prometheus.io/scrape"] != "false" || pod.Labels["team"] != "support":
+	case pod.Annotations["example.com/owner"] != "support" || pod.Labels["team"] != "support":
 		t.Errorf("pod metadata %v %v", pod.Annotations, pod.Labels)
 	case !slices.Contains(c.Args, "--zap-log-level=debug") || !slices.Contains(c.Args, "--zap-encoder=console"):
 		t.Errorf("args %v", c.Args)
@@ -196,21 +196,6 @@ func TestChartServiceMonitor(t *testing.T) {
 	out, err := runErr(nil, helm(t), "template", "rel", chartDir, "--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.authorization.createToken=false")
 	if err == nil || !strings.Contains(string(out), "serviceMonitor.authorization.secretName is required") {
 		t.Errorf("no token and no Secret: %v\n%s", err, out)
-	}
-}
-
-// NOTES.txt tells what was installed and what to do next.
-func TestChartNotes(t *testing.T) {
-	out := string(run(t, nil, helm(t), "install", "rel", chartDir, "-n", "ops", "--dry-run=client", "--set", "watchNamespaces={shop}", "--set", "serviceMonitor.enabled=true"))
-	for _, s := range []string{
-		"messenger-operator " + makeVar(t, "VERSION") + " is installed in namespace ops",
-		"kubectl -n ops rollout status deployment/rel-messenger-operator-manager",
-		"It watches the namespaces shop",
-		"kubectl create secret generic", "IngressClass", "serviceMonitor.labels is empty",
-	} {
-		if !strings.Contains(out, s) {
-			t.Errorf("NOTES lack %q:\n%s", s, out)
-		}
 	}
 }
 
