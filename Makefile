@@ -39,6 +39,10 @@ all: build
 
 ##@ General
 
+.PHONY: print-%
+print-%: ## Print a variable of this Makefile, e.g. make print-IMG.
+	@echo $($*)
+
 .PHONY: help
 help: ## Show the targets.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
