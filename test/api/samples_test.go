@@ -17,7 +17,7 @@ import (
 // The samples apply cleanly and refer to each other.
 func TestSamplesApply(t *testing.T) {
 	ctx := context.Background()
-	for _, f := range []string{"messenger_v1alpha1_secret.yaml", "messenger_v1alpha1_handoverpolicy.yaml", "messenger_v1alpha1_messengerpage.yaml"} {
+	for _, f := range []string{"placeholder-secrets/page.yaml", "messenger_v1alpha1_handoverpolicy.yaml", "messenger_v1alpha1_messengerpage.yaml"} {
 		if _, err := apply(ctx, readSample(t, f)); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -30,7 +30,7 @@ func TestSamplesApply(t *testing.T) {
 	}
 	var meta struct{ Metadata struct{ Name string } }
 	_ = yaml.Unmarshal([]byte(readSample(t, "messenger_v1alpha1_messengerpage.yaml")), &page)
-	_ = yaml.Unmarshal([]byte(readSample(t, "messenger_v1alpha1_secret.yaml")), &meta)
+	_ = yaml.Unmarshal([]byte(readSample(t, "placeholder-secrets/page.yaml")), &meta)
 	if page.Spec.SecretRef.Name != meta.Metadata.Name {
 		t.Errorf("sample page refers to Secret %q, the sample Secret is %q", page.Spec.SecretRef.Name, meta.Metadata.Name)
 	}
