@@ -145,10 +145,11 @@ helm install messenger-operator dist/chart -n messenger-operator-system --create
 ` + "```" + `
 
 The CRDs are templates (Helm's ` + "`crds/`" + ` folder is never upgraded), kept when the release is
-uninstalled (` + "`crds.keep`" + `). ` + "`helm upgrade`" + ` upgrades them with the manager; ` + "`helm rollback`" + ` rolls
-back the manager and its RBAC but keeps the newer CRDs (` + "`crds.downgradeGuard`" + `, Kubernetes 1.36 or
-later), so stored objects keep their newer fields. The webhooks the operator made keep running
-through both; the manager rolls them to its own image when it starts.
+uninstalled (` + "`crds.keep`" + `). ` + "`helm upgrade`" + ` upgrades them with the manager. ` + "`helm rollback`" + ` rolls
+back the manager and its RBAC but is refused the older CRDs (` + "`crds.downgradeGuard`" + `), so stored
+objects keep their newer fields: it reports that refusal as its failure, and leaves the objects
+only the newer chart has until the next ` + "`helm upgrade`" + `. The webhooks the operator made keep
+running through all of it; the manager rolls them to its own image when it starts.
 
 ## Values
 

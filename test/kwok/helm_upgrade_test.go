@@ -102,11 +102,15 @@ func webhookState(t *testing.T, key types.NamespacedName) (types.UID, bool) {
 	return d.UID, false
 }
 
-// releaseObjects are the objects of the release's current manifest (helm get manifest) by
-// kind/name, and those the cluster holds with the release's label, which must be the same.
-func releaseObjects(t *testing.T, release, ns string) (manifest, labelled []string) {
+// releaseObjects are the objects of the release's manifest (helm get manifest, of revision when
+// given) by kind/name, and those the cluster holds with the release's label.
+func releaseObjects(t *testing.T, release, ns string, revision ...string) (manifest, labelled []string) {
 	t.Helper()
-	for _, doc := range strings.Split(helmRun(t, "get", "manifest", release, "-n", ns), "\n---") {
+	args := []string{"get", "manifest", release, "-n", ns}
+	if len(revision) > 0 {
+		args = append(args, "--revision", revision[0])
+	}
+	for _, doc := range strings.Split(helmRun(t, args...), "\n---") {
 		var m struct {
 			Kind     string
 			Metadata struct{ Name string }
@@ -121,7 +125,7 @@ func releaseObjects(t *testing.T, release, ns string) (manifest, labelled []stri
 		out := kubectl(t, nil, "get", kind, "-n", ns, "-l", sel, "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name}{\"\\n\"}{end}")
 		labelled = append(labelled, strings.Fields(out)...)
 	}
-	for _, kind := range []string{"clusterroles", "clusterrolebindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings"} {
+	for _, kind := range []string{"clusterroles", "clusterrolebindings", "validatingadmissionpolicies", "validatingadmissionpolicybindings"} {
 		out := kubectl(t, nil, "get", kind, "-l", sel, "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name}{\"\\n\"}{end}")
 		labelled = append(labelled, strings.Fields(out)...)
 	}
@@ -133,11 +137,13 @@ func releaseObjects(t *testing.T, release, ns string) (manifest, labelled []stri
 // A real `helm upgrade` from the previous chart (testdata/previous-chart) to the current one
 // and a `helm rollback`, with the helm binary, on the kwok cluster:
 //   - objects stored under the previous CRDs read back unchanged after the upgrade;
-//   - the upgrade installs the current CRDs; the rollback rolls the manager back but keeps the
-//     newer CRDs (the chart's downgrade guard), so an object's newer fields survive it;
+//   - the upgrade installs the current CRDs; the rollback rolls the manager back but the chart's
+//     downgrade guard refuses it the older CRDs (helm reports that), so an object's newer fields
+//     survive it;
 //   - the webhook Deployment the operator made stays, Available, with the same UID, through the
 //     upgrade, the rollback and the upgrade again;
-//   - after each step the release's objects in the cluster are exactly its manifest's.
+//   - the release's objects in the cluster are its manifest's after each upgrade, and those of
+//     its two revisions after the rollback: nothing orphaned.
 func TestHelmUpgradeAndRollback(t *testing.T) {
 	ctx := context.Background()
 	const release = "mo-up"
@@ -215,7 +221,7 @@ spec:
 	subset(t, "the policy after the upgrade", policyBefore, stored(t, "HandoverPolicy", ns, "support"))
 	subset(t, "the page after the upgrade", pageBefore, stored(t, "MessengerPage", ns, "shop"))
 	manifest, labelled := releaseObjects(t, release, ns)
-	if !slices.Equal(manifest, labelled) || !slices.Contains(labelled, "MutatingAdmissionPolicy/"+release+"-messenger-operator-crd-downgrade-guard") {
+	if !slices.Equal(manifest, labelled) || !slices.Contains(labelled, "ValidatingAdmissionPolicy/"+release+"-messenger-operator-crd-downgrade-guard") {
 		t.Fatalf("after the upgrade the release's manifest has %v, the cluster %v", manifest, labelled)
 	}
 
@@ -237,7 +243,11 @@ spec:
 	kubectl(t, nil, "patch", "messengerpage", "shop", "-n", ns, "--type=merge", "-p",
 		`{"spec":{"httpRoute":{"parentRefs":[{"name":"gateway"}],"hostnames":["shop.example.com"]}}}`)
 	withRoute := stored(t, "MessengerPage", ns, "shop")
-	helmRun(t, "rollback", release, "1", "-n", ns, "--wait", "--timeout", "2m")
+	// The guard refuses the previous CRDs; helm applies the rest of the rollback and says so.
+	out, err := exec.Command(helm(t), "--kubeconfig", cluster.Kubeconfig, "rollback", release, "1", "-n", ns, "--wait", "--timeout", "2m").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "crd-downgrade-guard") || !strings.Contains(string(out), "kept the CRD of chart 0.1.0") {
+		t.Fatalf("helm rollback: %v, want the guard's refusal of the older CRDs:\n%s", err, out)
+	}
 	d := &appsv1.Deployment{}
 	must(t, cluster.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: inst.deployment}, d))
 	if img := d.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":0.1.0-pre.0f1d939") {
@@ -253,9 +263,13 @@ spec:
 		t.Fatal("the rollback installed the previous MessengerPage schema over the current one")
 	}
 	subset(t, "the page after the rollback", withRoute, stored(t, "MessengerPage", ns, "shop"))
-	manifest, labelled = releaseObjects(t, release, ns)
-	if !slices.Equal(manifest, labelled) {
-		t.Fatalf("after the rollback the release's manifest has %v, the cluster %v (orphans or missing)", manifest, labelled)
+	// What the rollback left: the previous release's objects and those only the current one has
+	// (the refusal stops helm before it deletes them), all still the release's: nothing else.
+	prevManifest, labelled := releaseObjects(t, release, ns, "1")
+	curManifest, _ := releaseObjects(t, release, ns, "2")
+	both := slices.Compact(slices.Sorted(slices.Values(append(prevManifest, curManifest...))))
+	if !slices.Equal(both, labelled) {
+		t.Fatalf("after the rollback the cluster holds %v, the two revisions %v", labelled, both)
 	}
 	if u, ok := webhookState(t, key); u != uid || !ok {
 		t.Fatalf("after the rollback the webhook Deployment is %s (Available %v), was %s", u, ok, uid)
@@ -275,9 +289,10 @@ spec:
 		t.Fatalf("after the second upgrade the webhook Deployment is %s (Available %v), was %s", u, ok, uid)
 	}
 	var history []struct {
-		Revision int    `json:"revision"`
-		Chart    string `json:"chart"`
-		Status   string `json:"status"`
+		Revision    int    `json:"revision"`
+		Chart       string `json:"chart"`
+		Status      string `json:"status"`
+		Description string `json:"description"`
 	}
 	must(t, json.Unmarshal([]byte(helmRun(t, "history", release, "-n", ns, "-o", "json")), &history))
 	var charts []string
@@ -286,6 +301,9 @@ spec:
 	}
 	want := []string{"messenger-operator-0.1.0-pre.0f1d939:superseded", "messenger-operator-0.1.0:superseded",
 		"messenger-operator-0.1.0-pre.0f1d939:superseded", "messenger-operator-0.1.0:deployed"}
+	if !strings.Contains(history[2].Description, "Rollback") {
+		t.Errorf("revision 3 is %q, want the rollback", history[2].Description)
+	}
 	if !slices.Equal(charts, want) {
 		t.Fatalf("helm history %v, want %v", charts, want)
 	}
