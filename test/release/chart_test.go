@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -223,4 +224,39 @@ func keys(m map[string][]byte) []string {
 func stringify(v any) string {
 	b, _ := yaml.Marshal(v)
 	return string(b)
+}
+
+// The CRD downgrade guard is made where the API server serves ValidatingAdmissionPolicy (helm
+// asks it; `helm template` is told here), with its binding denying; off with the value or without
+// templated CRDs. (test/kwok's helm upgrade test runs it against an API server.)
+func TestChartCRDDowngradeGuard(t *testing.T) {
+	const api = "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy"
+	objs := render(t)
+	if _, ok := objs["ValidatingAdmissionPolicy/rel-messenger-operator-crd-downgrade-guard"]; ok {
+		t.Fatal("the guard rendered for an API server that does not serve ValidatingAdmissionPolicy")
+	}
+	out := run(t, nil, helm(t), "template", "rel", chartDir, "-n", "ops", "--api-versions", api)
+	objs = map[string][]byte{}
+	for _, doc := range docs(out) {
+		var meta struct {
+			Kind     string
+			Metadata struct{ Name string }
+		}
+		must(t, yaml.Unmarshal(doc, &meta))
+		objs[meta.Kind+"/"+meta.Metadata.Name] = doc
+	}
+	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+	must(t, yaml.UnmarshalStrict(objs["ValidatingAdmissionPolicy/rel-messenger-operator-crd-downgrade-guard"], policy))
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	must(t, yaml.UnmarshalStrict(objs["ValidatingAdmissionPolicyBinding/rel-messenger-operator-crd-downgrade-guard"], binding))
+	if binding.Spec.PolicyName != policy.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) ||
+		len(policy.Spec.Validations) != 1 || *policy.Spec.FailurePolicy != admissionregistrationv1.Fail {
+		t.Fatalf("guard %+v, binding %+v", policy.Spec, binding.Spec)
+	}
+	for _, set := range []string{"crds.downgradeGuard=false", "crds.enabled=false"} {
+		out := run(t, nil, helm(t), "template", "rel", chartDir, "-n", "ops", "--api-versions", api, "--set", set)
+		if strings.Contains(string(out), "kind: ValidatingAdmissionPolicy") {
+			t.Errorf("the guard rendered with %s", set)
+		}
+	}
 }
