@@ -45,11 +45,18 @@ func helmTemplateOf(t *testing.T, chart, release, ns string, args ...string) []b
 	return out
 }
 
+// getCRD reads a CRD (the tests' client has no scheme for them).
+func getCRD(t *testing.T, name string) *apiextensionsv1.CustomResourceDefinition {
+	t.Helper()
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	must(t, json.Unmarshal([]byte(kubectl(t, nil, "get", "crd", name, "-o", "json")), crd))
+	return crd
+}
+
 // crdHasSpecField reports whether the served schema of CRD name has spec.<field>.
 func crdHasSpecField(t *testing.T, name, field string) (bool, *apiextensionsv1.CustomResourceDefinition) {
 	t.Helper()
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	must(t, cluster.Client.Get(context.Background(), types.NamespacedName{Name: name}, crd))
+	crd := getCRD(t, name)
 	_, ok := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties[field]
 	return ok, crd
 }
@@ -209,9 +216,7 @@ spec:
 		}
 	}
 	for _, name := range ourCRDs {
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		must(t, cluster.Client.Get(ctx, types.NamespacedName{Name: name}, crd))
-		if crd.Annotations["messenger.handover.dev/chart-version"] != "0.1.0" {
+		if crd := getCRD(t, name); crd.Annotations["messenger.handover.dev/chart-version"] != "0.1.0" {
 			t.Fatalf("CRD %s not upgraded: annotations %v", name, crd.Annotations)
 		}
 	}
