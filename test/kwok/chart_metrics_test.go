@@ -68,10 +68,14 @@ func TestChartServiceMonitorTokenCollects(t *testing.T) {
 	})
 	op := newOperator(t, inst)
 	op.start(t)
-	code, text := op.getMetrics(t, token)
-	if code != http.StatusOK || !strings.Contains(text, "controller_runtime_reconcile_total{") {
-		t.Fatalf("metrics with the ServiceMonitor's token: %d\n%s", code, tail(text, 10))
-	}
+	// The metrics server starts next to the probes; wait for it to answer.
+	eventually(t, 30*time.Second, "the metrics with the ServiceMonitor's token", func() (bool, string) {
+		code, text, err := op.fetchMetrics(token)
+		if err != nil {
+			return false, err.Error()
+		}
+		return code == http.StatusOK && strings.Contains(text, "controller_runtime_reconcile_total{"), fmt.Sprintf("%d %s", code, tail(text, 5))
+	})
 	if code, _ := op.getMetrics(t, ""); code != http.StatusUnauthorized {
 		t.Fatalf("metrics without a token: %d, want 401", code)
 	}

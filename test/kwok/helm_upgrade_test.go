@@ -173,8 +173,15 @@ func TestHelmUpgradeAndRollback(t *testing.T) {
 		if out, err := exec.Command(helm(t), "--kubeconfig", cluster.Kubeconfig, "uninstall", release, "-n", ns, "--wait").CombinedOutput(); err != nil {
 			t.Errorf("helm uninstall: %v\n%s", err, out)
 		}
-		// The CRDs are kept (resource policy); put them back to the current ones, unowned.
+		// The CRDs are kept (resource policy); put them back to the current ones, without the
+		// release's labels and annotations (other tests' installs set their own).
 		kubectl(t, nil, "apply", "--server-side", "--force-conflicts", "-k", filepath.Join(testenv.RepoRoot(), "config", "crd"))
+		for _, name := range ourCRDs {
+			kubectl(t, nil, "label", "crd", name, "app.kubernetes.io/name-", "app.kubernetes.io/instance-", "app.kubernetes.io/version-",
+				"app.kubernetes.io/managed-by-", "helm.sh/chart-")
+			kubectl(t, nil, "annotate", "crd", name, "meta.helm.sh/release-name-", "meta.helm.sh/release-namespace-",
+				"helm.sh/resource-policy-", "messenger.handover.dev/chart-version-")
+		}
 	})
 
 	helmRun(t, "install", release, previous, "-n", ns, "--wait", "--timeout", "2m")

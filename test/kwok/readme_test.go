@@ -156,4 +156,7 @@ func TestDocumentedInstallCommands(t *testing.T) {
 		}
 		return d.Spec.Template.Spec.Containers[0].Image == op.webhookImg, d.Spec.Template.Spec.Containers[0].Image
 	})
+	// The app's pages wait for a webhook process no test runs here; the later tests expect every
+	// page of the cluster to be served: remove the app sample.
+	kubectl(t, nil, "delete", "-n", namespaces[2], "messengerpages,messengerapps", "--all", "--wait", "--timeout=60s")
 }
