@@ -36,6 +36,7 @@ func newApp(ns, name, appID string) *messengerv1alpha1.MessengerApp {
 		Spec: messengerv1alpha1.MessengerAppSpec{
 			AppID:     appID,
 			SecretRef: messengerv1alpha1.AppSecretReference{Name: name + "-creds"},
+			GraphAPI:  messengerv1alpha1.AppGraphAPISpec{BaseURL: deadGraph},
 		},
 	}
 }
