@@ -150,6 +150,7 @@ func TestMessengerPage(t *testing.T) {
 		{"WebhookStore", testWebhookStore},
 		{"AppJoinWrites", testAppJoinWrites},
 		{"PageToken", testPageToken},
+		{"AppPageToken", testAppPageToken},
 		// It installs the PodMonitor CRD into the control plane.
 		{"PodMonitor", testPodMonitor},
 		// Last: it installs the Gateway API CRDs into the control plane.

@@ -138,6 +138,11 @@ func testPageToken(t *testing.T, s *pageSuite) {
 	if metrics[series] != float64(exp.Unix()) {
 		t.Fatalf("%s = %v, want %d", series, metrics[series], exp.Unix())
 	}
+	ready := fmt.Sprintf("messenger_operator_ready{kind=MessengerPage,name=acme,namespace=%s,reason=Available}", ns)
+	expiring := fmt.Sprintf("messenger_operator_status_condition{kind=MessengerPage,name=acme,namespace=%s,reason=ExpiresSoon,status=True,type=TokenExpiring}", ns)
+	if metrics[ready] != 1 || metrics[expiring] != 1 {
+		t.Fatalf("%s = %v, %s = %v", ready, metrics[ready], expiring, metrics[expiring])
+	}
 
 	// Revoked (the user changed their password): Stalled, not Ready, before any customer writes.
 	if err := m.sim.RevokeToken(m.tokens[pageID]); err != nil {
@@ -157,6 +162,15 @@ func testPageToken(t *testing.T, s *pageSuite) {
 		t.Fatal("an invalid token is reported expiring")
 	}
 	s.waitEvent(t, p, corev1.EventTypeWarning, messengerv1alpha1.ReasonTokenInvalid)
+	metrics = gatherStatus(t, s)
+	notReady := fmt.Sprintf("messenger_operator_ready{kind=MessengerPage,name=acme,namespace=%s,reason=TokenInvalid}", ns)
+	invalid := fmt.Sprintf("messenger_operator_status_condition{kind=MessengerPage,name=acme,namespace=%s,reason=TokenInvalid,status=False,type=TokenValid}", ns)
+	if v, ok := metrics[notReady]; !ok || v != 0 || metrics[invalid] != 1 {
+		t.Fatalf("%s = %v (%v), %s = %v", notReady, v, ok, invalid, metrics[invalid])
+	}
+	if _, ok := metrics[ready]; ok {
+		t.Fatalf("%s still exported", ready)
+	}
 
 	// A fresh token without pages_messaging: still stalled, saying which scope is missing.
 	fresh, err := m.sim.IssueToken("bot", pageID)
@@ -189,4 +203,32 @@ func testPageToken(t *testing.T, s *pageSuite) {
 		}
 		return true, ""
 	})
+}
+
+// A page of a MessengerApp is checked with the app's secret and app token, at the app's Graph
+// API, even before the app is Ready.
+func testAppPageToken(t *testing.T, s *pageSuite) {
+	ns := s.namespace(t, "apptoken")
+	pageID, appID := "7700"+fmt.Sprint(nsCounter.Load()), "7800"+fmt.Sprint(nsCounter.Load())
+	m := newMetaSide(t, appID, pageID)
+	s.policy(t, ns, "support")
+	s.must(t, s.c.Create(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tk-creds", Namespace: ns},
+		Data: map[string][]byte{"appSecret": []byte(m.appSecret)}}))
+	s.must(t, s.c.Create(s.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "page-creds", Namespace: ns},
+		Data: map[string][]byte{"pageAccessToken": []byte(m.tokens[pageID])}}))
+	app := newApp(ns, "tk", appID)
+	app.Spec.GraphAPI.BaseURL = m.graph.URL
+	s.must(t, s.c.Create(s.ctx, app))
+	p := appPage(ns, "brand", pageID, "tk", "page-creds")
+	s.must(t, s.c.Create(s.ctx, p))
+	got := s.waitToken(t, p, "the app page's TokenValid=True", tokenValidIs(metav1.ConditionTrue, messengerv1alpha1.ReasonTokenValid))
+	if got.Status.Token == nil || !got.Status.Token.Valid {
+		t.Fatalf("status.token: %+v", got.Status.Token)
+	}
+	if err := m.sim.RevokeToken(m.tokens[pageID]); err != nil {
+		t.Fatal(err)
+	}
+	s.ahead.Add(int64(10*time.Minute + time.Second))
+	s.reconcileNow(t, p)
+	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonTokenInvalid, "", status.FailedStatus})
 }
