@@ -312,7 +312,7 @@ type Button struct {
 	// URL a web_url button opens (https only).
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https://`
-	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https://')`,message=`must be an https:// URL`
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://')`,message=`must be an https:// URL`
 	// +optional
 	URL string `json:"url,omitempty"`
 }
@@ -331,7 +331,7 @@ type Card struct {
 	// ImageURL of the card's picture (https only).
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https://`
-	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https://')`,message=`must be an https:// URL`
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://')`,message=`must be an https:// URL`
 	// +optional
 	ImageURL string `json:"imageURL,omitempty"`
 	// Buttons of the card, one to three.

@@ -159,6 +159,6 @@ type WebURLItem struct {
 	// URL opened by a tap.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s]*)?$`
-	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s]*)?$')`,message=`must be an http(s) URL without spaces, such as https://shop.example.com/track`
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.startsWith('http://')`,message=`must be an http(s) URL without spaces, such as https://shop.example.com/track`
 	URL string `json:"url"`
 }

@@ -92,8 +92,10 @@ func TestEveryPatternHasAMessage(t *testing.T) {
 					return
 				}
 				patterns++
+				// The rule is the pattern itself, or (where a regex in CEL would exceed the API
+				// server's cost budget inside nested lists) a cheaper test of the same prefix.
 				for _, r := range p.XValidations {
-					if strings.Contains(r.Rule, p.Pattern) && r.Message != "" && !strings.Contains(r.Message, p.Pattern) {
+					if (strings.Contains(r.Rule, p.Pattern) || strings.Contains(r.Rule, "startsWith('http")) && r.Message != "" && !strings.Contains(r.Message, p.Pattern) {
 						return
 					}
 				}
