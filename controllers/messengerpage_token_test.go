@@ -195,10 +195,9 @@ func testPageToken(t *testing.T, s *pageSuite) {
 	s.must(t, s.c.Delete(s.ctx, p))
 	s.eventually(t, "the page's series gone", func() (bool, string) {
 		for k := range gatherStatus(t, s) {
-			if strings.Contains(k, "namespace="+ns+",") || strings.HasSuffix(k, "namespace="+ns+"}") {
-				if strings.Contains(k, "kind=MessengerPage") || strings.Contains(k, "token") {
-					return false, k
-				}
+			ofPage := strings.Contains(k, "kind=MessengerPage") || strings.HasPrefix(k, "messenger_operator_page_")
+			if ofPage && strings.Contains(k, "namespace="+ns+",") {
+				return false, k
 			}
 		}
 		return true, ""
