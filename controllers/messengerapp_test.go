@@ -259,6 +259,7 @@ func testAppMove(t *testing.T, s *pageSuite) {
 	s.modify(t, page, func() {
 		page.Spec.AppID = ""
 		page.Spec.AppRef = &messengerv1alpha1.LocalReference{Name: "move"}
+		page.Spec.GraphAPI.BaseURL = "" // the app's now
 	})
 	s.waitReady(t, page, want{metav1.ConditionFalse, "WaitingServed", "", status.InProgressStatus})
 	s.consistently(t, "the page's own webhook kept until Served", conflictQuiet, func() (bool, string) {
