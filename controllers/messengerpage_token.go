@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -65,8 +66,13 @@ func (r *MessengerPageReconciler) reconcileToken(ctx context.Context, page *mess
 	})
 	obs.requeueIn(next)
 	if res == nil {
+		// No answer in this process yet (a restarted operator): what the status says stays until
+		// the check tells otherwise, so a restart writes nothing to unchanged pages.
 		res = &tokenResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonChecking,
 			message: "checking the page access token at Meta (debug_token)", observed: prev}
+		if c := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionTokenValid); c != nil {
+			res.status, res.reason, res.message = c.Status, c.Reason, c.Message
+		}
 	}
 	if exp := tokenExpiry(res.observed); !exp.IsZero() {
 		// Come back when the warning is due, should that be before the next check.
