@@ -29,7 +29,7 @@ import (
 type MessengerPageStatusApplyConfiguration struct {
 	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct,
 	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed, ProfileSynced,
-	// ProfilePayloadUnhandled.
+	// ProfilePayloadUnhandled, TokenValid, TokenExpiring, Monitoring.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation last reconciled; -1 until then.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
