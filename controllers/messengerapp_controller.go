@@ -77,6 +77,7 @@ type appObservation struct {
 	deployment *appsv1.Deployment
 	replicas   int32
 	route      routeState
+	monitor    monitorState
 	callback   *callbackResult // nil without spec.subscription.registerCallback
 	// hostRefused: the app's Graph API host is not allowed; Stalled, nothing applied or called
 	hostRefused string
@@ -131,7 +132,7 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if obs.conflict == "" && obs.hostRefused == "" && obs.clash == "" {
 		requeue = r.reconcileCallback(ctx, app, obs)
 	}
-	if obs.route.missingAPI && (requeue == 0 || r.gatewayAPIRecheck() < requeue) {
+	if (obs.route.missingAPI || obs.monitor.missingCRD) && (requeue == 0 || r.gatewayAPIRecheck() < requeue) {
 		requeue = r.gatewayAPIRecheck()
 	}
 	if err := r.writeStatus(ctx, app, obs); err != nil {
@@ -217,6 +218,9 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 		return err
 	}
 	if err := o.reconcileOptional(ctx, app, w); err != nil {
+		return err
+	}
+	if obs.monitor, err = o.reconcilePodMonitor(ctx, app, w, hasMonitoringCondition(app.Status.Conditions)); err != nil {
 		return err
 	}
 	if in := specs.Ingress(w); in != nil {

@@ -56,6 +56,9 @@ func (r *MessengerAppReconciler) desiredStatus(app *messengerv1alpha1.MessengerA
 	if status, reason, msg, ok := routeCondition(app.Spec.HTTPRoute, app.Namespace, obs.route, r.gatewayAPIRecheck()); ok {
 		cs.add(messengerv1alpha1.ConditionHTTPRoute, status, reason, msg)
 	}
+	if status, reason, msg, ok := monitorCondition(app.Spec.Monitoring, obs.monitor, r.gatewayAPIRecheck()); ok {
+		cs.add(messengerv1alpha1.ConditionMonitoring, status, reason, msg)
+	}
 	if cb := obs.callback; cb != nil {
 		cs.add(messengerv1alpha1.ConditionCallbackRegistered, cb.status, cb.reason, cb.message)
 		st.Callback = cb.callback
@@ -127,8 +130,10 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 	}
 	if r.Recorder != nil {
 		readyEvent(r.Recorder, app, app.Status.Conditions, want.Conditions)
-		if c, ok := changedCondition(app.Status.Conditions, want.Conditions, messengerv1alpha1.ConditionHTTPRoute); ok && c.Status == metav1.ConditionFalse {
-			r.Recorder.Eventf(app, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+		for _, typ := range []string{messengerv1alpha1.ConditionHTTPRoute, messengerv1alpha1.ConditionMonitoring} {
+			if c, ok := changedCondition(app.Status.Conditions, want.Conditions, typ); ok && c.Status == metav1.ConditionFalse {
+				r.Recorder.Eventf(app, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+			}
 		}
 	}
 	return nil

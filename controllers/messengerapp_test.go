@@ -36,6 +36,7 @@ func newApp(ns, name, appID string) *messengerv1alpha1.MessengerApp {
 		Spec: messengerv1alpha1.MessengerAppSpec{
 			AppID:     appID,
 			SecretRef: messengerv1alpha1.AppSecretReference{Name: name + "-creds"},
+			GraphAPI:  messengerv1alpha1.AppGraphAPISpec{BaseURL: deadGraph},
 		},
 	}
 }
@@ -258,6 +259,7 @@ func testAppMove(t *testing.T, s *pageSuite) {
 	s.modify(t, page, func() {
 		page.Spec.AppID = ""
 		page.Spec.AppRef = &messengerv1alpha1.LocalReference{Name: "move"}
+		page.Spec.GraphAPI.BaseURL = "" // the app's now
 	})
 	s.waitReady(t, page, want{metav1.ConditionFalse, "WaitingServed", "", status.InProgressStatus})
 	s.consistently(t, "the page's own webhook kept until Served", conflictQuiet, func() (bool, string) {

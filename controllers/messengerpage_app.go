@@ -116,6 +116,7 @@ func (r *MessengerPageReconciler) appPageConditions(page *messengerv1alpha1.Mess
 	}
 	st.WebhookURL = obs.app.Status.WebhookURL
 	referenceStall(page, obs, cs, fmt.Sprintf("the key %q", page.Spec.SecretRef.GetPageAccessTokenKey()))
+	tokenConditions(obs, cs, st, r.now())
 	if obs.app.Spec.Subscription != nil {
 		sub := subscriptionCondition(page, obs)
 		cs.add(messengerv1alpha1.ConditionSubscribed, sub.status, sub.reason, sub.message)

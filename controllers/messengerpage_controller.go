@@ -64,6 +64,8 @@ type MessengerPageReconciler struct {
 	graph *graphWork[subscriptionResult]
 	// profiles runs the Messenger Profile checks off the reconcile workers.
 	profiles *graphWork[profileResult]
+	// tokens runs the debug_token checks of the page tokens off the reconcile workers.
+	tokens *graphWork[tokenResult]
 	// profileInSync holds, by page, the UID and generation whose profile a check last found or
 	// made equal at Meta (profileMark): a later difference at that generation is drift, whatever
 	// the cache shows.
@@ -95,6 +97,7 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if apierrors.IsNotFound(err) {
 			r.graph.forget(req.NamespacedName)
 			r.profiles.forget(req.NamespacedName)
+			r.tokens.forget(req.NamespacedName)
 			r.profileInSync.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -135,8 +138,10 @@ func (r *MessengerPageReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if page.Spec.AppRef == nil && obs.conflict == "" && obs.appManaged == "" && obs.hostRefused == "" && obs.clash == "" {
 		r.reconcileSubscription(ctx, page, obs)
 		r.reconcileProfile(ctx, page, obs)
+		r.reconcileToken(ctx, page, obs)
 	} else if page.Spec.AppRef != nil && obs.conflict == "" {
 		r.reconcileProfile(ctx, page, obs)
+		r.reconcileToken(ctx, page, obs)
 	}
 	if err := r.writeStatus(ctx, page, obs); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -180,10 +185,16 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 	if err := r.objects().reconcileOptional(ctx, page, w); err != nil {
 		return err
 	}
+	var err error
+	if obs.monitor, err = r.objects().reconcilePodMonitor(ctx, page, w, hasMonitoringCondition(page.Status.Conditions)); err != nil {
+		return err
+	}
+	if obs.monitor.missingCRD {
+		obs.requeueIn(r.gatewayAPIRecheck())
+	}
 	if err := r.reconcileIngress(ctx, page, w); err != nil {
 		return err
 	}
-	var err error
 	if obs.route, err = r.webhookRoutes().reconcile(ctx, page, w); err != nil {
 		return err
 	}

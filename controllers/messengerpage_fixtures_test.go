@@ -50,9 +50,14 @@ func (s *pageSuite) policy(t *testing.T, ns, name string) *messengerv1alpha1.Han
 	return p
 }
 
-// newPage is a page using Secret "creds" and policy "support".
+// deadGraph is a Graph API address that refuses connections: the page token checks of pages
+// that need no Graph API fail at once, on this machine.
+const deadGraph = "http://127.0.0.1:9"
+
+// newPage is a page using Secret "creds" and policy "support", its Graph API at deadGraph
+// unless appID is empty (a page of an app).
 func newPage(ns, name, pageID, appID string) *messengerv1alpha1.MessengerPage {
-	return &messengerv1alpha1.MessengerPage{
+	p := &messengerv1alpha1.MessengerPage{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: messengerv1alpha1.MessengerPageSpec{
 			PageID:    pageID,
@@ -61,6 +66,10 @@ func newPage(ns, name, pageID, appID string) *messengerv1alpha1.MessengerPage {
 			PolicyRef: messengerv1alpha1.LocalReference{Name: "support"},
 		},
 	}
+	if appID != "" {
+		p.Spec.GraphAPI.BaseURL = deadGraph
+	}
+	return p
 }
 
 // ready sets up a namespace with a complete Secret, the policy and a page, and waits for its
@@ -166,7 +175,8 @@ func (s *pageSuite) waitReady(t *testing.T, p *messengerv1alpha1.MessengerPage, 
 	switch w.reason {
 	case messengerv1alpha1.ReasonSecretNotFound, messengerv1alpha1.ReasonSecretKeyMissing,
 		messengerv1alpha1.ReasonPolicyNotFound, messengerv1alpha1.ReasonConflict, messengerv1alpha1.ReasonGraphUnauthorized,
-		messengerv1alpha1.ReasonAppNotFound, messengerv1alpha1.ReasonAppManaged:
+		messengerv1alpha1.ReasonAppNotFound, messengerv1alpha1.ReasonAppManaged,
+		messengerv1alpha1.ReasonTokenInvalid, messengerv1alpha1.ReasonTokenScopeMissing:
 		if stalled == nil || stalled.Status != metav1.ConditionTrue || stalled.Reason != w.reason || reconciling != nil {
 			t.Fatalf("%s: Stalled %+v Reconciling %+v", w.reason, stalled, reconciling)
 		}

@@ -90,7 +90,8 @@ func testOwnedObjects(t *testing.T, s *pageSuite) {
 	svc := &corev1.Service{}
 	s.must(t, s.c.Get(s.ctx, types.NamespacedName{Namespace: ns, Name: name}, svc))
 	checkOwned("Service", svc)
-	if sp := svc.Spec.Ports; len(sp) != 1 || sp[0].Port != 80 || sp[0].TargetPort.StrVal != "http" || sp[0].Name != "http" {
+	if sp := svc.Spec.Ports; len(sp) != 2 || sp[0].Port != 80 || sp[0].TargetPort.StrVal != "http" || sp[0].Name != "http" ||
+		sp[1].Name != "metrics" || sp[1].Port != 8081 || sp[1].TargetPort.StrVal != "probes" {
 		t.Errorf("service ports %+v", sp)
 	}
 	for k, v := range svc.Spec.Selector {

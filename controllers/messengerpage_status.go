@@ -41,8 +41,10 @@ type observation struct {
 	// verifyToken is the value in use, for registering the callback; never logged.
 	verifyToken  []byte
 	route        routeState
+	monitor      monitorState
 	subscription *subscriptionResult // nil without spec.subscription or when not attempted
 	profile      *profileResult      // nil without spec.profile or when not attempted
+	token        *tokenResult        // nil until the page's credentials are all there
 	// requeue, when > 0, brings the page back that much later (periodic checks).
 	requeue time.Duration
 }
@@ -102,6 +104,7 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	} else {
 		referenceStall(page, obs, cs, fmt.Sprintf("the keys %q and %q", ref.GetPageAccessTokenKey(), ref.GetAppSecretKey()))
 	}
+	tokenConditions(obs, cs, &st, r.now())
 	// A rollout under way is Reconciling, unless Stalled: waiting will not help.
 	if !rolledOut && !cs.has(messengerv1alpha1.ConditionStalled) {
 		add(messengerv1alpha1.ConditionReconciling, metav1.ConditionTrue, messengerv1alpha1.ReasonProgressing, rolloutMsg)
@@ -113,6 +116,9 @@ func (r *MessengerPageReconciler) desiredStatus(page *messengerv1alpha1.Messenge
 	}
 	if status, reason, msg, ok := routeCondition(page.Spec.HTTPRoute, page.Namespace, obs.route, r.gatewayAPIRecheck()); ok {
 		add(messengerv1alpha1.ConditionHTTPRoute, status, reason, msg)
+	}
+	if status, reason, msg, ok := monitorCondition(page.Spec.Monitoring, obs.monitor, r.gatewayAPIRecheck()); ok {
+		add(messengerv1alpha1.ConditionMonitoring, status, reason, msg)
 	}
 	if page.Spec.Subscription != nil {
 		sub := subscriptionCondition(page, obs)
@@ -161,7 +167,7 @@ func statusUpToDate(have, want *messengerv1alpha1.MessengerPageStatus) bool {
 	if (have.Policy == nil) != (want.Policy == nil) || (have.Policy != nil && *have.Policy != *want.Policy) {
 		return false
 	}
-	if !equality.Semantic.DeepEqual(have.Subscription, want.Subscription) {
+	if !equality.Semantic.DeepEqual(have.Subscription, want.Subscription) || !equality.Semantic.DeepEqual(have.Token, want.Token) {
 		return false
 	}
 	return conditionsUpToDate(pageConditions, have.Conditions, want.Conditions)
@@ -226,6 +232,19 @@ func statusApply(st *messengerv1alpha1.MessengerPageStatus) *messengerv1alpha1ac
 		}
 		ac.WithSubscription(sac)
 	}
+	if t := st.Token; t != nil {
+		tac := messengerv1alpha1ac.TokenStatus().WithValid(t.Valid)
+		if t.ExpiresAt != nil {
+			tac.WithExpiresAt(*t.ExpiresAt)
+		}
+		if t.DataAccessExpiresAt != nil {
+			tac.WithDataAccessExpiresAt(*t.DataAccessExpiresAt)
+		}
+		if len(t.Scopes) > 0 {
+			tac.WithScopes(t.Scopes...)
+		}
+		ac.WithToken(tac)
+	}
 	return ac
 }
 
@@ -246,6 +265,15 @@ func (r *MessengerPageReconciler) recordTransitions(page *messengerv1alpha1.Mess
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionHTTPRoute); ok && c.Status == metav1.ConditionFalse {
+		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+	}
+	if c, ok := changed(messengerv1alpha1.ConditionTokenValid); ok && c.Status == metav1.ConditionFalse {
+		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "CheckToken", "%s", c.Message)
+	}
+	if c, ok := changed(messengerv1alpha1.ConditionTokenExpiring); ok && c.Status == metav1.ConditionTrue {
+		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, "TokenExpiring", "CheckToken", "%s", c.Message)
+	}
+	if c, ok := changed(messengerv1alpha1.ConditionMonitoring); ok && c.Status == metav1.ConditionFalse {
 		r.Recorder.Eventf(page, nil, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}
 	if c, ok := changed(messengerv1alpha1.ConditionSubscribed); ok && c.Status == metav1.ConditionFalse {
@@ -288,7 +316,8 @@ func referenceStall(page *messengerv1alpha1.MessengerPage, obs *observation, cs 
 	default:
 		// A refused page token: a person must put a fresh one in the Secret (kstatus then reports
 		// Failed rather than InProgress forever).
-		if c := pageConditions.Stall(page.Status.Conditions); c != nil {
+		// The operator's own (TokenValid) are set afresh in the pass (tokenConditions).
+		if c := pageConditions.Stall(webhookConditions(page)); c != nil {
 			cs.stalled(c.Reason, c.Message)
 		}
 	}

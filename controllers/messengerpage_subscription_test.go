@@ -275,7 +275,12 @@ func testSubscription(t *testing.T, s *pageSuite) {
 	if res := s.reconcileNow(t, p); res.RequeueAfter <= 0 || res.RequeueAfter > time.Minute {
 		t.Fatalf("RequeueAfter after a failure %v", res.RequeueAfter)
 	}
-	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonSubscribeFailed, "code 190", status.InProgressStatus})
+	// The operator's own look at the token (debug_token) names the cause: the page is Stalled
+	// with TokenInvalid, ahead of the failed subscription check.
+	s.waitReady(t, p, want{metav1.ConditionFalse, messengerv1alpha1.ReasonTokenInvalid, "invalid", status.FailedStatus})
+	if c := condition(s.get(t, p), messengerv1alpha1.ConditionSubscribed); c == nil || !strings.Contains(c.Message, "code 190") {
+		t.Fatalf("Subscribed: %+v", c)
+	}
 	for _, c := range got.Status.Conditions {
 		for _, secret := range []string{m.tokens[pageID], m.appSecret, "the-verify-token"} {
 			if strings.Contains(c.Message, secret) {

@@ -149,6 +149,10 @@ func TestMessengerPage(t *testing.T) {
 		{"AppZeroWrites", testAppZeroWrites},
 		{"WebhookStore", testWebhookStore},
 		{"AppJoinWrites", testAppJoinWrites},
+		{"PageToken", testPageToken},
+		{"AppPageToken", testAppPageToken},
+		// It installs the PodMonitor CRD into the control plane.
+		{"PodMonitor", testPodMonitor},
 		// Last: it installs the Gateway API CRDs into the control plane.
 		{"HTTPRoute", testHTTPRoute},
 	} {

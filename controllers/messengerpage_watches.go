@@ -33,6 +33,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	r.graph = newGraphWork[subscriptionResult](r.now)
 	r.profiles = newGraphWork[profileResult](r.now)
+	r.tokens = newGraphWork[tokenResult](r.now)
 	secrets, err := r.secretMetadataSource(mgr)
 	if err != nil {
 		return err
@@ -48,6 +49,7 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(secrets).
 		WatchesRawSource(r.graph.Source()).
 		WatchesRawSource(r.profiles.Source()).
+		WatchesRawSource(r.tokens.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("messengerpage").
 		Build(r)

@@ -32,6 +32,16 @@ const (
 	// ConditionProfileSynced reports the Page's Messenger Profile against spec.profile: True when
 	// Meta's equals the spec, False with the Graph error's meaning when a check failed.
 	ConditionProfileSynced = "ProfileSynced"
+	// ConditionTokenValid reports Meta's debug_token on the page access token, checked by the
+	// operator every recheck interval: False when Meta calls it invalid (expired, revoked) or it
+	// lacks pages_messaging, before any customer writes. A person must act: it stalls the page.
+	ConditionTokenValid = "TokenValid"
+	// ConditionTokenExpiring is present, True, from TokenExpiryWarning before the page token's
+	// expires_at (informational: the token still works).
+	ConditionTokenExpiring = "TokenExpiring"
+	// ConditionMonitoring reports the PodMonitor of spec.monitoring.podMonitor: False when the
+	// PodMonitor CRD (Prometheus Operator) is not installed.
+	ConditionMonitoring = "Monitoring"
 	// ConditionProfilePayloadUnhandled names the profile's postback payloads that no trigger of
 	// the page's policy claims (present only while there are some): their taps get the welcome.
 	ConditionProfilePayloadUnhandled = "ProfilePayloadUnhandled"
@@ -75,6 +85,21 @@ const (
 	// ReasonPayloadsUnhandled: ProfilePayloadUnhandled names payloads no trigger claims.
 	ReasonPayloadsUnhandled = "PayloadsUnhandled"
 
+	// ReasonTokenValid: debug_token says the page token is valid and has pages_messaging.
+	ReasonTokenValid = "TokenValid"
+	// ReasonTokenInvalid: debug_token says is_valid false (expired, revoked, invalidated).
+	ReasonTokenInvalid = "TokenInvalid"
+	// ReasonTokenScopeMissing: the page token lacks RequiredTokenScope.
+	ReasonTokenScopeMissing = "ScopeMissing"
+	// ReasonTokenCheckFailed: the debug_token call itself failed; the page is not held by it.
+	ReasonTokenCheckFailed = "CheckFailed"
+	// ReasonTokenExpiresSoon: the page token expires within TokenExpiryWarning.
+	ReasonTokenExpiresSoon = "ExpiresSoon"
+	// ReasonPodMonitorApplied: the PodMonitor of spec.monitoring.podMonitor is in place.
+	ReasonPodMonitorApplied = "PodMonitorApplied"
+	// ReasonPodMonitorCRDMissing: the PodMonitor CRD is not installed; no PodMonitor is made.
+	ReasonPodMonitorCRDMissing = "PodMonitorCRDMissing"
+
 	ReasonValid           = "Valid"
 	ReasonInvalidPattern  = "InvalidPattern"
 	ReasonInvalidTimeZone = "InvalidTimeZone"
@@ -107,6 +132,9 @@ var MessengerPageConditions = ConditionTypes{
 	{Type: ConditionReconciling, Owner: FieldManagerOperator, Role: Gating, AbnormalTrue: true},
 	// A refused page token needs a person: the page is Stalled.
 	{Type: ConditionGraphAuthorized, Owner: FieldManagerWebhook, Role: Stalling},
+	// So does one Meta's debug_token calls invalid, before any customer writes; a failed check
+	// is reported (Unknown) without holding Ready.
+	{Type: ConditionTokenValid, Owner: FieldManagerOperator, Role: Stalling},
 	// A failed Graph call holds Ready; an app without a callback URL is reported only.
 	{Type: ConditionSubscribed, Owner: FieldManagerOperator, Role: Gating, InformationalReasons: []string{ReasonNoCallback}},
 	{Type: ConditionHandoverPermitted, Owner: FieldManagerWebhook, Role: Informational},
@@ -118,6 +146,8 @@ var MessengerPageConditions = ConditionTypes{
 	// The welcome screen is not the conversation: a profile out of sync is reported only.
 	{Type: ConditionProfileSynced, Owner: FieldManagerOperator, Role: Informational},
 	{Type: ConditionProfilePayloadUnhandled, Owner: FieldManagerOperator, Role: Informational, AbnormalTrue: true},
+	{Type: ConditionTokenExpiring, Owner: FieldManagerOperator, Role: Informational, AbnormalTrue: true},
+	{Type: ConditionMonitoring, Owner: FieldManagerOperator, Role: Informational},
 }
 
 // HandoverPolicyConditions are the condition types of a HandoverPolicy.
@@ -161,6 +191,7 @@ var MessengerAppConditions = ConditionTypes{
 	{Type: ConditionCallbackRegistered, Owner: FieldManagerOperator, Role: Gating},
 	{Type: ConditionIngressTLS, Owner: FieldManagerOperator, Role: Informational},
 	{Type: ConditionHTTPRoute, Owner: FieldManagerOperator, Role: Informational},
+	{Type: ConditionMonitoring, Owner: FieldManagerOperator, Role: Informational},
 }
 
 // messengerAppPageConditions are those of a page with spec.appRef: the standalone page's, with

@@ -194,7 +194,7 @@ func TestAppPageRequiresServed(t *testing.T) {
 	if got := app.ConditionTypes().SummarizeReady(invalid, ok); got.Reason != ReasonConfigInvalid || got.Message != "no key" {
 		t.Fatalf("invalid app page: %+v", got)
 	}
-	if len(MessengerPageConditions) != 12 || len(app.ConditionTypes()) != 13 {
+	if len(MessengerPageConditions) != 15 || len(app.ConditionTypes()) != 16 {
 		t.Fatal("the app page's types changed the standalone page's")
 	}
 }

@@ -109,6 +109,8 @@ type HandoffSpec struct {
 	// TargetAppID receives control; the Page Inbox by default.
 	// +kubebuilder:default="263902037430900"
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[0-9]{1,32}$')`,message=`must be a Meta id: 1 to 32 digits, such as "1234567890" (quoted in YAML)`
+	// +kubebuilder:validation:MaxLength=32
 	// +optional
 	TargetAppID string `json:"targetAppID,omitempty"`
 
@@ -188,15 +190,18 @@ type BusinessHours struct {
 // HoursWindow is one weekly opening, such as Monday 09:00-17:30.
 // +kubebuilder:validation:XValidation:rule="self.start != self.end",message="a window's start and end must differ"
 type HoursWindow struct {
+	// Day of the week, in English, such as Monday.
 	// +kubebuilder:validation:Enum=Monday;Tuesday;Wednesday;Thursday;Friday;Saturday;Sunday
 	Day string `json:"day"`
 	// Start as HH:MM (24 h).
 	// +kubebuilder:validation:MaxLength=5
 	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^([01][0-9]|2[0-3]):[0-5][0-9]$')`,message=`must be a time of day as HH:MM on a 24 h clock, such as 09:00 or 17:30`
 	Start string `json:"start"`
 	// End as HH:MM (24 h); before Start means the next day.
 	// +kubebuilder:validation:MaxLength=5
 	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^([01][0-9]|2[0-3]):[0-5][0-9]$')`,message=`must be a time of day as HH:MM on a 24 h clock, such as 09:00 or 17:30`
 	End string `json:"end"`
 }
 
@@ -212,6 +217,8 @@ type OutsideHours struct {
 
 	// AppID receives the conversation with PassTo.
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[0-9]{1,32}$')`,message=`must be a Meta id: 1 to 32 digits, such as "1234567890" (quoted in YAML)`
+	// +kubebuilder:validation:MaxLength=32
 	// +optional
 	AppID string `json:"appID,omitempty"`
 
@@ -261,9 +268,12 @@ type Message struct {
 
 // QuickReply is a text quick reply.
 type QuickReply struct {
+	// Title shown on the quick reply (at most 20 characters).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=20
 	Title string `json:"title"`
+	// Payload delivered to the webhook when the person taps it; the policy's quickReplyPayloads
+	// triggers match it.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1000
 	Payload string `json:"payload"`
@@ -271,9 +281,11 @@ type QuickReply struct {
 
 // ButtonTemplate is text with one to three buttons.
 type ButtonTemplate struct {
+	// Text above the buttons (at most 640 characters).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=640
 	Text string `json:"text"`
+	// Buttons of the template, one to three.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=3
 	Buttons []Button `json:"buttons"`
@@ -283,18 +295,24 @@ type ButtonTemplate struct {
 // +kubebuilder:validation:XValidation:rule="self.type != 'postback' || has(self.payload)",message="a postback button needs a payload"
 // +kubebuilder:validation:XValidation:rule="self.type != 'web_url' || has(self.url)",message="a web_url button needs a url"
 type Button struct {
+	// Type: postback (delivers Payload to the webhook) or web_url (opens URL).
 	// +kubebuilder:validation:Enum=postback;web_url
 	// +kubebuilder:validation:MaxLength=16
 	Type string `json:"type"`
+	// Title shown on the button (at most 20 characters).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=20
 	Title string `json:"title"`
+	// Payload of a postback button, delivered to the webhook when tapped; the policy's
+	// postbackPayloads triggers match it.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1000
 	// +optional
 	Payload string `json:"payload,omitempty"`
+	// URL a web_url button opens (https only).
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https://`
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://')`,message=`must be an https:// URL`
 	// +optional
 	URL string `json:"url,omitempty"`
 }
@@ -302,16 +320,21 @@ type Button struct {
 // Card is one element of a generic template.
 // +kubebuilder:validation:XValidation:rule="has(self.subtitle) || has(self.imageURL) || has(self.buttons)",message="a card needs a subtitle, an imageURL or buttons besides its title"
 type Card struct {
+	// Title of the card (at most 80 characters).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=80
 	Title string `json:"title"`
+	// Subtitle under the title (at most 80 characters).
 	// +kubebuilder:validation:MaxLength=80
 	// +optional
 	Subtitle string `json:"subtitle,omitempty"`
+	// ImageURL of the card's picture (https only).
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https://`
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://')`,message=`must be an https:// URL`
 	// +optional
 	ImageURL string `json:"imageURL,omitempty"`
+	// Buttons of the card, one to three.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=3
 	// +optional
@@ -343,6 +366,7 @@ type HandoverPolicyStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Pages",type=integer,JSONPath=`.status.pages`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 
 // HandoverPolicy says how conversations move between the bot and people; many pages may share one.
 type HandoverPolicy struct {

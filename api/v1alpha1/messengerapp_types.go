@@ -10,6 +10,8 @@ import (
 type MessengerAppSpec struct {
 	// AppID is the Meta app's id; echoes carrying it are our own messages.
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[0-9]{1,32}$')`,message=`must be a Meta id: 1 to 32 digits, such as "1234567890" (quoted in YAML)`
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="appID is immutable: create a new MessengerApp for another Meta app"
 	AppID string `json:"appID"`
 
@@ -40,6 +42,10 @@ type MessengerAppSpec struct {
 	// +optional
 	Webhook WebhookSpec `json:"webhook,omitzero"`
 
+	// Monitoring says how the app's webhook metrics are collected (a PodMonitor).
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
+
 	// Subscription makes the operator set up Meta's side: the app's callback URL and verify token,
 	// and the subscription of each of the app's Pages. Without it the subscription is done by hand
 	// in the App Dashboard.
@@ -53,11 +59,14 @@ type AppSecretReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')`,message=`must be an object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`
 	Name string `json:"name"`
 
 	// AppSecretKey is the key of the app secret that signs webhook requests.
 	// +kubebuilder:default=appSecret
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	AppSecretKey string `json:"appSecretKey,omitempty"`
 
@@ -65,6 +74,8 @@ type AppSecretReference struct {
 	// generates one into a Secret it owns, named in status.verifyTokenSecret.
 	// +kubebuilder:default=verifyToken
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	VerifyTokenKey string `json:"verifyTokenKey,omitempty"`
 
@@ -72,6 +83,8 @@ type AppSecretReference struct {
 	// the Secret lacks it, the operator uses Meta's app token form "{appID}|{appSecret}".
 	// +kubebuilder:default=appAccessToken
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	AppAccessTokenKey string `json:"appAccessTokenKey,omitempty"`
 }
@@ -83,6 +96,7 @@ type AppGraphAPISpec struct {
 	// +kubebuilder:default="https://graph.facebook.com"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('/v[0-9]+([.][0-9]+)?/*$')",message="baseURL ends in a Graph API version: give the URL without it (such as https://graph.facebook.com) and set graphAPI.version"
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s?#]*)?$')`,message=`must be an http(s) URL without query or fragment, such as https://graph.facebook.com`
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	BaseURL string `json:"baseURL,omitempty"`
@@ -90,6 +104,8 @@ type AppGraphAPISpec struct {
 	// Version of the Graph API, such as v25.0.
 	// +kubebuilder:default="v25.0"
 	// +kubebuilder:validation:Pattern=`^v[0-9]{1,3}\.[0-9]{1,3}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^v[0-9]{1,3}\.[0-9]{1,3}$')`,message=`must be a Graph API version such as v25.0`
+	// +kubebuilder:validation:MaxLength=7
 	// +optional
 	Version string `json:"version,omitempty"`
 }
@@ -109,6 +125,7 @@ type AppSubscriptionSpec struct {
 	// certificate.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s#]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s#]*)?$')`,message=`must be an http(s) URL without spaces or fragment, such as https://messenger.example.com/webhook`
 	// +optional
 	CallbackURL string `json:"callbackURL,omitempty"`
 
@@ -134,8 +151,8 @@ type AppSubscriptionSpec struct {
 
 // MessengerAppStatus tells what the operator and the webhook know of the app.
 type MessengerAppStatus struct {
-	// Conditions: Ready, Reconciling, Stalled, and the informational ones (IngressTLS,
-	// HTTPRoute, CallbackRegistered).
+	// Conditions: Ready, Reconciling, Stalled, CallbackRegistered, and the informational ones
+	// (IngressTLS, HTTPRoute, Monitoring).
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -203,6 +220,7 @@ type CallbackStatus struct {
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.webhookURL`
 // +kubebuilder:printcolumn:name="Pages",type=integer,JSONPath=`.status.pages`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 
 // MessengerApp is one Meta app: the webhook (one callback URL) that serves every MessengerPage of
 // the app.

@@ -15,6 +15,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="has(self.appID) != has(self.appRef)",message="set exactly one of spec.appID (the page is served by its own webhook) and spec.appRef (the page is served by its MessengerApp's webhook)"
 // +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.ingress)",message="spec.ingress belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.ingress"
 // +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.httpRoute)",message="spec.httpRoute belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.httpRoute"
+// +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.monitoring)",message="spec.monitoring belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.monitoring"
 // +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.webhook)",message="spec.webhook belongs to the MessengerApp when spec.appRef is set: move it to the MessengerApp's spec.webhook"
 // +kubebuilder:validation:XValidation:rule="!has(self.appRef) || !has(self.graphAPI) || (!has(self.graphAPI.baseURL) && !has(self.graphAPI.version))",message="spec.graphAPI.baseURL and spec.graphAPI.version belong to the MessengerApp when spec.appRef is set: move them to the MessengerApp's spec.graphAPI (a page keeps only maxSendsPerSecond)"
 // +kubebuilder:validation:XValidation:rule="!has(self.appRef) || (!has(self.secretRef.appSecretKey) && !has(self.secretRef.verifyTokenKey))",message="spec.secretRef.appSecretKey and spec.secretRef.verifyTokenKey belong to the MessengerApp when spec.appRef is set: the app secret and verify token are the MessengerApp's (its spec.secretRef); a page's Secret holds only its page access token"
@@ -22,12 +23,16 @@ import (
 type MessengerPageSpec struct {
 	// PageID is the Facebook Page id (digits, kept as a string: ids can exceed 2^53).
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[0-9]{1,32}$')`,message=`must be a Meta id: 1 to 32 digits, such as "1234567890" (quoted in YAML)`
+	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="pageID is immutable: create a new MessengerPage for another Page"
 	PageID string `json:"pageID"`
 
 	// AppID is our Meta app's id, for a standalone page (served by its own webhook); echoes
 	// carrying it are our own messages. Exactly one of appID and appRef is set.
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,32}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[0-9]{1,32}$')`,message=`must be a Meta id: 1 to 32 digits, such as "1234567890" (quoted in YAML)`
+	// +kubebuilder:validation:MaxLength=32
 	// +optional
 	AppID string `json:"appID,omitempty"`
 
@@ -75,6 +80,11 @@ type MessengerPageSpec struct {
 	// +optional
 	Subscription *SubscriptionSpec `json:"subscription,omitempty"`
 
+	// Monitoring says how the webhook's metrics are collected (a PodMonitor), for a standalone
+	// page; a page with appRef is monitored through its MessengerApp.
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
+
 	// Profile is the Page's welcome screen and menu (Messenger Profile: Get Started, greetings,
 	// ice breakers, persistent menu, whitelisted domains), kept equal at Meta by the operator with
 	// the page token. Without it the operator leaves the Page's profile alone.
@@ -106,6 +116,7 @@ type HTTPRouteSpec struct {
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=253
 // +kubebuilder:validation:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+// +kubebuilder:validation:XValidation:rule=`self.matches(r'^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')`,message=`must be a lower-case DNS name such as messenger.example.com, optionally starting with the wildcard *.`
 type Hostname string
 
 // ParentReference names a Gateway (or another parent) as the Gateway API's ParentReference does.
@@ -113,6 +124,7 @@ type ParentReference struct {
 	// Group of the parent; default gateway.networking.k8s.io.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')`,message=`must be empty or an API group such as gateway.networking.k8s.io: lower-case letters, digits, '-' and '.'`
 	// +optional
 	Group *string `json:"group,omitempty"`
 
@@ -120,6 +132,7 @@ type ParentReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$')`,message=`must be a kind such as Gateway: letters, digits and '-', starting with a letter`
 	// +optional
 	Kind *string `json:"kind,omitempty"`
 
@@ -127,6 +140,7 @@ type ParentReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')`,message=`must be a namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit`
 	// +optional
 	Namespace *string `json:"namespace,omitempty"`
 
@@ -139,6 +153,7 @@ type ParentReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')`,message=`must be a listener name: lower-case letters, digits, '-' and '.'`
 	// +optional
 	SectionName *string `json:"sectionName,omitempty"`
 
@@ -167,6 +182,7 @@ type SubscriptionSpec struct {
 	// certificate.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s#]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s#]*)?$')`,message=`must be an http(s) URL without spaces or fragment, such as https://messenger.example.com/webhook`
 	// +optional
 	CallbackURL string `json:"callbackURL,omitempty"`
 
@@ -183,6 +199,8 @@ type SubscriptionSpec struct {
 	// AppAccessTokenKey is the Secret key of an app access token (default appAccessToken). When
 	// the Secret lacks it, the operator uses "{appID}|{appSecret}".
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	AppAccessTokenKey string `json:"appAccessTokenKey,omitempty"`
 
@@ -201,17 +219,22 @@ type SecretReference struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')`,message=`must be an object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`
 	Name string `json:"name"`
 
 	// PageAccessTokenKey is the key of the page access token.
 	// +kubebuilder:default=pageAccessToken
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	PageAccessTokenKey string `json:"pageAccessTokenKey,omitempty"`
 
 	// AppSecretKey is the key of the app secret that signs webhook requests (standalone pages;
 	// default appSecret).
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	AppSecretKey string `json:"appSecretKey,omitempty"`
 
@@ -219,15 +242,19 @@ type SecretReference struct {
 	// the Secret lacks it, the operator generates one into a Secret it owns, named in
 	// status.verifyTokenSecret.
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	VerifyTokenKey string `json:"verifyTokenKey,omitempty"`
 }
 
 // LocalReference names an object in the same namespace.
 type LocalReference struct {
+	// Name of the object.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')`,message=`must be an object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`
 	Name string `json:"name"`
 }
 
@@ -235,6 +262,7 @@ type LocalReference struct {
 type GraphAPISpec struct {
 	// BaseURL of the Graph API (standalone pages; default https://graph.facebook.com).
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^https?://[^\s/?#]+(/[^\s?#]*)?$')`,message=`must be an http(s) URL without query or fragment, such as https://graph.facebook.com`
 	// +kubebuilder:validation:XValidation:rule="!self.matches('/v[0-9]+([.][0-9]+)?/*$')",message="baseURL ends in a Graph API version: give the URL without it (such as https://graph.facebook.com) and set graphAPI.version"
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
@@ -242,6 +270,8 @@ type GraphAPISpec struct {
 
 	// Version of the Graph API, such as v25.0 (standalone pages; default v25.0).
 	// +kubebuilder:validation:Pattern=`^v[0-9]{1,3}\.[0-9]{1,3}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^v[0-9]{1,3}\.[0-9]{1,3}$')`,message=`must be a Graph API version such as v25.0`
+	// +kubebuilder:validation:MaxLength=7
 	// +optional
 	Version string `json:"version,omitempty"`
 
@@ -259,12 +289,14 @@ type IngressSpec struct {
 	// Host is the public DNS name Meta calls.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$')`,message=`must be a fully qualified lower-case DNS name such as messenger.example.com (no wildcard, port or scheme)`
 	Host string `json:"host"`
 
 	// Path of the webhook, also used by the webhook itself when there is no Ingress.
 	// +kubebuilder:default="/webhook"
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:Pattern=`^/[-._~/a-zA-Z0-9]*$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^/[-._~/a-zA-Z0-9]*$')`,message=`must be a URL path starting with / of letters, digits and - . _ ~ /, such as /webhook`
 	// +optional
 	Path string `json:"path,omitempty"`
 
@@ -289,6 +321,7 @@ type IngressTLS struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')`,message=`must be an object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`
 	SecretName string `json:"secretName"`
 
 	// Issuer asks cert-manager's ingress-shim for the certificate.
@@ -298,10 +331,12 @@ type IngressTLS struct {
 
 // IssuerReference names a cert-manager Issuer or ClusterIssuer.
 type IssuerReference struct {
+	// Name of the Issuer or ClusterIssuer.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 
+	// Kind of the issuer: Issuer (in the page's namespace) or ClusterIssuer.
 	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
 	// +kubebuilder:default=ClusterIssuer
 	// +optional
@@ -375,6 +410,7 @@ type RedisStoreSpec struct {
 	// "page:" + name + ":"; two webhooks must never share one.
 	// +kubebuilder:validation:MaxLength=200
 	// +kubebuilder:validation:Pattern=`^[-._:/{}a-zA-Z0-9]*$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._:/{}a-zA-Z0-9]*$')`,message=`may hold only letters, digits and - . _ : / { }`
 	// +optional
 	KeyPrefix string `json:"keyPrefix,omitempty"`
 }
@@ -385,10 +421,13 @@ type SecretKeySelector struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')`,message=`must be an object name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`
 	Name string `json:"name"`
 
 	// Key in the Secret's data.
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]{1,253}$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^[-._a-zA-Z0-9]{1,253}$')`,message=`must be a Secret key: 1 to 253 letters, digits, '-', '_' or '.'`
+	// +kubebuilder:validation:MaxLength=253
 	Key string `json:"key"`
 }
 
@@ -396,7 +435,7 @@ type SecretKeySelector struct {
 type MessengerPageStatus struct {
 	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct,
 	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed, ProfileSynced,
-	// ProfilePayloadUnhandled.
+	// ProfilePayloadUnhandled, TokenValid, TokenExpiring, Monitoring.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -432,6 +471,11 @@ type MessengerPageStatus struct {
 	// rotated token is registered at Meta only once it shows here, since Meta checks it at once.
 	// +optional
 	WebhookVerifyToken string `json:"webhookVerifyToken,omitempty"`
+
+	// Token is what Meta's debug_token said of the page access token at the last check (every
+	// recheck interval, and when the Secret changes): valid, expiry, scopes.
+	// +optional
+	Token *TokenStatus `json:"token,omitempty"`
 }
 
 // SubscriptionStatus is the Page's subscription as Meta reported it.
@@ -468,8 +512,10 @@ type SubscriptionStatus struct {
 
 // ResolvedPolicy names the HandoverPolicy in use and the generation seen.
 type ResolvedPolicy struct {
-	Name       string `json:"name"`
-	Generation int64  `json:"generation,omitempty"`
+	// Name of the HandoverPolicy.
+	Name string `json:"name"`
+	// Generation of the HandoverPolicy seen at that reconcile.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -480,8 +526,10 @@ type ResolvedPolicy struct {
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.webhookURL`
 // +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.status.policy.name`
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.spec.appRef.name`
+// +kubebuilder:printcolumn:name="Token Expires",type=string,priority=1,JSONPath=`.status.token.expiresAt`
 // +kubebuilder:selectablefield:JSONPath=`.spec.appRef.name`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 
 // MessengerPage is one Facebook Page served by one webhook.
 type MessengerPage struct {

@@ -68,6 +68,7 @@ type GetStarted struct {
 type Greeting struct {
 	// Locale such as en_US, or default.
 	// +kubebuilder:validation:Pattern=`^(default|[a-z]{2}_[A-Z]{2})$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^(default|[a-z]{2}_[A-Z]{2})$')`,message=`must be default or a locale such as en_US or fr_FR`
 	// +kubebuilder:validation:MaxLength=7
 	Locale string `json:"locale"`
 
@@ -82,6 +83,7 @@ type Greeting struct {
 type IceBreakers struct {
 	// Locale such as en_US, or default.
 	// +kubebuilder:validation:Pattern=`^(default|[a-z]{2}_[A-Z]{2})$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^(default|[a-z]{2}_[A-Z]{2})$')`,message=`must be default or a locale such as en_US or fr_FR`
 	// +kubebuilder:validation:MaxLength=7
 	Locale string `json:"locale"`
 
@@ -108,6 +110,7 @@ type IceBreaker struct {
 type PersistentMenu struct {
 	// Locale such as en_US, or default.
 	// +kubebuilder:validation:Pattern=`^(default|[a-z]{2}_[A-Z]{2})$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches(r'^(default|[a-z]{2}_[A-Z]{2})$')`,message=`must be default or a locale such as en_US or fr_FR`
 	// +kubebuilder:validation:MaxLength=7
 	Locale string `json:"locale"`
 
@@ -156,5 +159,6 @@ type WebURLItem struct {
 	// URL opened by a tap.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+(/[^\s]*)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.startsWith('http://')`,message=`must be an http(s) URL without spaces, such as https://shop.example.com/track`
 	URL string `json:"url"`
 }

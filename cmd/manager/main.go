@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -112,6 +113,10 @@ func run(ctx context.Context, cfg *rest.Config, opts options) error {
 	policies := &controllers.HandoverPolicyReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	if err := policies.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the HandoverPolicy controller: %w", err)
+	}
+	// The objects' status as metrics, read from the cache at each scrape.
+	if err := controllers.RegisterStatusMetrics(ctrlmetrics.Registry, mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering the status metrics: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

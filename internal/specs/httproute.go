@@ -1,10 +1,6 @@
 package specs
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"maps"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -56,29 +52,7 @@ func HTTPRoute(w Webhook) *unstructured.Unstructured {
 		spec["hostnames"] = hosts
 	}
 
-	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	u.SetGroupVersionKind(HTTPRouteGVK)
-	u.SetName(w.Name())
-	u.SetNamespace(w.Namespace())
-	u.SetLabels(w.labels())
-	ref := w.ownerReference()
-	u.Object["metadata"].(map[string]any)["ownerReferences"] = []any{map[string]any{
-		"apiVersion": *ref.APIVersion, "kind": *ref.Kind, "name": *ref.Name, "uid": string(*ref.UID),
-		"controller": true, "blockOwnerDeletion": true,
-	}}
-	annotations := maps.Clone(hr.Annotations)
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	delete(annotations, AppliedHashAnnotation)
-	b, err := json.Marshal(map[string]any{"spec": spec, "labels": u.GetLabels(), "annotations": annotations})
-	if err != nil {
-		panic(err) // plain data: cannot fail
-	}
-	sum := sha256.Sum256(b)
-	annotations[AppliedHashAnnotation] = hex.EncodeToString(sum[:8])
-	u.SetAnnotations(annotations)
-	return u
+	return w.unstructured(HTTPRouteGVK, spec, w.labels(), hr.Annotations)
 }
 
 func setIf(m map[string]any, key string, v *string) {

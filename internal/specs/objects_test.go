@@ -18,12 +18,16 @@ func ingressSpec(host, path string) *v1alpha1.IngressSpec {
 
 func TestService(t *testing.T) {
 	s := typed[corev1.Service](t, Service(Webhook{Page: testPage()}))
-	if s.Name != "acme-webhook" || len(s.Spec.Ports) != 1 {
+	if s.Name != "acme-webhook" || len(s.Spec.Ports) != 2 {
 		t.Fatalf("service: %+v", s)
 	}
 	p := s.Spec.Ports[0]
 	if p.Port != 80 || p.TargetPort.String() != "http" || p.Name != "http" {
 		t.Fatalf("port: %+v", p)
+	}
+	// The metrics are reachable by Service too (a ServiceMonitor, or a scrape by hand).
+	if m := s.Spec.Ports[1]; m.Name != "metrics" || m.Port != 8081 || m.TargetPort.String() != "probes" {
+		t.Fatalf("metrics port: %+v", m)
 	}
 	if s.Spec.Selector[LabelInstance] != "acme" || s.Spec.Selector[LabelName] != AppName || len(s.Spec.Selector) != 2 {
 		t.Fatalf("selector: %v", s.Spec.Selector)

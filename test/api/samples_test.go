@@ -68,6 +68,23 @@ func TestPrinterColumns(t *testing.T) {
 			t.Errorf("kubectl get output lacks %q:\n%s", header, text)
 		}
 	}
+	// -o wide adds the Ready message (and, for pages, the token's expiry).
+	out, err = exec.Command(kubectl, "--kubeconfig", kc, "get", "messengerpages,handoverpolicies", "-n", "default", "-o", "wide").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "MESSAGE") || !strings.Contains(string(out), "TOKEN EXPIRES") {
+		t.Errorf("kubectl get -o wide: %v\n%s", err, out)
+	}
+	// kubectl explain shows the fields' descriptions, down to the leaves.
+	for field, words := range map[string]string{
+		"messengerpages.spec.monitoring.podMonitor.interval": "Interval between scrapes",
+		"messengerpages.status.token.expiresAt":              "never expires",
+		"handoverpolicies.spec.welcome.buttons.buttons.type": "postback",
+		"messengerapps.spec.ingress.tls.issuer.kind":         "ClusterIssuer",
+	} {
+		out, err := exec.Command(kubectl, "--kubeconfig", kc, "explain", field).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), words) {
+			t.Errorf("kubectl explain %s lacks %q: %v\n%s", field, words, err, out)
+		}
+	}
 	// The short names work too.
 	out, err = exec.Command(kubectl, "--kubeconfig", kc, "get", "mpage,hpol", "-n", "default", "-o", "name").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "messengerpage.messenger.handover.dev/acme-support") {

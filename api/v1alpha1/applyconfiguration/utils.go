@@ -96,12 +96,16 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.MessengerPageStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("MessengerProfile"):
 		return &apiv1alpha1.MessengerProfileApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("MonitoringSpec"):
+		return &apiv1alpha1.MonitoringSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("OutsideHours"):
 		return &apiv1alpha1.OutsideHoursApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ParentReference"):
 		return &apiv1alpha1.ParentReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("PersistentMenu"):
 		return &apiv1alpha1.PersistentMenuApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PodMonitorSpec"):
+		return &apiv1alpha1.PodMonitorSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("PostbackItem"):
 		return &apiv1alpha1.PostbackItemApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("QuickReply"):
@@ -120,6 +124,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.SubscriptionStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("TakeBackSpec"):
 		return &apiv1alpha1.TakeBackSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("TokenStatus"):
+		return &apiv1alpha1.TokenStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Triggers"):
 		return &apiv1alpha1.TriggersApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("WebhookNetworkPolicy"):

@@ -77,6 +77,15 @@
   - get
   - patch
 - apiGroups:
+  - monitoring.coreos.com
+  resources:
+  - podmonitors
+  verbs:
+  - create
+  - delete
+  - get
+  - patch
+- apiGroups:
   - networking.k8s.io
   resources:
   - ingresses

@@ -489,6 +489,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: ingress
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IngressSpec
+    - name: monitoring
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MonitoringSpec
     - name: secretRef
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.AppSecretReference
@@ -573,6 +576,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: ingress
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.IngressSpec
+    - name: monitoring
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.MonitoringSpec
     - name: pageID
       type:
         scalar: string
@@ -614,6 +620,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: subscription
       type:
         namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.SubscriptionStatus
+    - name: token
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.TokenStatus
     - name: verifyTokenSecret
       type:
         scalar: string
@@ -662,6 +671,12 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             scalar: string
           elementRelationship: associative
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.MonitoringSpec
+  map:
+    fields:
+    - name: podMonitor
+      type:
+        namedType: com.github.messenger-operator.messenger-operator.api.v1alpha1.PodMonitorSpec
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.OutsideHours
   map:
     fields:
@@ -716,6 +731,17 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: locale
       type:
         scalar: string
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.PodMonitorSpec
+  map:
+    fields:
+    - name: interval
+      type:
+        scalar: string
+    - name: labels
+      type:
+        map:
+          elementType:
+            scalar: string
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.PostbackItem
   map:
     fields:
@@ -851,6 +877,24 @@ var schemaYAML = typed.YAMLObject(`types:
       default:
         quickReplyPayloads:
         - take_from_inbox
+- name: com.github.messenger-operator.messenger-operator.api.v1alpha1.TokenStatus
+  map:
+    fields:
+    - name: dataAccessExpiresAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: expiresAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: scopes
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: associative
+    - name: valid
+      type:
+        scalar: boolean
 - name: com.github.messenger-operator.messenger-operator.api.v1alpha1.Triggers
   map:
     fields:

@@ -23,10 +23,15 @@ package v1alpha1
 //
 // Button is a postback or URL button.
 type ButtonApplyConfiguration struct {
-	Type    *string `json:"type,omitempty"`
-	Title   *string `json:"title,omitempty"`
+	// Type: postback (delivers Payload to the webhook) or web_url (opens URL).
+	Type *string `json:"type,omitempty"`
+	// Title shown on the button (at most 20 characters).
+	Title *string `json:"title,omitempty"`
+	// Payload of a postback button, delivered to the webhook when tapped; the policy's
+	// postbackPayloads triggers match it.
 	Payload *string `json:"payload,omitempty"`
-	URL     *string `json:"url,omitempty"`
+	// URL a web_url button opens (https only).
+	URL *string `json:"url,omitempty"`
 }
 
 // ButtonApplyConfiguration constructs a declarative configuration of the Button type for use with

@@ -23,7 +23,9 @@ package v1alpha1
 //
 // ButtonTemplate is text with one to three buttons.
 type ButtonTemplateApplyConfiguration struct {
-	Text    *string                    `json:"text,omitempty"`
+	// Text above the buttons (at most 640 characters).
+	Text *string `json:"text,omitempty"`
+	// Buttons of the template, one to three.
 	Buttons []ButtonApplyConfiguration `json:"buttons,omitempty"`
 }
 

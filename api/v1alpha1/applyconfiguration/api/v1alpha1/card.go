@@ -23,10 +23,14 @@ package v1alpha1
 //
 // Card is one element of a generic template.
 type CardApplyConfiguration struct {
-	Title    *string                    `json:"title,omitempty"`
-	Subtitle *string                    `json:"subtitle,omitempty"`
-	ImageURL *string                    `json:"imageURL,omitempty"`
-	Buttons  []ButtonApplyConfiguration `json:"buttons,omitempty"`
+	// Title of the card (at most 80 characters).
+	Title *string `json:"title,omitempty"`
+	// Subtitle under the title (at most 80 characters).
+	Subtitle *string `json:"subtitle,omitempty"`
+	// ImageURL of the card's picture (https only).
+	ImageURL *string `json:"imageURL,omitempty"`
+	// Buttons of the card, one to three.
+	Buttons []ButtonApplyConfiguration `json:"buttons,omitempty"`
 }
 
 // CardApplyConfiguration constructs a declarative configuration of the Card type for use with

@@ -23,6 +23,7 @@ package v1alpha1
 //
 // HoursWindow is one weekly opening, such as Monday 09:00-17:30.
 type HoursWindowApplyConfiguration struct {
+	// Day of the week, in English, such as Monday.
 	Day *string `json:"day,omitempty"`
 	// Start as HH:MM (24 h).
 	Start *string `json:"start,omitempty"`

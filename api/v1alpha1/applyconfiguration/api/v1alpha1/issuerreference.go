@@ -23,7 +23,9 @@ package v1alpha1
 //
 // IssuerReference names a cert-manager Issuer or ClusterIssuer.
 type IssuerReferenceApplyConfiguration struct {
+	// Name of the Issuer or ClusterIssuer.
 	Name *string `json:"name,omitempty"`
+	// Kind of the issuer: Issuer (in the page's namespace) or ClusterIssuer.
 	Kind *string `json:"kind,omitempty"`
 }
 

@@ -23,6 +23,7 @@ package v1alpha1
 //
 // LocalReference names an object in the same namespace.
 type LocalReferenceApplyConfiguration struct {
+	// Name of the object.
 	Name *string `json:"name,omitempty"`
 }
 

@@ -43,6 +43,8 @@ type MessengerAppSpecApplyConfiguration struct {
 	HTTPRoute *HTTPRouteSpecApplyConfiguration `json:"httpRoute,omitempty"`
 	// Webhook shapes the app's webhook pods.
 	Webhook *WebhookSpecApplyConfiguration `json:"webhook,omitempty"`
+	// Monitoring says how the app's webhook metrics are collected (a PodMonitor).
+	Monitoring *MonitoringSpecApplyConfiguration `json:"monitoring,omitempty"`
 	// Subscription makes the operator set up Meta's side: the app's callback URL and verify token,
 	// and the subscription of each of the app's Pages. Without it the subscription is done by hand
 	// in the App Dashboard.
@@ -100,6 +102,14 @@ func (b *MessengerAppSpecApplyConfiguration) WithHTTPRoute(value *HTTPRouteSpecA
 // If called multiple times, the Webhook field is set to the value of the last call.
 func (b *MessengerAppSpecApplyConfiguration) WithWebhook(value *WebhookSpecApplyConfiguration) *MessengerAppSpecApplyConfiguration {
 	b.Webhook = value
+	return b
+}
+
+// WithMonitoring sets the Monitoring field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Monitoring field is set to the value of the last call.
+func (b *MessengerAppSpecApplyConfiguration) WithMonitoring(value *MonitoringSpecApplyConfiguration) *MessengerAppSpecApplyConfiguration {
+	b.Monitoring = value
 	return b
 }
 

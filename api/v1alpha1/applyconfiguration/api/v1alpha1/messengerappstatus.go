@@ -27,8 +27,8 @@ import (
 //
 // MessengerAppStatus tells what the operator and the webhook know of the app.
 type MessengerAppStatusApplyConfiguration struct {
-	// Conditions: Ready, Reconciling, Stalled, and the informational ones (IngressTLS,
-	// HTTPRoute, CallbackRegistered).
+	// Conditions: Ready, Reconciling, Stalled, CallbackRegistered, and the informational ones
+	// (IngressTLS, HTTPRoute, Monitoring).
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation last reconciled; -1 until then.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`

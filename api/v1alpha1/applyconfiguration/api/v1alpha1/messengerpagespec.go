@@ -60,6 +60,9 @@ type MessengerPageSpecApplyConfiguration struct {
 	// set-up): the app's callback URL and verify token, and the Page's webhook fields. Without it
 	// the subscription is done by hand in the App Dashboard.
 	Subscription *SubscriptionSpecApplyConfiguration `json:"subscription,omitempty"`
+	// Monitoring says how the webhook's metrics are collected (a PodMonitor), for a standalone
+	// page; a page with appRef is monitored through its MessengerApp.
+	Monitoring *MonitoringSpecApplyConfiguration `json:"monitoring,omitempty"`
 	// Profile is the Page's welcome screen and menu (Messenger Profile: Get Started, greetings,
 	// ice breakers, persistent menu, whitelisted domains), kept equal at Meta by the operator with
 	// the page token. Without it the operator leaves the Page's profile alone.
@@ -157,6 +160,14 @@ func (b *MessengerPageSpecApplyConfiguration) WithHTTPRoute(value *HTTPRouteSpec
 // If called multiple times, the Subscription field is set to the value of the last call.
 func (b *MessengerPageSpecApplyConfiguration) WithSubscription(value *SubscriptionSpecApplyConfiguration) *MessengerPageSpecApplyConfiguration {
 	b.Subscription = value
+	return b
+}
+
+// WithMonitoring sets the Monitoring field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Monitoring field is set to the value of the last call.
+func (b *MessengerPageSpecApplyConfiguration) WithMonitoring(value *MonitoringSpecApplyConfiguration) *MessengerPageSpecApplyConfiguration {
+	b.Monitoring = value
 	return b
 }
 

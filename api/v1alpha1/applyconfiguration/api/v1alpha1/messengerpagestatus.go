@@ -29,7 +29,7 @@ import (
 type MessengerPageStatusApplyConfiguration struct {
 	// Conditions: Ready, Reconciling, Stalled, and GraphAuthorized, HandoverPermitted, CanAct,
 	// Served (a page of an app), IngressTLS, SharedApp, HTTPRoute, Subscribed, ProfileSynced,
-	// ProfilePayloadUnhandled.
+	// ProfilePayloadUnhandled, TokenValid, TokenExpiring, Monitoring.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation last reconciled; -1 until then.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
@@ -48,6 +48,9 @@ type MessengerPageStatusApplyConfiguration struct {
 	// token) of the verify token the page's webhook pods have loaded, written by the webhook. A
 	// rotated token is registered at Meta only once it shows here, since Meta checks it at once.
 	WebhookVerifyToken *string `json:"webhookVerifyToken,omitempty"`
+	// Token is what Meta's debug_token said of the page access token at the last check (every
+	// recheck interval, and when the Secret changes): valid, expiry, scopes.
+	Token *TokenStatusApplyConfiguration `json:"token,omitempty"`
 }
 
 // MessengerPageStatusApplyConfiguration constructs a declarative configuration of the MessengerPageStatus type for use with
@@ -122,5 +125,13 @@ func (b *MessengerPageStatusApplyConfiguration) WithSubscription(value *Subscrip
 // If called multiple times, the WebhookVerifyToken field is set to the value of the last call.
 func (b *MessengerPageStatusApplyConfiguration) WithWebhookVerifyToken(value string) *MessengerPageStatusApplyConfiguration {
 	b.WebhookVerifyToken = &value
+	return b
+}
+
+// WithToken sets the Token field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Token field is set to the value of the last call.
+func (b *MessengerPageStatusApplyConfiguration) WithToken(value *TokenStatusApplyConfiguration) *MessengerPageStatusApplyConfiguration {
+	b.Token = value
 	return b
 }

@@ -23,7 +23,10 @@ package v1alpha1
 //
 // QuickReply is a text quick reply.
 type QuickReplyApplyConfiguration struct {
-	Title   *string `json:"title,omitempty"`
+	// Title shown on the quick reply (at most 20 characters).
+	Title *string `json:"title,omitempty"`
+	// Payload delivered to the webhook when the person taps it; the policy's quickReplyPayloads
+	// triggers match it.
 	Payload *string `json:"payload,omitempty"`
 }
 

@@ -23,8 +23,10 @@ package v1alpha1
 //
 // ResolvedPolicy names the HandoverPolicy in use and the generation seen.
 type ResolvedPolicyApplyConfiguration struct {
-	Name       *string `json:"name,omitempty"`
-	Generation *int64  `json:"generation,omitempty"`
+	// Name of the HandoverPolicy.
+	Name *string `json:"name,omitempty"`
+	// Generation of the HandoverPolicy seen at that reconcile.
+	Generation *int64 `json:"generation,omitempty"`
 }
 
 // ResolvedPolicyApplyConfiguration constructs a declarative configuration of the ResolvedPolicy type for use with
