@@ -31,3 +31,17 @@ func VerifyTokenSecret(w Webhook, token []byte) *corev1ac.SecretApplyConfigurati
 	stamp(s, s.ObjectMetaApplyConfiguration)
 	return s
 }
+
+// NewAuditKey returns a fresh audit key: like a verify token, 256 random bits, hex encoded.
+func NewAuditKey() ([]byte, error) { return NewVerifyToken() }
+
+// AuditKeySecret holds the key of the HMAC that names users in the webhook's handover audit, one
+// per page or app, so that every replica names a user alike. key is the one to keep: the
+// existing value, or a new one from NewAuditKey. The webhook gets it in its environment.
+func AuditKeySecret(w Webhook, key []byte) *corev1ac.SecretApplyConfiguration {
+	s := corev1ac.Secret(w.AuditKeySecretName(), w.Namespace())
+	w.meta(s.ObjectMetaApplyConfiguration)
+	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{v1alpha1.GeneratedAuditKeyKey: key})
+	stamp(s, s.ObjectMetaApplyConfiguration)
+	return s
+}

@@ -65,6 +65,7 @@ type step struct {
 	attempt int       // failed attempts so far
 	first   time.Time // first failure, for the retry window
 	kind    string    // the event kind, for logs
+	trigger string    // what set the decision off, for the audit (triggerOf)
 }
 
 type userQueue struct {
