@@ -152,7 +152,7 @@ func (r *Runner) auditHandover(live *livePage, psid string, st *step, before han
 	r.audit.write(l)
 	r.metrics.handover(live.page.PageID, dir, st.act.Reason)
 	if st.act.Kind == handover.ActTake {
-		r.metrics.backWithBot(live.page.PageID, before.PassedAt, r.clock.Now())
+		r.metrics.backWithBot(live.page.PageID, st.awaySince, r.clock.Now())
 		if st.act.Reason == handover.ReasonIdleTimeout {
 			r.metrics.idleTakeBack(live.page.PageID)
 		}

@@ -66,6 +66,9 @@ type step struct {
 	first   time.Time // first failure, for the retry window
 	kind    string    // the event kind, for logs
 	trigger string    // what set the decision off, for the audit (triggerOf)
+	// awaySince is the thread's PassedAt before the decision (the idle timeout clears it at
+	// once), for the time with an agent when a take succeeds.
+	awaySince time.Time
 }
 
 type userQueue struct {

@@ -89,7 +89,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 	q.agenda = q.agenda[:0]
 	trigger := triggerOf(w)
 	for _, a := range d.Actions {
-		q.agenda = append(q.agenda, step{act: a, kind: kind, trigger: trigger})
+		q.agenda = append(q.agenda, step{act: a, kind: kind, trigger: trigger, awaySince: th.PassedAt})
 	}
 }
 
@@ -199,11 +199,11 @@ func (r *Runner) runStep(q *userQueue) bool {
 	var next []step
 	if res.OK {
 		for _, a := range st.act.Then {
-			next = append(next, step{act: a, depth: st.depth, kind: st.kind, trigger: st.trigger})
+			next = append(next, step{act: a, depth: st.depth, kind: st.kind, trigger: st.trigger, awaySince: st.awaySince})
 		}
 	}
 	for _, a := range od.Actions {
-		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind, trigger: st.trigger})
+		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind, trigger: st.trigger, awaySince: st.awaySince})
 	}
 	if len(next) > 0 && st.depth+1 > maxDepth {
 		r.log.Error("engine follow-ups dropped: too many rounds for one event", "page", live.page.PageID, "psid", psid)
