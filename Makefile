@@ -107,6 +107,10 @@ docker-build: ## Build the image (needs a Docker engine).
 demo: control-plane ## A local kwok cluster, the operator, the samples, the webhook and the simulator: a scripted conversation, then clean up.
 	@hack/demo.sh
 
+.PHONY: playground
+playground: control-plane ## The demo's cluster, operator, app, simulator and webhook, with the playground on localhost until Ctrl-C.
+	@hack/playground.sh
+
 ##@ Deployment
 
 .PHONY: install
