@@ -39,7 +39,7 @@ type Options struct {
 	// Policy is the HandoverPolicy shown and edited.
 	Policy types.NamespacedName
 	// AuditLog is the webhook's log file, read for the handover audit; empty: none.
-	AuditLog string
+	AuditLog  string
 	Pages     []Page
 	Customers []Customer
 }

@@ -28,7 +28,9 @@ type controlError struct {
 	body   string
 }
 
-func (e *controlError) Error() string { return fmt.Sprintf("simulator: %d %s", e.status, strings.TrimSpace(e.body)) }
+func (e *controlError) Error() string {
+	return fmt.Sprintf("simulator: %d %s", e.status, strings.TrimSpace(e.body))
+}
 
 // get answers GET /_sim/path?query as raw JSON.
 func (c *simClient) get(ctx context.Context, path string, q url.Values) (json.RawMessage, error) {

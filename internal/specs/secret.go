@@ -25,9 +25,14 @@ func NewVerifyToken() ([]byte, error) {
 // VerifyTokenSecret holds the verify token the operator generated for a page or app whose Secret
 // has none. token is the one to keep: the existing value, or a new one from NewVerifyToken.
 func VerifyTokenSecret(w Webhook, token []byte) *corev1ac.SecretApplyConfiguration {
-	s := corev1ac.Secret(w.VerifyTokenSecretName(), w.Namespace())
+	return generatedSecret(w, w.VerifyTokenSecretName(), v1alpha1.GeneratedVerifyTokenKey, token)
+}
+
+// generatedSecret is a Secret the operator generates for w holding value under key.
+func generatedSecret(w Webhook, name, key string, value []byte) *corev1ac.SecretApplyConfiguration {
+	s := corev1ac.Secret(name, w.Namespace())
 	w.meta(s.ObjectMetaApplyConfiguration)
-	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{v1alpha1.GeneratedVerifyTokenKey: token})
+	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{key: value})
 	stamp(s, s.ObjectMetaApplyConfiguration)
 	return s
 }
@@ -39,9 +44,5 @@ func NewAuditKey() ([]byte, error) { return NewVerifyToken() }
 // per page or app, so that every replica names a user alike. key is the one to keep: the
 // existing value, or a new one from NewAuditKey. The webhook gets it in its environment.
 func AuditKeySecret(w Webhook, key []byte) *corev1ac.SecretApplyConfiguration {
-	s := corev1ac.Secret(w.AuditKeySecretName(), w.Namespace())
-	w.meta(s.ObjectMetaApplyConfiguration)
-	s.WithType(corev1.SecretTypeOpaque).WithData(map[string][]byte{v1alpha1.GeneratedAuditKeyKey: key})
-	stamp(s, s.ObjectMetaApplyConfiguration)
-	return s
+	return generatedSecret(w, w.AuditKeySecretName(), v1alpha1.GeneratedAuditKeyKey, key)
 }
