@@ -77,7 +77,8 @@ function renderMessage(m) {
     const text = (m.Text || "").replace(/  \[[^\]]*\]$/, "");
     li.append(el("div", { class: "template" }, el("div", { class: "text" }, text), ...buttons.map(button)));
   } else {
-    const text = m.Text || "";
+    // The simulator's text of a message with quick replies ends with their titles in braces.
+    const text = (m.Text || "").replace(m.QuickReplies ? /  \{[^}]*\}$/ : /$^/, "");
     li.append(el("div", { class: "bubble" }, text));
   }
   return li;
