@@ -92,7 +92,7 @@ soak: $(VEGETA) ## Soak: signed events at a fixed rate for SOAK_DURATION (defaul
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/manager, bin/webhook and bin/simulator.
+build: ## Build bin/manager, bin/webhook, bin/simulator and bin/playground.
 	CGO_ENABLED=0 go build -trimpath -o $(GOBIN_DIR)/ ./cmd/...
 
 .PHONY: run
