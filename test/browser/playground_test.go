@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,9 +149,18 @@ func TestPlaygroundTour(t *testing.T) {
 	before := value(b, "read the clock", chromedp.Text(chromedp.CSS("#clock")))
 	b.run("move the clock a day ahead", chromedp.Click(chromedp.CSS(`button[data-duration="24h"]`)),
 		waitJS(`document.querySelector("#clock").textContent !== `+js(before)))
-	b.run("a second customer", chromedp.Click(chromedp.CSS("#tab-"+customers[1].PSID)),
+	// The Page's welcome screen, as the operator would set it from spec.profile.
+	rig.Must(t, w.Sim.SetProfile(w.Page.PageID, map[string]json.RawMessage{
+		"get_started":     json.RawMessage(`{"payload":"GET_STARTED"}`),
+		"persistent_menu": json.RawMessage(`[{"locale":"default","call_to_actions":[{"type":"postback","title":"Talk to a person","payload":"` + v1alpha1.PassToInboxPayload + `"}]}]`),
+	}))
+	b.run("a second customer starts from the welcome screen", chromedp.Click(chromedp.CSS("#tab-"+customers[1].PSID)),
 		waitJS(`document.querySelector("#chat").children.length === 0`),
-		chromedp.SendKeys(chromedp.CSS("#compose-text"), "Hi, Grace here"+kb.Enter), chatHas("Hello from the playground!"), ownerIs("bot"))
+		chromedp.Click(chromedp.CSS("#get-started")), chatHas("Hello from the playground!"), ownerIs("bot"))
+	b.run("and taps the menu",
+		chromedp.Click(chromedp.Search(`//div[@id="menu"]/button[contains(., "Talk to a person")]`)),
+		waitJS(`document.querySelector("#timeline").textContent.includes("customer menu: Talk to a person")`),
+		waitJS(`document.querySelectorAll("#chat li.page").length === 2`))
 	b.run("back to the first customer", chromedp.Click(chromedp.CSS("#tab-"+customers[0].PSID)), chatHas("Hi, I am Anna"))
 
 	// Every button and field has an accessible name.
