@@ -97,11 +97,16 @@ func run(ctx context.Context, manager, webhook, server, samples, listen string) 
 			return env, err
 		}
 	}
-	kubeconfig, err := policyEditor(ctx, env)
+	dir, err := os.MkdirTemp("", "messenger-playground-")
 	if err != nil {
 		return env, err
 	}
-	logPath := filepath.Join(filepath.Dir(kubeconfig), "webhook.log")
+	defer func() { _ = os.RemoveAll(dir) }()
+	kubeconfig, err := policyEditor(ctx, env, dir)
+	if err != nil {
+		return env, err
+	}
+	logPath := filepath.Join(dir, "webhook.log")
 	go copyLog(ctx, a.Webhook, logPath)
 	args := []string{"--listen", listen, "--simulator", a.SimURL, "--kubeconfig", kubeconfig,
 		"--policy", namespace + "/" + pol.Name, "--audit-log", logPath}
@@ -135,7 +140,7 @@ func run(ctx context.Context, manager, webhook, server, samples, listen string) 
 
 // policyEditor grants the playground's user get and update of handoverpolicies in the
 // namespace, nothing more, and writes a kubeconfig that acts as that user.
-func policyEditor(ctx context.Context, env *harness.Env) (string, error) {
+func policyEditor(ctx context.Context, env *harness.Env, dir string) (string, error) {
 	c := env.Cluster.Client
 	meta := metav1.ObjectMeta{Name: "messenger-playground", Namespace: namespace}
 	if err := c.Create(ctx, &rbacv1.Role{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{{
@@ -145,10 +150,6 @@ func policyEditor(ctx context.Context, env *harness.Env) (string, error) {
 	if err := c.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: meta,
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: meta.Name},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "messenger-playground-")
-	if err != nil {
 		return "", err
 	}
 	return testenv.ImpersonatingKubeconfig(env.Cluster.Config, dir, user)
