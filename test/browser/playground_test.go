@@ -161,6 +161,22 @@ func TestPlaygroundTour(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//div[@id="menu"]/button[contains(., "Talk to a person")]`)),
 		waitJS(`document.querySelector("#timeline").textContent.includes("customer menu: Talk to a person")`),
 		waitJS(`document.querySelectorAll("#chat li.page").length === 2`))
+	// A carousel: each card with its title and buttons; a card's button is pressed as a postback.
+	applied = w.Webhook.Metric(t, "messenger_webhook_config_applied_total")
+	cards := "welcome:\n  text: Our services\n  cards:\n  - title: Parcels\n    subtitle: Track and return\n    buttons:\n    - {type: postback, title: Track my parcel, payload: TRACK}\n" +
+		"  - title: Opening hours\n    subtitle: Nine to six\n    buttons:\n    - {type: web_url, title: See the hours, url: \"https://acme.example/hours\"}\n"
+	b.run("save a welcome with cards", chromedp.SetValue(chromedp.CSS("#policy-spec"), cards), chromedp.Click(chromedp.CSS("#policy-save")),
+		waitJS(`document.querySelector("#policy-status").textContent.startsWith("Saved")`))
+	rig.Eventually(t, "the webhook to apply the cards", func() bool {
+		return w.Webhook.Metric(t, "messenger_webhook_config_applied_total") > applied
+	})
+	b.run("the carousel", chromedp.SendKeys(chromedp.CSS("#compose-text"), "Show me"+kb.Enter),
+		waitJS(`[...document.querySelectorAll("#chat .carousel .card .title")].map((e) => e.textContent).join("|") === "Parcels|Opening hours"`),
+		waitJS(`document.querySelector("#chat .carousel").textContent.includes("See the hours ↗")`),
+		chromedp.Click(chromedp.Search(`//div[contains(@class, "card")]/button[normalize-space()="Track my parcel"]`)),
+		waitJS(`document.querySelector("#timeline").textContent.includes("customer postback: Track my parcel (TRACK)")`))
+	b.screenshot("carousel")
+
 	b.run("back to the first customer", chromedp.Click(chromedp.CSS("#tab-"+customers[0].PSID)), chatHas("Hi, I am Anna"))
 
 	// Every button and field has an accessible name.
