@@ -89,8 +89,15 @@ func value[T any](b *browser, what string, a chromedp.Action[T]) T {
 // js quotes s for JavaScript.
 func js(s string) string { return fmt.Sprintf("%q", s) }
 
+// clickOn clicks the element the XPath finds, in one step in the page: the chat is drawn anew
+// on every update, so a node found in one protocol call may be gone in the next.
+func clickOn(xpath string) chromedp.Action[chromedp.Void] {
+	return waitJS(`((e) => e ? (e.click(), true) : false)(document.evaluate(` + js(xpath) +
+		`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue)`)
+}
+
 // passToInbox is the quick reply of the welcome.
-var passToInbox = chromedp.Search(`//div[@id="quick-replies"]/button[normalize-space()="Pass to Inbox"]`)
+const passToInbox = `//div[@id="quick-replies"]/button[normalize-space()="Pass to Inbox"]`
 
 func chatHas(text string) chromedp.Action[chromedp.Void] {
 	return waitJS(`document.querySelector("#chat").textContent.includes(` + js(text) + `)`)
@@ -112,12 +119,12 @@ func TestPlaygroundTour(t *testing.T) {
 	b.run("greet as the customer (keyboard only)",
 		chromedp.Focus(chromedp.CSS("#compose-text")), chromedp.SendKeys(chromedp.CSS("#compose-text"), "Hello!"+kb.Enter),
 		chatHas("Hello!"), chatHas(firstLine),
-		chromedp.WaitVisible(passToInbox),
+		chromedp.WaitVisible(chromedp.Search(passToInbox)),
 		ownerIs("bot"))
 	b.screenshot("welcome")
 
 	b.run(`tap "Pass to Inbox"`,
-		chromedp.Click(passToInbox),
+		clickOn(passToInbox),
 		ownerIs("inbox"),
 		waitJS(`document.querySelector("#timeline").textContent.includes("handover decision: bot → inbox, trigger quick_reply, reason handoff, ok")`))
 
@@ -156,9 +163,9 @@ func TestPlaygroundTour(t *testing.T) {
 	}))
 	b.run("a second customer starts from the welcome screen", chromedp.Click(chromedp.CSS("#tab-"+customers[1].PSID)),
 		waitJS(`document.querySelector("#chat").children.length === 0`),
-		chromedp.Click(chromedp.CSS("#get-started")), chatHas("Hello from the playground!"), ownerIs("bot"))
+		clickOn(`//button[@id="get-started"]`), chatHas("Hello from the playground!"), ownerIs("bot"))
 	b.run("and taps the menu",
-		chromedp.Click(chromedp.Search(`//div[@id="menu"]/button[contains(., "Talk to a person")]`)),
+		clickOn(`//div[@id="menu"]/button[contains(., "Talk to a person")]`),
 		waitJS(`document.querySelector("#timeline").textContent.includes("customer menu: Talk to a person")`),
 		waitJS(`document.querySelectorAll("#chat li.page").length === 2`))
 	// A carousel: each card with its title and buttons; a card's button is pressed as a postback.
@@ -173,7 +180,7 @@ func TestPlaygroundTour(t *testing.T) {
 	b.run("the carousel", chromedp.SendKeys(chromedp.CSS("#compose-text"), "Show me"+kb.Enter),
 		waitJS(`[...document.querySelectorAll("#chat .carousel .card .title")].map((e) => e.textContent).join("|") === "Parcels|Opening hours"`),
 		waitJS(`document.querySelector("#chat .carousel").textContent.includes("See the hours ↗")`),
-		chromedp.Click(chromedp.Search(`//div[contains(@class, "card")]/button[normalize-space()="Track my parcel"]`)),
+		clickOn(`//div[contains(@class, "card")]/button[normalize-space()="Track my parcel"]`),
 		waitJS(`document.querySelector("#timeline").textContent.includes("customer postback: Track my parcel (TRACK)")`))
 	b.screenshot("carousel")
 

@@ -19,7 +19,7 @@ const el = (tag, attrs = {}, ...children) => {
   return e;
 };
 
-const state = { config: null, page: "", psid: "", refreshing: null };
+const state = { config: null, page: "", psid: "", refreshing: null, again: false };
 
 async function api(method, path, body) {
   const res = await fetch(path, { method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
@@ -107,16 +107,27 @@ function renderChat(t) {
   if (t.clock && t.clock.now) $("#clock").textContent = new Date(t.clock.now).toUTCString();
 }
 
+// refresh reads the selected conversation again. One read at a time; a refresh asked for while
+// one runs (another tab chosen, a new event) runs once more after it, and a read whose tab is no
+// longer selected is not shown.
 async function refresh() {
-  if (state.refreshing) return state.refreshing;
+  if (state.refreshing) {
+    state.again = true;
+    return state.refreshing;
+  }
   state.refreshing = (async () => {
-    try {
-      renderChat(await api("GET", `/api/thread?page=${encodeURIComponent(state.page)}&psid=${encodeURIComponent(state.psid)}`));
-    } catch (e) {
-      note("refresh: " + e.message, "failed");
-    } finally {
-      state.refreshing = null;
-    }
+    do {
+      state.again = false;
+      const page = state.page, psid = state.psid;
+      try {
+        const t = await api("GET", `/api/thread?page=${encodeURIComponent(page)}&psid=${encodeURIComponent(psid)}`);
+        if (page === state.page && psid === state.psid) renderChat(t);
+        else state.again = true;
+      } catch (e) {
+        note("refresh: " + e.message, "failed");
+      }
+    } while (state.again);
+    state.refreshing = null;
   })();
   return state.refreshing;
 }
