@@ -102,7 +102,7 @@ soak: $(VEGETA) ## Soak: signed events at a fixed rate for SOAK_DURATION (defaul
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/manager, bin/webhook and bin/simulator.
+build: ## Build bin/manager, bin/webhook, bin/simulator and bin/playground.
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o $(GOBIN_DIR)/ ./cmd/...
 
 .PHONY: run
@@ -116,6 +116,10 @@ docker-build: ## Build the image (needs a Docker engine).
 .PHONY: demo
 demo: control-plane ## A local kwok cluster, the operator, the samples, the webhook and the simulator: a scripted conversation, then clean up.
 	@hack/demo.sh
+
+.PHONY: playground
+playground: control-plane ## The demo's cluster, operator, app, simulator and webhook, with the playground on localhost until Ctrl-C.
+	@hack/playground.sh
 
 ##@ Release
 

@@ -202,6 +202,9 @@ func (r *MessengerAppReconciler) reconcileOwned(ctx context.Context, app *messen
 		return err
 	}
 	w.VerifyTokenSecret = obs.token.secret
+	if err := o.ensureAuditKey(ctx, app, w); err != nil {
+		return err
+	}
 	names, secrets := appGrants(app, obs)
 	if err := o.ensure(ctx, app, "Role", specs.AppRole(w, names, secrets...), &rbacv1.Role{}); err != nil {
 		return err

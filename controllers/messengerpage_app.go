@@ -75,6 +75,7 @@ func (r *MessengerPageReconciler) removeStandaloneObjects(ctx context.Context, p
 		{"Role", name, &rbacv1.Role{}},
 		{"ServiceAccount", name, &corev1.ServiceAccount{}},
 		{"Secret", specs.VerifyTokenSecretName(page.Name), &corev1.Secret{}},
+		{"Secret", specs.AuditKeySecretName(page.Name), &corev1.Secret{}},
 	} {
 		if err := o.deleteOwned(ctx, page, obj.kind, obj.name, obj.obj); err != nil {
 			return err

@@ -173,6 +173,9 @@ func (r *MessengerPageReconciler) reconcileOwned(ctx context.Context, page *mess
 		return err
 	}
 	w.VerifyTokenSecret = obs.verifyTokenSecret
+	if err := r.objects().ensureAuditKey(ctx, page, w); err != nil {
+		return err
+	}
 	if err := r.ensureRBAC(ctx, page, w, obs); err != nil {
 		return err
 	}

@@ -120,6 +120,7 @@ func TestMessengerPage(t *testing.T) {
 		{"OwnedObjects", testOwnedObjects},
 		{"DriftIsCorrected", testDrift},
 		{"GeneratedVerifyToken", testGeneratedVerifyToken},
+		{"AuditKey", testAuditKey},
 		{"SecretAndPolicyWatches", testSecretAndPolicyWatches},
 		{"StatusReasons", testStatusReasons},
 		{"PageIDConflict", testPageIDConflict},

@@ -13,6 +13,11 @@ if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >"$root/bin/apt.log" 2>&1 ||
     echo "installing redis-server failed (bin/apt.log); the Redis tests will say so" >&2
 fi
+# The playground's browser tests (test/browser) drive Debian's Chromium headless.
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >>"$root/bin/apt.log" 2>&1 ||
+    echo "installing chromium failed (bin/apt.log); the browser tests will say so" >&2
+fi
 # shellcheck disable=SC2086
 go test -v ${GO_TEST_FLAGS:--race -count=1 -timeout 40m} "${@:-./...}" >"$log" 2>&1
 status=$?

@@ -32,6 +32,10 @@ const (
 	// GeneratedVerifyTokenKey is the key of the verify token in the Secret the operator generates
 	// when the user's Secret has none.
 	GeneratedVerifyTokenKey = "verifyToken"
+	// GeneratedAuditKeyKey is the key of the audit key (the HMAC key that names users in the
+	// webhook's handover audit) in the Secret the operator generates for every page and app; in
+	// directory mode the webhook reads it from the page's (or app's) Secret.
+	GeneratedAuditKeyKey = "auditKey"
 
 	// DefaultSubscriptionRecheckInterval is how often Meta's side of spec.subscription is checked
 	// when neither the page nor the manager says.

@@ -30,6 +30,9 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 	hosts := fs.String(contract.FlagGraphAPIHosts, getenv(contract.EnvGraphAPIHosts), "the only Graph API hosts (host or host:port, comma-separated) a page's graphAPI.baseURL may name; empty: any; env GRAPH_API_HOSTS (the operator sets its own list)")
 	fs.StringVar(&o.RedisKeyPrefix, contract.FlagRedisKeyPrefix, getenv(contract.EnvRedisKeyPrefix), "prefix of every key in the Redis store; env REDIS_KEY_PREFIX (the store's URL is read from env REDIS_URL only)")
 	o.RedisURL = getenv(contract.EnvRedisURL)
+	if k := getenv(contract.EnvAuditKey); k != "" {
+		o.AuditKey = []byte(k)
+	}
 	fs.StringVar(&o.Listen, contract.FlagListen, webhook.DefaultListen, "address of the webhook")
 	fs.StringVar(&o.ProbeAddr, contract.FlagProbeAddr, webhook.DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
 	fs.DurationVar(&o.DrainTimeout, contract.FlagDrainTimeout, webhook.DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")

@@ -75,6 +75,10 @@ const (
 	// spec.webhook.store.redis.urlSecretRef); absent means the memory store. Never a flag: it
 	// may hold a password.
 	EnvRedisURL = "REDIS_URL"
+	// EnvAuditKey is the key of the HMAC that names users in the handover audit log, from the
+	// Secret the operator generates for the page or app (key v1alpha1.GeneratedAuditKeyKey), so
+	// that every replica names a user alike. Never a flag: it is a secret.
+	EnvAuditKey = "AUDIT_KEY"
 	// EnvRedisKeyPrefix starts every key the webhook writes in Redis.
 	EnvRedisKeyPrefix = "REDIS_KEY_PREFIX"
 )

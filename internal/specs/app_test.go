@@ -78,7 +78,7 @@ func TestAppDeployment(t *testing.T) {
 		env[e.Name] = e
 	}
 	if env["APP"].Value != "acme" || env["POD_NAMESPACE"].ValueFrom.FieldRef.FieldPath != "metadata.namespace" ||
-		env["MEMORY_LIMIT"].ValueFrom.ResourceFieldRef.Resource != "limits.memory" || len(env) != 3 {
+		env["MEMORY_LIMIT"].ValueFrom.ResourceFieldRef.Resource != "limits.memory" || env["AUDIT_KEY"].ValueFrom == nil || len(env) != 4 {
 		t.Fatalf("env %+v", c.Env)
 	}
 	// APP is defined before it is referenced by --app=$(APP).
@@ -87,7 +87,7 @@ func TestAppDeployment(t *testing.T) {
 	}
 	w.VerifyTokenSecret = AppVerifyTokenSecretName("acme")
 	d2 := typed[appsv1.Deployment](t, Deployment(w))
-	if e := d2.Spec.Template.Spec.Containers[0].Env; len(e) != 4 || e[3].Name != "VERIFY_TOKEN_SECRET" || e[3].Value != "acme-verify-token-app" {
+	if e := d2.Spec.Template.Spec.Containers[0].Env; len(e) != 5 || e[4].Name != "VERIFY_TOKEN_SECRET" || e[4].Value != "acme-verify-token-app" {
 		t.Fatalf("env with generated token %+v", e)
 	}
 	if d2.Spec.Template.Annotations[SpecHashAnnotation] == d.Spec.Template.Annotations[SpecHashAnnotation] {

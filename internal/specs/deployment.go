@@ -120,7 +120,8 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault)))
 }
 
-// env is the pod's namespace (downward API), an app's name (APP, read by --app), while the
+// env is the pod's namespace (downward API), an app's name (APP, read by --app), the audit key
+// (from the generated Secret), while the
 // generated verify token is in use the name of its Secret (the webhook learns it from its
 // Deployment, never from the owner's status) and, with Redis, the store's URL and key prefix.
 func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
@@ -133,6 +134,9 @@ func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 	if w.App != nil {
 		out = append(out, corev1ac.EnvVar().WithName(contract.EnvApp).WithValue(w.App.Name))
 	}
+	// The audit key, read by the kubelet like the Redis URL: the Role is not widened.
+	out = append(out, corev1ac.EnvVar().WithName(contract.EnvAuditKey).WithValueFrom(corev1ac.EnvVarSource().WithSecretKeyRef(
+		corev1ac.SecretKeySelector().WithName(w.AuditKeySecretName()).WithKey(v1alpha1.GeneratedAuditKeyKey))))
 	if w.VerifyTokenSecret != "" {
 		out = append(out, corev1ac.EnvVar().WithName(contract.EnvVerifyTokenSecret).WithValue(w.VerifyTokenSecret))
 	}

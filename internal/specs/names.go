@@ -11,6 +11,7 @@ import (
 const (
 	webhookSuffix     = "-webhook"
 	verifyTokenSuffix = "-verify-token"
+	auditKeySuffix    = "-audit-key"
 	// An app's names end in appSuffix, which no page's name ends in ("-webhook",
 	// "-verify-token"), so an app and a page never take each other's names whatever their names.
 	appSuffix = "-app"
@@ -87,4 +88,22 @@ func shorten(s string, n int) string {
 func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:4])
+}
+
+// AuditKeySecretName names the Secret of a page's audit key: "<page>-audit-key".
+func AuditKeySecretName(pageName string) string { return secretName(pageName, auditKeySuffix) }
+
+// AppAuditKeySecretName names the Secret of an app's audit key: "<app>-audit-key-app", never a
+// page's AuditKeySecretName.
+func AppAuditKeySecretName(appName string) string {
+	return secretName(appName, auditKeySuffix+appSuffix)
+}
+
+// secretName is name+suffix when that is a valid Secret name, else a shortened form with a hash
+// of name.
+func secretName(name, suffix string) string {
+	if n := name + suffix; len(n) <= validation.DNS1123SubdomainMaxLength {
+		return n
+	}
+	return shorten(name, validation.DNS1123SubdomainMaxLength-len(suffix)-9) + "-" + shortHash(name) + suffix
 }

@@ -65,6 +65,14 @@ func (w Webhook) VerifyTokenSecretName() string {
 	return VerifyTokenSecretName(w.Page.Name)
 }
 
+// AuditKeySecretName names the Secret of the owner's audit key (always generated).
+func (w Webhook) AuditKeySecretName() string {
+	if w.App != nil {
+		return AppAuditKeySecretName(w.App.Name)
+	}
+	return AuditKeySecretName(w.Page.Name)
+}
+
 func (w Webhook) webhookSpec() *v1alpha1.WebhookSpec {
 	if w.App != nil {
 		return &w.App.Spec.Webhook

@@ -59,6 +59,9 @@ type Options struct {
 	// only: it may hold a password); RedisKeyPrefix starts its keys. ReplicaName names this
 	// replica in the store (default: the host name, the pod's name).
 	RedisURL, RedisKeyPrefix, ReplicaName string
+	// AuditKey names users in the handover audit (an HMAC of the PSID with it; from the
+	// environment only). Empty: a random key of this process.
+	AuditKey []byte
 	// ClaimIdle and ClaimInterval tune when an event another replica left is taken over
 	// (runner.Options); zero means the runner's defaults.
 	ClaimIdle, ClaimInterval time.Duration

@@ -30,6 +30,18 @@ type wiring struct {
 
 func (o *Options) wire(log *slog.Logger, reg *prometheus.Registry) (wiring, error) {
 	cm := newConfigMetrics(reg)
+	if o.ManifestsDir != "" && len(o.AuditKey) == 0 {
+		// Directory mode: the audit key of the page's (or app's) Secret, when it has one.
+		key, app := o.Page, false
+		if o.App.Name != "" {
+			key, app = o.App, true
+		}
+		k, err := config.AuditKey(o.ManifestsDir, key, app)
+		if err != nil {
+			return wiring{}, fmt.Errorf("audit key: %w", err)
+		}
+		o.AuditKey = k
+	}
 	if o.App.Name != "" {
 		return o.wireApp(log, reg, cm)
 	}
@@ -66,7 +78,7 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		cs.GraphAPIHosts, src = o.GraphAPIHosts, cs
 		w.status = writer.Run
 	}
-	ro := runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock}
+	ro := runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock, AuditKey: o.AuditKey}
 	if err := o.sharedStore(&ro, log); err != nil {
 		return w, err
 	}
@@ -138,7 +150,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		}
 	}
 	u := newUnserved(reg, log, event)
-	ro := runner.Options{Logger: log, Registry: reg, Clock: o.Clock}
+	ro := runner.Options{Logger: log, Registry: reg, Clock: o.Clock, AuditKey: o.AuditKey}
 	if err := o.sharedStore(&ro, log); err != nil {
 		return w, err
 	}

@@ -64,6 +64,8 @@ var rules = []rule{
 		forbidden: []string{"internal/webhook", "internal/handover", "internal/simulator"}},
 	{name: "the webhook wing never imports the operator", from: []string{"internal/webhook", "cmd/webhook"},
 		forbidden: []string{"controllers", "internal/specs", "internal/simulator"}},
+	{name: "the playground talks to the simulator, the API server and the audit log, and holds no handover logic",
+		from: []string{"internal/playground", "cmd/playground"}, allowed: []string{"internal/playground", "cmd/playground", "api"}},
 	{name: "production code never imports test helpers", from: []string{"api", "controllers", "internal", "cmd"}, forbidden: []string{"test"}},
 }
 

@@ -39,6 +39,9 @@ func TestAgentReplyAndDone(t *testing.T) {
 		if m := waitSaid(t, p, ada.PSID(), bot, 4); plain(m) != v1alpha1.DefaultWelcomeText {
 			t.Fatalf("the bot answered %q after Done", m.Text)
 		}
+		wantAudit(t, p, ada.PSID(), [][4]string{
+			{"decision", "bot", "inbox", "handoff"}, {"owner", "bot", "inbox", "handoff"}, {"owner", "inbox", "bot", "done"},
+		}, "Hi, I am Anna", "my parcel is late")
 	})
 
 	t.Run("an agent writes without a handoff", func(t *testing.T) {

@@ -65,6 +65,10 @@ type step struct {
 	attempt int       // failed attempts so far
 	first   time.Time // first failure, for the retry window
 	kind    string    // the event kind, for logs
+	trigger string    // what set the decision off, for the audit (triggerOf)
+	// awaySince is the thread's PassedAt before the decision (the idle timeout clears it at
+	// once), for the time with an agent when a take succeeds.
+	awaySince time.Time
 }
 
 type userQueue struct {

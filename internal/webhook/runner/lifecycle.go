@@ -75,6 +75,8 @@ func newRunner(o Options) *Runner {
 	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
 		func() float64 { return float64(r.disp.bytes.Load()) }, o.IgnoreReasons)
 	registerStoreMetrics(o.Registry, o.Store)
+	registerThreadsMetric(o.Registry, o.Store)
+	r.audit = newAuditor(o.Logger, o.AuditKey)
 	r.startJournal()
 	return r
 }

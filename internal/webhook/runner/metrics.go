@@ -23,6 +23,7 @@ type metrics struct {
 	deadLetters  *prometheus.CounterVec   // endpoint
 	takeRefused  prometheus.Counter
 	suppressed   *prometheus.CounterVec // reason
+	ho           handoverMetrics
 
 	// Children resolved once for the hot path.
 	evByKind [7][2]prometheus.Counter
@@ -103,6 +104,7 @@ func newMetrics(reg prometheus.Registerer, depth, bytes func() float64, extraIgn
 		m.ignored.WithLabelValues(reason)
 	}
 	m.suppressed.WithLabelValues(handover.SuppressedWindowClosed)
+	m.ho = newHandoverMetrics(reg)
 	register[prometheus.Collector](reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "messenger_webhook_queue_depth", Help: "Events accepted and not yet fully handled.",
 	}, depth))

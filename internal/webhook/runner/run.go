@@ -79,6 +79,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		kind = kindName(w.ev.Kind)
 		live.noteRouting(&w.ev, &th)
 		d = r.engine.Decide(p, w.ev, th, now)
+		r.noteEvent(live, &w.ev, th, d.Thread, now)
 	}
 	r.setThread(q, live, p, psid, d.Thread)
 	r.noteDecision(live, &d, kind, psid)
@@ -86,8 +87,24 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		return
 	}
 	q.agenda = q.agenda[:0]
+	trigger := triggerOf(w)
 	for _, a := range d.Actions {
-		q.agenda = append(q.agenda, step{act: a, kind: kind})
+		q.agenda = append(q.agenda, step{act: a, kind: kind, trigger: trigger, awaySince: th.PassedAt})
+	}
+}
+
+// noteEvent audits what an event of the platform tells of the thread's owner (another app
+// passed or took it) and of the agent (the first reply after a pass to the Page Inbox). A stale
+// event changed nothing.
+func (r *Runner) noteEvent(live *livePage, ev *handover.Event, before, after handover.Thread, now time.Time) {
+	if before == after {
+		return
+	}
+	switch ev.Kind {
+	case handover.KindPassThreadControl, handover.KindTakeThreadControl:
+		r.ownerEvent(live, ev, before, now)
+	case handover.KindEcho:
+		r.agentReplied(live, ev, before, after)
 	}
 }
 
@@ -169,6 +186,9 @@ func (r *Runner) runStep(q *userQueue) bool {
 			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
 	}
 	th := r.store.Thread(live.page.PageID, psid)
+	if st.act.Kind == handover.ActPass || st.act.Kind == handover.ActTake {
+		r.auditHandover(live, psid, &st, th, res.OK, resultLabel(res, meaning, isInternal))
+	}
 	if st.act.Kind == handover.ActSend && meaning == graph.NotOwner && th.Owner == handover.OwnerUs && th.HandoverAt.IsZero() {
 		live.routingAgainst(psid, "sends on threads this app was never passed away from are refused with 2018300")
 	}
@@ -179,11 +199,11 @@ func (r *Runner) runStep(q *userQueue) bool {
 	var next []step
 	if res.OK {
 		for _, a := range st.act.Then {
-			next = append(next, step{act: a, depth: st.depth, kind: st.kind})
+			next = append(next, step{act: a, depth: st.depth, kind: st.kind, trigger: st.trigger, awaySince: st.awaySince})
 		}
 	}
 	for _, a := range od.Actions {
-		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind})
+		next = append(next, step{act: a, depth: st.depth + 1, kind: st.kind, trigger: st.trigger, awaySince: st.awaySince})
 	}
 	if len(next) > 0 && st.depth+1 > maxDepth {
 		r.log.Error("engine follow-ups dropped: too many rounds for one event", "page", live.page.PageID, "psid", psid)

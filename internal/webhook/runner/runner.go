@@ -105,6 +105,9 @@ type Options struct {
 	// ClaimInterval is how often the journal is touched and searched for events other replicas
 	// left; ClaimIdle how long an event must stay untouched to be claimed. Defaults 5s and 30s.
 	ClaimInterval, ClaimIdle time.Duration
+	// AuditKey is the key of the HMAC that names users in the handover audit (the app's, the
+	// same in every replica). Default: a random key of this process.
+	AuditKey []byte
 	// IgnoreReasons are the reasons other parts give Ignore (the callback's): their counters are
 	// registered up front with the engine's and the runner's, so that every reason shows from
 	// the start at 0.
@@ -121,6 +124,7 @@ type Runner struct {
 	store   store.Store
 	engine  Engine
 	metrics *metrics
+	audit   *auditor
 
 	// pages maps page ids to what serves them; Apply swaps the whole map.
 	pages   atomic.Pointer[map[string]*livePage]

@@ -168,3 +168,16 @@ func (s *Memory) FirstSeen(key string, at, now time.Time) bool {
 // EarlyEvictions counts the dedup keys forgotten before their TTL because MaxSeen was reached:
 // with the defaults, from about 55 keyed events a second on (200000 keys per hour).
 func (s *Memory) EarlyEvictions() uint64 { return s.early.Load() }
+
+// EachThread calls f with every thread the store holds, a shard at a time (under its lock: f
+// must be quick and must not call the store).
+func (s *Memory) EachThread(f func(pageID string, th *handover.Thread)) {
+	for i := range s.threads {
+		sh := &s.threads[i]
+		sh.mu.Lock()
+		for k, e := range sh.m {
+			f(k.page, &e.th)
+		}
+		sh.mu.Unlock()
+	}
+}

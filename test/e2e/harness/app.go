@@ -154,7 +154,11 @@ func (a *App) start(ctx context.Context, o AppOptions, app *v1alpha1.MessengerAp
 	if want := specs.AppWebhookName(app.Name); a.ServiceAccount != want {
 		return fmt.Errorf("the app's Deployment runs as %q, want %q", a.ServiceAccount, want)
 	}
-	a.Webhook, err = a.env.startWebhook(a.Namespace, a.ServiceAccount, a.dir, listen, probe,
+	env, err := a.env.auditKeyEnv(ctx, a.Namespace, specs.AppAuditKeySecretName(app.Name))
+	if err != nil {
+		return err
+	}
+	a.Webhook, err = a.env.startWebhook(a.Namespace, a.ServiceAccount, a.dir, listen, probe, env,
 		// As the operator's Deployment of an app does.
 		"--app", a.Namespace+"/"+app.Name, "--verify-token-secret", specs.AppVerifyTokenSecretName(app.Name))
 	return err

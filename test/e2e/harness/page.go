@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
+	"github.com/messenger-operator/messenger-operator/internal/contract"
 	"github.com/messenger-operator/messenger-operator/internal/simulator"
 	"github.com/messenger-operator/messenger-operator/internal/specs"
 	"github.com/messenger-operator/messenger-operator/test/testenv"
@@ -153,15 +154,20 @@ func (p *Page) start(ctx context.Context, o PageOptions, page *v1alpha1.Messenge
 	if p.ServiceAccount, err = p.env.waitRBAC(ctx, p.Namespace, "MessengerPage", page.Name); err != nil {
 		return err
 	}
-	p.Webhook, err = p.env.startWebhook(p.Namespace, p.ServiceAccount, p.dir, listen, probe,
+	env, err := p.env.auditKeyEnv(ctx, p.Namespace, specs.AuditKeySecretName(page.Name))
+	if err != nil {
+		return err
+	}
+	p.Webhook, err = p.env.startWebhook(p.Namespace, p.ServiceAccount, p.dir, listen, probe, env,
 		// As the operator's Deployment does: where a generated verify token would be.
 		"--page", p.Namespace+"/"+page.Name, "--verify-token-secret", specs.VerifyTokenSecretName(page.Name))
 	return err
 }
 
 // startWebhook runs the webhook as the ServiceAccount sa of namespace ns (an impersonating
-// kubeconfig written into dir) and waits for its readiness probe.
-func (e *Env) startWebhook(ns, sa, dir, listen, probe string, args ...string) (*testenv.Process, error) {
+// kubeconfig written into dir), with env added to its environment, and waits for its readiness
+// probe.
+func (e *Env) startWebhook(ns, sa, dir, listen, probe string, env []string, args ...string) (*testenv.Process, error) {
 	user, groups := testenv.ServiceAccountUser(ns, sa)
 	// kwok's kubeconfig names its CA and client certificate by file; the impersonating
 	// kubeconfig carries them inline.
@@ -180,7 +186,7 @@ func (e *Env) startWebhook(ns, sa, dir, listen, probe string, args ...string) (*
 		"--kubeconfig", kubeconfig,
 		"--drain-timeout", "5s",
 		"--log-format", "text",
-	))
+	), env...)
 	if err != nil {
 		return nil, err
 	}
@@ -352,4 +358,25 @@ func (l *lockedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// auditKeyEnv is the webhook's AUDIT_KEY from the Secret the operator generated, as the kubelet
+// gives it to the operator's pods.
+func (e *Env) auditKeyEnv(ctx context.Context, ns, secret string) ([]string, error) {
+	s := &corev1.Secret{}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := e.Cluster.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: secret}, s)
+		if err == nil && len(s.Data[v1alpha1.GeneratedAuditKeyKey]) > 0 {
+			return []string{contract.EnvAuditKey + "=" + string(s.Data[v1alpha1.GeneratedAuditKeyKey])}, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the audit key's Secret %s/%s: %v", ns, secret, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
