@@ -17,6 +17,7 @@ func (o *Options) sharedStore(ro *runner.Options, log *slog.Logger) error {
 	if o.RedisURL == "" {
 		return nil
 	}
+	store.SetLogger(log) // the client's own messages, with the URL and address blanked out
 	s, err := store.NewRedis(store.RedisOptions{URL: o.RedisURL, KeyPrefix: o.RedisKeyPrefix})
 	if err != nil {
 		return err // never repeats the URL
