@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 
 	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
@@ -268,4 +270,47 @@ func TestRedisRestartMidStreamLosesNothing(t *testing.T) {
 		t.Fatalf("%d replies to %d acknowledged events, want one each", got, n)
 	}
 	t.Logf("deliveries refused while redis-server restarted: %d", refused.Load())
+}
+
+// A replica stopping past its drain deadline leaves what it could not finish in the journal,
+// unacknowledged (no dead letter): another replica claims those events and answers each once.
+func TestDrainDeadlineLeavesEventsToOthers(t *testing.T) {
+	srv := redistest.Start(t)
+	stopping := replica(t, srv.URL(0), "stopping", func(o *runner.Options) { o.ClaimInterval = time.Hour })
+	// The Graph API fails every call with a transient error: retried until the deadline.
+	stopping.Graph.SetScript(func(_ webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
+		return webhooktest.Answer(w, http.StatusServiceUnavailable, `{"error":{"message":"busy","code":2,"is_transient":true}}`)
+	})
+	const n = 8
+	for i := range n {
+		if got := stopping.Post(pageBody(textEvent(fmt.Sprint("37", i), fmt.Sprint("m_drain_", i), 1700000000000))); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+	}
+	webhooktest.Eventually(t, "calls retried", func() bool { return stopping.Graph.Count("messages") >= n })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := stopping.Srv.Shutdown(ctx); err == nil {
+		t.Fatal("the drain met its deadline with every call failing")
+	}
+	stopping.Drain()
+	if d := stopping.Counter("messenger_webhook_dead_letters_total"); d != 0 {
+		t.Fatalf("%v dead letters: the events were given up instead of left to another replica", d)
+	}
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer func() { _ = c.Close() }()
+	if left := c.XLen(context.Background(), "mo:{test/page/acme}:events").Val(); left != n {
+		t.Fatalf("%d events left in the journal, want %d", left, n)
+	}
+	other := replica(t, srv.URL(0), "other", nil)
+	webhooktest.Eventually(t, "the other replica to answer every event", func() bool {
+		return other.Graph.Count("messages") == n
+	})
+	other.Drain()
+	if got := other.Graph.Count("messages"); got != n {
+		t.Fatalf("%d answers, want %d", got, n)
+	}
+	if left := c.XLen(context.Background(), "mo:{test/page/acme}:events").Val(); left != 0 {
+		t.Fatalf("%d events left in the journal once answered", left)
+	}
 }
