@@ -113,6 +113,7 @@ func (r *Runner) acceptJournaled(evs []handover.Event, sizes []int64, now time.T
 		}
 		r.disp.enqueue(w)
 	}
+	crashAt("accepted", "")
 	return true
 }
 

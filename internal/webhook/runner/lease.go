@@ -168,6 +168,7 @@ func (r *Runner) commit(q *userQueue) {
 		r.undone(q.jid)
 		q.lease = nil
 	default:
+		crashAt("committed", "")
 		if r.journal != nil {
 			r.journal.failed(nil)
 			r.journal.inWork.Delete(q.jid)

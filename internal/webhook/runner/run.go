@@ -151,7 +151,9 @@ func (r *Runner) runStep(q *userQueue) bool {
 	if !r.leaseForAction(q) {
 		return true
 	}
+	crashAt("leased", "")
 	res, err := r.execute(live, p, &st.act, q.repeat)
+	crashAt("called", endpointOf(st.act.Kind))
 	meaning := graph.MeaningOf(err)
 	var internal *internalError
 	isInternal := errors.As(err, &internal)
