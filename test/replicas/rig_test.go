@@ -311,6 +311,13 @@ func newProxy(t *testing.T) *proxy {
 
 func (p *proxy) url() string { return "http://" + p.ln.Addr().String() }
 
+// only makes the proxy forward to addrs alone.
+func (p *proxy) only(addrs ...string) {
+	p.mu.Lock()
+	p.backs = addrs
+	p.mu.Unlock()
+}
+
 func (p *proxy) add(addr string) {
 	p.mu.Lock()
 	p.backs = append(p.backs, addr)

@@ -71,6 +71,12 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	opts.ReadTimeout, opts.WriteTimeout = o.OpTimeout, o.OpTimeout
 	opts.DialTimeout = o.OpTimeout
 	opts.MaxRetries = 1
+	if opts.PoolSize == 0 {
+		// Every delivery waits on the store before its 200 (and Redis with an fsync per write
+		// batches the writes of one event-loop round): enough connections for the deliveries
+		// in flight rather than the default 10 per CPU. A URL's pool_size wins.
+		opts.PoolSize, opts.MinIdleConns = 64, 8
+	}
 	o.URL = ""
 	c := redis.NewClient(opts)
 	c.AddHook(redactDial{})
