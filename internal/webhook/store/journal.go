@@ -117,7 +117,7 @@ func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []strin
 		ttl := evs[i].Timestamp.Add(o.DedupWindow).Sub(now)
 		args = append(args, key, max(ttl, time.Millisecond).Milliseconds(), b, evs[i].PageID+":"+evs[i].PSID)
 	}
-	res, err := recordScript.Run(ctx, j.s.c, []string{j.stream}, args...).StringSlice()
+	res, err := j.s.batch.run(ctx, recordScript, []string{j.stream}, args...).StringSlice()
 	if err != nil && strings.Contains(err.Error(), "NOGROUP") {
 		// The stream expired (no event for an hour) or the server lost it: make it again.
 		if gerr := j.ensureGroup(ctx); gerr != nil {

@@ -36,6 +36,7 @@ type RedisOptions struct {
 // and has a TTL; it holds ids, owners and times, never message text or profile data.
 type Redis struct {
 	c      *redis.Client
+	batch  *batcher // the hot path's scripts
 	prefix string
 	o      RedisOptions
 	errs   atomic.Uint64 // failed calls of the Store methods (which cannot return errors)
@@ -80,11 +81,14 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	o.URL = ""
 	c := redis.NewClient(opts)
 	c.AddHook(redactDial{})
-	return &Redis{c: c, prefix: o.KeyPrefix, o: o}, nil
+	return &Redis{c: c, batch: newBatcher(c, o.OpTimeout), prefix: o.KeyPrefix, o: o}, nil
 }
 
 // Close closes the connections.
-func (s *Redis) Close() error { return s.c.Close() }
+func (s *Redis) Close() error {
+	s.batch.close()
+	return s.c.Close()
+}
 
 // Ping checks that the store answers (readiness).
 func (s *Redis) Ping(ctx context.Context) error { return s.c.Ping(ctx).Err() }
@@ -192,7 +196,7 @@ func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) error {
 	if c.Release {
 		release = l.Holder
 	}
-	ok, err := commitScript.Run(ctx, s.c,
+	ok, err := s.batch.run(ctx, commitScript,
 		[]string{s.threadKey(l.Page, l.PSID), s.fenceKey(l.Page, l.PSID), s.timersKey(), s.Key("events"), s.leaseKey(l.Page, l.PSID)},
 		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID), c.JID, release).Int64()
 	if err != nil {
