@@ -314,3 +314,45 @@ func TestDrainDeadlineLeavesEventsToOthers(t *testing.T) {
 		t.Fatalf("%d events left in the journal once answered", left)
 	}
 }
+
+// A replica that made a pass and stopped before recording it leaves the event to another
+// replica, which asks thread_owner before repeating the pass and, finding the thread passed,
+// does not pass it again (the message before it may be repeated: the one duplicate allowed).
+func TestClaimedEventChecksOwnerBeforeRepeatingAPass(t *testing.T) {
+	srv := redistest.Start(t)
+	handoff := func(o *runner.Options) {
+		e := &webhooktest.Engine{}
+		e.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
+			pass := handover.Action{Kind: handover.ActPass, PSID: ev.PSID, TargetAppID: "263902037430900", Reason: "handoff"}
+			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
+				Reason: "handoff", Message: &handover.OutMessage{Text: "passing you on"}, Then: []handover.Action{pass}}}}
+		}
+		o.Engine = e
+	}
+	release := make(chan struct{})
+	first := replica(t, srv.URL(0), "first", func(o *runner.Options) { handoff(o); o.ClaimInterval = time.Hour })
+	t.Cleanup(func() { close(release) })
+	// The pass reaches Graph, and the replica never hears back (as if it died right after).
+	first.Graph.SetScript(func(c webhooktest.GraphCall, _ int, _ http.ResponseWriter) bool {
+		if c.Endpoint == "pass_thread_control" {
+			<-release
+		}
+		return false
+	})
+	if got := first.Post(pageBody(textEvent("3801", "m_pass_once", 1700000000000))); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	webhooktest.Eventually(t, "the first replica's pass", func() bool { return first.Graph.Count("pass_thread_control") == 1 })
+	second := replica(t, srv.URL(0), "second", handoff)
+	second.Graph.SetOwner("263902037430900") // the pass took effect
+	webhooktest.Eventually(t, "the second replica to finish the event", func() bool {
+		return second.Counter("messenger_webhook_journal_claimed_total") == 1 && second.Srv.Pending() == 0 &&
+			second.Graph.Count("thread_owner") >= 1
+	})
+	if n := second.Graph.Count("pass_thread_control"); n != 0 {
+		t.Fatalf("the pass was repeated %d times", n)
+	}
+	if n := second.Graph.Count("messages"); n > 1 {
+		t.Fatalf("%d messages repeated, at most one allowed", n)
+	}
+}
