@@ -489,7 +489,7 @@ ha() {
   for i in 1 2; do
     h=127.0.0.1:$(freeport) p=127.0.0.1:$(freeport)
     REDIS_URL="redis://127.0.0.1:$rport/0" REDIS_KEY_PREFIX="bench:{acme}:" "$tmp/bin/webhook" --manifests "$tmp/hamanifests" \
-      --page bench/acme --listen "$h" --probe-addr "$p" --log-level warn >"$tmp/ha$i.log" 2>&1 & pids+=($!)
+      --page bench/acme --replica-name "ha$i" --listen "$h" --probe-addr "$p" --log-level warn >"$tmp/ha$i.log" 2>&1 & pids+=($!)
     waitready "http://$p/readyz" || { cat "$tmp/ha$i.log" >&2; return 1; }
     hooks+=("$h")
   done

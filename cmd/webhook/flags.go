@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -33,6 +34,8 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 	if k := getenv(contract.EnvAuditKey); k != "" {
 		o.AuditKey = []byte(k)
 	}
+	fs.StringVar(&o.ReplicaName, contract.FlagReplicaName, "", "with Redis: this replica's name in the store, distinct per replica (default: the host name, that is the pod's name)")
+	fs.DurationVar(&o.ClaimIdle, contract.FlagClaimIdle, 30*time.Second, "with Redis: how long an event another replica accepted stays untouched before this one takes it over (that replica died)")
 	fs.StringVar(&o.Listen, contract.FlagListen, webhook.DefaultListen, "address of the webhook")
 	fs.StringVar(&o.ProbeAddr, contract.FlagProbeAddr, webhook.DefaultProbeAddr, "address of /healthz, /readyz and /metrics")
 	fs.DurationVar(&o.DrainTimeout, contract.FlagDrainTimeout, webhook.DefaultDrainTimeout, "on SIGTERM, how long to finish the events already accepted")

@@ -53,6 +53,12 @@ const (
 	FlagGraphAPIHosts = "graph-api-hosts"
 	// FlagRedisKeyPrefix starts every key the webhook writes in its Redis store.
 	FlagRedisKeyPrefix = "redis-key-prefix"
+	// FlagReplicaName names the replica in the Redis store (its journal consumer and lease
+	// holder); default the host name (the pod's name). Replicas must have distinct names.
+	FlagReplicaName = "replica-name"
+	// FlagClaimIdle is how long an event another replica accepted must stay untouched before
+	// this one takes it over.
+	FlagClaimIdle = "claim-idle"
 )
 
 // Environment variables of the webhook container, each the default of a flag.

@@ -17,6 +17,7 @@ func (o *Options) sharedStore(ro *runner.Options, log *slog.Logger) error {
 	if o.RedisURL == "" {
 		return nil
 	}
+	store.SetLogger(log) // the client's own messages, with the URL and address blanked out
 	s, err := store.NewRedis(store.RedisOptions{URL: o.RedisURL, KeyPrefix: o.RedisKeyPrefix})
 	if err != nil {
 		return err // never repeats the URL
@@ -35,6 +36,10 @@ func (o *Options) sharedStore(ro *runner.Options, log *slog.Logger) error {
 	}
 	ro.Store, ro.Journal, ro.Leases, ro.Holder = s, j, s, name
 	ro.ClaimIdle, ro.ClaimInterval = o.ClaimIdle, o.ClaimInterval
+	if ro.ClaimInterval <= 0 && ro.ClaimIdle > 0 {
+		// Touched several times within the idle time, so that a live replica's work is not claimed.
+		ro.ClaimInterval = min(5*time.Second, ro.ClaimIdle/4)
+	}
 	log.Info("shared store: Redis", "keyPrefix", o.RedisKeyPrefix, "replica", name)
 	return nil
 }

@@ -128,3 +128,6 @@ func (s *Server) Restart() {
 	s.Stop()
 	s.start()
 }
+
+// Client is a new client of the server (close it after use).
+func (s *Server) Client() *redis.Client { return redis.NewClient(&redis.Options{Addr: s.Addr}) }

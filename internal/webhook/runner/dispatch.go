@@ -38,6 +38,11 @@ type work struct {
 	user userKey // for ticks
 	size int64   // counted against the queue's byte budget
 	jid  string  // the event's id in the shared journal; "" without one
+	// acq is the lease of the thread taken with the event's record; nil without one.
+	acq *acquired
+	// claimed: taken over from a replica that stopped working on it, which may have made
+	// some of its Graph calls already.
+	claimed bool
 }
 
 // userKey names a conversation: a user (PSID) of a page. PSIDs are page-scoped, and a webhook of
@@ -82,8 +87,20 @@ type userQueue struct {
 	busy   bool   // an item was taken and its agenda is not done yet
 	size   int64  // its size, released with it
 	jid    string // its journal id, forgotten once done
-	lease  *store.Lease
-	fenced bool // the lease was lost while the item ran: it is left to the new holder
+	// repeat: the item was claimed from a replica that stopped (a possible repeat).
+	repeat bool
+	// left: the item is left in the journal, unacknowledged, for another replica (its lease was
+	// lost, or the process stops before it is done).
+	left bool
+
+	// With a shared store: the thread's lease, when it was taken or last renewed, and the
+	// thread's state and timer as this holder last wrote them (dirty: written since the item
+	// began), committed at the end of the item.
+	lease    *store.Lease
+	leasedAt time.Time
+	th       handover.Thread
+	timerAt  time.Time
+	dirty    bool
 }
 
 type qshard struct {
@@ -207,6 +224,17 @@ func (d *dispatcher) next(q *userQueue) (work, bool) {
 		q.items = nil // let the backing array go
 	}
 	return w, true
+}
+
+// peek says whether q has an item waiting and gives the lease taken with its record (nil when
+// none was).
+func (d *dispatcher) peek(q *userQueue) (*acquired, bool) {
+	q.shard.mu.Lock()
+	defer q.shard.mu.Unlock()
+	if len(q.items) == 0 {
+		return nil, false
+	}
+	return q.items[0].acq, true
 }
 
 // hasItems says whether q has an item waiting.

@@ -18,8 +18,9 @@ import (
 // another.
 type Journal interface {
 	// Record records the events that are new by their dedup keys ("" for none) and returns the
-	// journal id of each, "" for a duplicate. An error: nothing may be acknowledged.
-	Record(ctx context.Context, evs []handover.Event, keys []string, now time.Time) ([]string, error)
+	// journal id of each, "" for a duplicate, with the lease of its thread when it could be
+	// taken. An error: nothing may be acknowledged.
+	Record(ctx context.Context, evs []handover.Event, keys []string, now time.Time) ([]store.Recorded, error)
 	// Done forgets handled events.
 	Done(ctx context.Context, ids ...string) error
 	// Touch says this replica still works on ids.
@@ -84,8 +85,9 @@ func (r *Runner) acceptJournaled(evs []handover.Event, sizes []int64, now time.T
 	for i := range evs {
 		keys[i] = dedupKey(&evs[i])
 	}
+	at := time.Now()
 	ctx, cancel := r.storeCtx()
-	ids, err := js.j.Record(ctx, evs, keys, now)
+	recs, err := js.j.Record(ctx, evs, keys, now)
 	cancel()
 	if js.failed(err) {
 		var total int64
@@ -97,15 +99,21 @@ func (r *Runner) acceptJournaled(evs []handover.Event, sizes []int64, now time.T
 		return false
 	}
 	for i := range evs {
-		if ids[i] == "" {
+		rec := &recs[i]
+		if rec.ID == "" {
 			r.disp.release(1, sizes[i])
 			r.ignore(ignoreDuplicate, slog.String("kind", kindName(evs[i].Kind)))
 			continue
 		}
-		js.inWork.Store(ids[i], struct{}{})
+		js.inWork.Store(rec.ID, struct{}{})
 		r.metrics.event(&evs[i])
-		r.disp.enqueue(work{ev: evs[i], size: sizes[i], jid: ids[i]})
+		w := work{ev: evs[i], size: sizes[i], jid: rec.ID}
+		if rec.Lease.Token > 0 && r.opts.Leases != nil {
+			w.acq = &acquired{lease: rec.Lease, th: rec.Thread, at: at}
+		}
+		r.disp.enqueue(w)
 	}
+	crashAt("accepted", "")
 	return true
 }
 
@@ -120,11 +128,18 @@ func (r *Runner) handled(jid string) {
 	err := js.j.Done(ctx, jid)
 	cancel()
 	if js.failed(err) {
-		// Kept in work (touched, so no replica claims it) and forgotten at the next round.
-		js.undone.Store(jid, struct{}{})
+		r.undone(jid)
 		return
 	}
 	js.inWork.Delete(jid)
+}
+
+// undone keeps a handled event whose acknowledgement failed in work (touched, so that no
+// replica claims it), to be acknowledged at the next round.
+func (r *Runner) undone(jid string) {
+	if r.journal != nil && jid != "" {
+		r.journal.undone.Store(jid, struct{}{})
+	}
 }
 
 // leftToOthers stops touching an event whose thread another replica took over: it stays in
@@ -183,7 +198,8 @@ func (r *Runner) journalLoop(js *journalState) {
 			r.disp.bytes.Add(size)
 			js.claimed.Inc()
 			r.metrics.event(&e.Event)
-			r.disp.enqueue(work{ev: e.Event, size: size, jid: e.ID})
+			// Another replica may have acted on it before it died: claimed marks a possible repeat.
+			r.disp.enqueue(work{ev: e.Event, size: size, jid: e.ID, claimed: true})
 		}
 	}
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
@@ -11,32 +12,75 @@ import (
 // Leaser is a shared thread store with a lease per thread (store.Redis): one replica at a time
 // acts on a thread, and a replica whose lease was taken over cannot write (fencing).
 type Leaser interface {
-	Acquire(ctx context.Context, page, psid, holder string) (store.Lease, bool, error)
+	// Acquire takes or renews the lease and reads the thread's state under it.
+	Acquire(ctx context.Context, page, psid, holder string) (store.Lease, handover.Thread, bool, error)
 	Release(ctx context.Context, l store.Lease) error
-	// SaveThread writes the state and the thread's timer (zero: none) under the lease;
-	// store.ErrFenced when it was lost.
-	SaveThread(ctx context.Context, l store.Lease, th handover.Thread, timerAt time.Time) error
-	// ClaimDue takes the timers due at now, each once across replicas.
-	ClaimDue(ctx context.Context, now time.Time, n int) ([]string, error)
+	// Commit ends an item under the lease: state, timer, journal acknowledgement and, when
+	// asked, the lease given back, at once; store.ErrFenced when the lease was lost.
+	Commit(ctx context.Context, l store.Lease, c store.Commit) error
+	// ClaimDue takes the timers due at now, each once across replicas; a claimed timer is due
+	// again after reclaim unless its handling rewrites it.
+	ClaimDue(ctx context.Context, now time.Time, n int, reclaim time.Duration) ([]string, error)
+	// LeaseTTL is how long a lease lasts unless renewed.
+	LeaseTTL() time.Duration
 }
 
 // leaseRetry is how soon a thread leased by another replica is tried again.
 const leaseRetry = 50 * time.Millisecond
 
-// holdLease takes (or renews) the lease of q's thread before its next item. False: another
-// replica holds it, or the store failed; the queue then waits and is woken to try again.
+// acquired is a lease taken with an event's record (Journal.Record), handed to the worker with
+// the event so that it needs no round trip before acting.
+type acquired struct {
+	lease store.Lease
+	th    handover.Thread
+	at    time.Time // taken no earlier than this (wall clock: the TTL runs on the server)
+}
+
+// releasedLeases remembers the last token each thread's lease was given back with. A lease
+// taken with a record is a renewal when this replica held the lease then; if the worker gave
+// it back meanwhile, that token is dead, and the worker must take the lease again.
+type releasedLeases struct{ m sync.Map } // userKey -> int64
+
+func (rl *releasedLeases) note(u userKey, tok int64) { rl.m.Store(u, tok) }
+
+func (rl *releasedLeases) dead(u userKey, tok int64) bool {
+	v, ok := rl.m.Load(u)
+	return ok && tok <= v.(int64)
+}
+
+// forget drops the entries of threads whose lease is held again (a later token supersedes).
+func (rl *releasedLeases) forget(u userKey, tok int64) {
+	if v, ok := rl.m.Load(u); ok && v.(int64) < tok {
+		rl.m.CompareAndDelete(u, v)
+	}
+}
+
+// fresh says whether a lease taken at at can still be used without renewing it: a third of its
+// TTL leaves the rest for the action in flight.
+func (r *Runner) fresh(at time.Time) bool {
+	return time.Since(at) < r.opts.Leases.LeaseTTL()/3
+}
+
+// holdLease makes q hold a fresh lease of its thread before its next item: the one taken with
+// the item's record when it is usable, else one round trip. False: another replica holds it,
+// or the store failed; the queue then waits and is woken to try again.
 func (r *Runner) holdLease(q *userQueue) bool {
-	if r.opts.Leases == nil || !r.disp.hasItems(q) {
+	if r.opts.Leases == nil {
 		return true
 	}
-	ctx, cancel := r.storeCtx()
-	l, ok, err := r.opts.Leases.Acquire(ctx, q.user.page, q.user.psid, r.opts.Holder)
-	cancel()
-	if r.journal != nil {
-		r.journal.failed(err)
+	acq, ok := r.disp.peek(q)
+	if !ok {
+		return true // nothing to do: the queue retires
 	}
-	if ok {
-		q.lease = &l
+	if q.lease != nil && r.fresh(q.leasedAt) {
+		return true
+	}
+	if q.lease == nil && acq != nil && r.fresh(acq.at) && !r.released.dead(q.user, acq.lease.Token) {
+		q.lease, q.th, q.leasedAt = &acq.lease, acq.th, acq.at
+		r.released.forget(q.user, acq.lease.Token)
+		return true
+	}
+	if r.renew(q) {
 		return true
 	}
 	r.disp.wait(q)
@@ -44,31 +88,94 @@ func (r *Runner) holdLease(q *userQueue) bool {
 	return false
 }
 
-// releaseLease gives the thread back once its queue is empty.
+// renew takes or renews q's lease (one round trip). A new token means the lease had been lost:
+// the state read with it replaces the cached one.
+func (r *Runner) renew(q *userQueue) bool {
+	at := time.Now()
+	ctx, cancel := r.storeCtx()
+	l, th, ok, err := r.opts.Leases.Acquire(ctx, q.user.page, q.user.psid, r.opts.Holder)
+	cancel()
+	if r.journal != nil {
+		r.journal.failed(err)
+	}
+	if !ok {
+		q.lease = nil
+		return false
+	}
+	if q.lease == nil || q.lease.Token != l.Token {
+		q.th = th
+	}
+	q.lease, q.leasedAt = &l, at
+	r.released.forget(q.user, l.Token)
+	return true
+}
+
+// leaseForAction checks, before a Graph call, that q still holds its thread: a lease older than
+// a third of its TTL is renewed first. False: the lease is lost (the replica paused or the
+// store failed), and the rest of the item is left to the thread's new holder.
+func (r *Runner) leaseForAction(q *userQueue) bool {
+	if q.lease == nil || r.fresh(q.leasedAt) {
+		return true
+	}
+	tok := q.lease.Token
+	if r.renew(q) && q.lease.Token == tok {
+		return true
+	}
+	r.log.Warn("thread lease lost before an action: the event is left to the thread's holder", "page", q.user.page, "psid", q.user.psid)
+	q.agenda, q.left = nil, true
+	return false
+}
+
+// releaseLease gives the thread back once its queue is empty (when the last commit did not).
 func (r *Runner) releaseLease(q *userQueue) {
 	if q.lease == nil {
 		return
 	}
+	r.released.note(q.user, q.lease.Token)
 	ctx, cancel := r.storeCtx()
 	_ = r.opts.Leases.Release(ctx, *q.lease)
 	cancel()
 	q.lease = nil
 }
 
-// saveShared writes a thread's state and timer under q's lease. A lost lease drops what is left
-// of the item: another replica acts on the thread now, and the event, left unacknowledged in
-// the journal, is claimed and handled there.
-func (r *Runner) saveShared(q *userQueue, th handover.Thread, at time.Time) {
-	ctx, cancel := r.storeCtx()
-	err := r.opts.Leases.SaveThread(ctx, *q.lease, th, at)
-	cancel()
-	if err == store.ErrFenced {
-		r.log.Warn("thread lease lost to another replica: its actions are left to it", "page", q.user.page, "psid", q.user.psid)
-		q.agenda, q.fenced = nil, true
-		return
+// setShared keeps a thread's new state and timer in q until the item's commit.
+func (q *userQueue) setShared(th handover.Thread, at time.Time) {
+	q.th, q.timerAt, q.dirty = th, at, true
+}
+
+// commit ends the item in progress under q's lease in one round trip: its state and timer,
+// its journal entry acknowledged, and the lease given back when no item waits. A lost lease
+// leaves the event in the journal for the thread's new holder (it checks thread_owner before
+// repeating a pass or a take); a failed call leaves the acknowledgement to the next rounds.
+func (r *Runner) commit(q *userQueue) {
+	release := !r.disp.hasItems(q)
+	if release {
+		r.released.note(q.user, q.lease.Token) // before the call: an accept racing it sees the token dead
 	}
-	if r.journal != nil && r.journal.failed(err) {
-		r.log.Warn("the shared store did not take a thread's state", "page", q.user.page, "psid", q.user.psid, "error", err.Error())
+	c := store.Commit{Thread: q.th, TimerAt: q.timerAt, Keep: !q.dirty, JID: q.jid, Release: release}
+	ctx, cancel := r.storeCtx()
+	err := r.opts.Leases.Commit(ctx, *q.lease, c)
+	cancel()
+	switch {
+	case err == store.ErrFenced:
+		r.log.Warn("thread lease lost to another replica: the event is left to it", "page", q.user.page, "psid", q.user.psid)
+		r.leftToOthers(q.jid)
+		q.lease = nil
+	case err != nil:
+		if r.journal != nil && r.journal.failed(err) {
+			r.log.Warn("the shared store did not take the end of an event's handling", "page", q.user.page, "psid", q.user.psid, "error", err.Error())
+		}
+		r.undone(q.jid)
+		q.lease = nil
+	default:
+		crashAt("committed", "")
+		if r.journal != nil {
+			r.journal.failed(nil)
+			r.journal.inWork.Delete(q.jid)
+		}
+		if release {
+			q.lease = nil
+		}
 	}
 }
 
@@ -77,7 +184,7 @@ func (r *Runner) claimTimers(ctx context.Context) error {
 	if r.opts.Leases == nil {
 		return nil
 	}
-	due, err := r.opts.Leases.ClaimDue(ctx, r.clock.Now(), 256)
+	due, err := r.opts.Leases.ClaimDue(ctx, r.clock.Now(), 256, r.opts.ClaimIdle)
 	for _, m := range due {
 		if page, psid, ok := store.SplitTimerMember(m); ok {
 			r.disp.enqueueTick(userKey{page: page, psid: psid})

@@ -28,11 +28,7 @@ func (r *Runner) runQueue(q *userQueue) {
 		}
 		if q.busy {
 			q.busy = false
-			if q.fenced {
-				r.leftToOthers(q.jid)
-			} else {
-				r.handled(q.jid)
-			}
+			r.finish(q)
 			r.disp.release(1, q.size)
 		}
 		if !r.holdLease(q) {
@@ -43,9 +39,36 @@ func (r *Runner) runQueue(q *userQueue) {
 			r.releaseLease(q)
 			return
 		}
-		q.busy, q.size, q.jid, q.fenced = true, w.size, w.jid, false
+		q.busy, q.size, q.jid, q.left, q.repeat, q.dirty = true, w.size, w.jid, false, w.claimed, false
+		if w.tick {
+			// A claimed timer is due again later unless its handling rewrites it: by default it
+			// is removed with the unchanged state.
+			q.timerAt, q.dirty = time.Time{}, q.lease != nil
+		}
 		r.handle(q, &w)
 	}
+}
+
+// finish ends the item in progress: committed under the thread's lease with a shared store
+// (one round trip), acknowledged in the journal otherwise; left unacknowledged for another
+// replica when it could not be finished here.
+func (r *Runner) finish(q *userQueue) {
+	switch {
+	case q.left:
+		r.leftToOthers(q.jid)
+	case q.lease != nil:
+		r.commit(q)
+	default:
+		r.handled(q.jid)
+	}
+}
+
+// thread is the state of q's thread: the one this holder keeps under its lease, else the store's.
+func (r *Runner) thread(q *userQueue) handover.Thread {
+	if q.lease != nil {
+		return q.th
+	}
+	return r.store.Thread(q.user.page, q.user.psid)
 }
 
 // handle asks the engine about one event or tick and plans its actions.
@@ -58,7 +81,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 	p := live.page.Handover
 	now := r.clock.Now()
 	psid := q.user.psid
-	th := r.store.Thread(live.page.PageID, psid)
+	th := r.thread(q)
 	var d handover.Decision
 	kind := "tick"
 	if w.tick {
@@ -68,7 +91,7 @@ func (r *Runner) handle(q *userQueue, w *work) {
 		}
 		if now.Before(at) {
 			if q.lease != nil {
-				r.saveShared(q, th, at) // claimed too early: put it back
+				q.setShared(th, at) // claimed too early: put it back
 			} else {
 				r.timers.schedule(q.user, at) // the thread changed since the timer was set
 			}
@@ -122,7 +145,7 @@ func (r *Runner) noteDecision(live *livePage, d *handover.Decision, kind, psid s
 
 func (r *Runner) setThread(q *userQueue, live *livePage, p *handover.Page, psid string, th handover.Thread) {
 	if q.lease != nil {
-		r.saveShared(q, th, r.engine.NextTick(p, th)) // the timer is shared too
+		q.setShared(th, r.engine.NextTick(p, th)) // the timer is shared too; both at the commit
 		return
 	}
 	r.store.SetThread(live.page.PageID, psid, th)
@@ -142,10 +165,23 @@ func (r *Runner) runStep(q *userQueue) bool {
 	if st.act.PSID == "" {
 		st.act.PSID = psid
 	}
-	res, err := r.execute(live, p, &st.act)
+	if !r.leaseForAction(q) {
+		return true
+	}
+	crashAt("leased", "")
+	res, err := r.execute(live, p, &st.act, q.repeat)
+	crashAt("called", endpointOf(st.act.Kind))
 	meaning := graph.MeaningOf(err)
 	var internal *internalError
 	isInternal := errors.As(err, &internal)
+	if err != nil && !isInternal && r.ctx.Err() != nil && r.journal != nil {
+		// Stopping past the drain deadline: the call did not finish, and the event stays in
+		// the journal, unacknowledged, for another replica (or this one restarted) to finish.
+		r.log.Warn("stopping with an event unfinished: left in the journal for another replica", "page", live.page.PageID,
+			"psid", psid, "endpoint", endpointOf(st.act.Kind), "event", st.kind)
+		q.agenda, q.left = nil, true
+		return true
+	}
 	if err != nil && !isInternal && meaning.Retry() {
 		now := r.clock.Now()
 		if st.first.IsZero() {
@@ -185,7 +221,7 @@ func (r *Runner) runStep(q *userQueue) bool {
 		live.status.permit(false, "Conversation Routing refuses the handover APIs ("+err.Error()+
 			"): set a default app for the page and allow this app to take control of conversations (Page settings, Advanced Messaging)")
 	}
-	th := r.store.Thread(live.page.PageID, psid)
+	th := r.thread(q)
 	if st.act.Kind == handover.ActPass || st.act.Kind == handover.ActTake {
 		r.auditHandover(live, psid, &st, th, res.OK, resultLabel(res, meaning, isInternal))
 	}
@@ -222,7 +258,7 @@ type internalError struct{ msg string }
 func (e *internalError) Error() string { return e.msg }
 
 // execute makes the Graph call of one action and describes its outcome for the engine.
-func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action) (handover.Result, error) {
+func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action, repeat bool) (handover.Result, error) {
 	res := handover.Result{Action: *a}
 	g := live.graph
 	var err error
@@ -255,8 +291,14 @@ func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action) (
 				err = g.Send(ctx, a.PSID, r.engine.RenderFallback(a.Message, first, p.BusinessName))
 			}
 		case handover.ActPass:
+			if repeat && r.ownerIs(ctx, live, a.PSID, a.TargetAppID) {
+				break // done before the replica that began the event stopped
+			}
 			err = g.PassThreadControl(ctx, a.PSID, a.TargetAppID, a.Metadata)
 		case handover.ActTake:
+			if repeat && r.ownerIs(ctx, live, a.PSID, live.page.AppID) {
+				break
+			}
 			err = g.TakeThreadControl(ctx, a.PSID, a.Metadata)
 		case handover.ActResolveOwner:
 			var o graph.ThreadOwner
@@ -285,6 +327,15 @@ func (r *Runner) execute(live *livePage, p *handover.Page, a *handover.Action) (
 	}
 	r.noteGraph(live, err)
 	return res, err
+}
+
+// ownerIs asks thread_owner whether appID owns the thread already: before a pass or a take of
+// an event another replica may have handled in part, so that it is not repeated. An answer
+// that says nothing (an error) lets the call go ahead.
+func (r *Runner) ownerIs(ctx context.Context, live *livePage, psid, appID string) bool {
+	o, err := live.graph.ThreadOwner(ctx, psid)
+	r.noteGraph(live, err)
+	return err == nil && appID != "" && o.AppID == appID
 }
 
 // failureOf is the one translation of the Graph client's meanings into the engine's failures.

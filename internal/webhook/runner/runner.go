@@ -132,6 +132,8 @@ type Runner struct {
 	disp    *dispatcher
 	timers  *tickTimers
 	journal *journalState // nil without Options.Journal
+	// released: the leases this replica gave back, against reusing one taken before.
+	released releasedLeases
 
 	ctx    context.Context // cancelled when Drain's deadline passes
 	cancel context.CancelFunc

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 
 	"github.com/messenger-operator/messenger-operator/internal/webhook/config"
@@ -268,4 +270,89 @@ func TestRedisRestartMidStreamLosesNothing(t *testing.T) {
 		t.Fatalf("%d replies to %d acknowledged events, want one each", got, n)
 	}
 	t.Logf("deliveries refused while redis-server restarted: %d", refused.Load())
+}
+
+// A replica stopping past its drain deadline leaves what it could not finish in the journal,
+// unacknowledged (no dead letter): another replica claims those events and answers each once.
+func TestDrainDeadlineLeavesEventsToOthers(t *testing.T) {
+	srv := redistest.Start(t)
+	stopping := replica(t, srv.URL(0), "stopping", func(o *runner.Options) { o.ClaimInterval = time.Hour })
+	// The Graph API fails every call with a transient error: retried until the deadline.
+	stopping.Graph.SetScript(func(_ webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
+		return webhooktest.Answer(w, http.StatusServiceUnavailable, `{"error":{"message":"busy","code":2,"is_transient":true}}`)
+	})
+	const n = 8
+	for i := range n {
+		if got := stopping.Post(pageBody(textEvent(fmt.Sprint("37", i), fmt.Sprint("m_drain_", i), 1700000000000))); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+	}
+	webhooktest.Eventually(t, "calls retried", func() bool { return stopping.Graph.Count("messages") >= n })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := stopping.Srv.Shutdown(ctx); err == nil {
+		t.Fatal("the drain met its deadline with every call failing")
+	}
+	stopping.Drain()
+	if d := stopping.Counter("messenger_webhook_dead_letters_total"); d != 0 {
+		t.Fatalf("%v dead letters: the events were given up instead of left to another replica", d)
+	}
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer func() { _ = c.Close() }()
+	if left := c.XLen(context.Background(), "mo:{test/page/acme}:events").Val(); left != n {
+		t.Fatalf("%d events left in the journal, want %d", left, n)
+	}
+	other := replica(t, srv.URL(0), "other", nil)
+	webhooktest.Eventually(t, "the other replica to answer every event", func() bool {
+		return other.Graph.Count("messages") == n
+	})
+	other.Drain()
+	if got := other.Graph.Count("messages"); got != n {
+		t.Fatalf("%d answers, want %d", got, n)
+	}
+	if left := c.XLen(context.Background(), "mo:{test/page/acme}:events").Val(); left != 0 {
+		t.Fatalf("%d events left in the journal once answered", left)
+	}
+}
+
+// A replica that made a pass and stopped before recording it leaves the event to another
+// replica, which asks thread_owner before repeating the pass and, finding the thread passed,
+// does not pass it again (the message before it may be repeated: the one duplicate allowed).
+func TestClaimedEventChecksOwnerBeforeRepeatingAPass(t *testing.T) {
+	srv := redistest.Start(t)
+	handoff := func(o *runner.Options) {
+		e := &webhooktest.Engine{}
+		e.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
+			pass := handover.Action{Kind: handover.ActPass, PSID: ev.PSID, TargetAppID: "263902037430900", Reason: "handoff"}
+			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
+				Reason: "handoff", Message: &handover.OutMessage{Text: "passing you on"}, Then: []handover.Action{pass}}}}
+		}
+		o.Engine = e
+	}
+	release := make(chan struct{})
+	first := replica(t, srv.URL(0), "first", func(o *runner.Options) { handoff(o); o.ClaimInterval = time.Hour })
+	t.Cleanup(func() { close(release) })
+	// The pass reaches Graph, and the replica never hears back (as if it died right after).
+	first.Graph.SetScript(func(c webhooktest.GraphCall, _ int, _ http.ResponseWriter) bool {
+		if c.Endpoint == "pass_thread_control" {
+			<-release
+		}
+		return false
+	})
+	if got := first.Post(pageBody(textEvent("3801", "m_pass_once", 1700000000000))); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	webhooktest.Eventually(t, "the first replica's pass", func() bool { return first.Graph.Count("pass_thread_control") == 1 })
+	second := replica(t, srv.URL(0), "second", handoff)
+	second.Graph.SetOwner("263902037430900") // the pass took effect
+	webhooktest.Eventually(t, "the second replica to finish the event", func() bool {
+		return second.Counter("messenger_webhook_journal_claimed_total") == 1 && second.Srv.Pending() == 0 &&
+			second.Graph.Count("thread_owner") >= 1
+	})
+	if n := second.Graph.Count("pass_thread_control"); n != 0 {
+		t.Fatalf("the pass was repeated %d times", n)
+	}
+	if n := second.Graph.Count("messages"); n > 1 {
+		t.Fatalf("%d messages repeated, at most one allowed", n)
+	}
 }

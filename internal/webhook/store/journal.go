@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,20 +20,30 @@ import (
 
 const journalGroup = "handlers"
 
-// recordScript, for each event (ARGV triples: dedup key, dedup TTL ms, encoded event), sets the
-// dedup key if absent (an event without one is always new) and, when it was, adds the event to the stream KEYS[1] and delivers it at
-// once to consumer ARGV[1] (in the same script, so no other replica reads it first). It returns
-// the stream id of each new event and "" for each duplicate: one round trip per delivery.
-var recordScript = redis.NewScript(`
+// recordScript, for each event (ARGV quadruples from ARGV[6]: dedup key, dedup TTL ms, encoded
+// event, thread "page:psid"), sets the dedup key if absent (an event without one is always
+// new) and, when it was, adds the event to the stream KEYS[1], delivers it at once to consumer
+// ARGV[1] (in the same script, so no other replica reads it first), and takes the lease of its
+// thread for ARGV[1] with the thread's state (ARGV[3] the key prefix, ARGV[4] the lease TTL,
+// ARGV[5] the fencing counter's TTL), so that handling the event needs no round trip before its
+// commit. It returns a triple per event: the stream id ("" for a duplicate), the lease's
+// fencing token ("0": another replica holds it) and the thread's state: one round trip per
+// delivery.
+var recordScript = redis.NewScript(leaseLua + `
 local out = {}
-local n = (#ARGV - 2) / 3
-for i = 0, n - 1 do
-  local key, ttl, ev = ARGV[3 + 3*i], ARGV[4 + 3*i], ARGV[5 + 3*i]
+local P, holder = ARGV[3], ARGV[1]
+for i = 6, #ARGV, 4 do
+  local key, ttl, ev, sfx = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if key == '' or redis.call('SET', key, '', 'NX', 'PX', ttl) then
     redis.call('XADD', KEYS[1], '*', 'e', ev)
-    local got = redis.call('XREADGROUP', 'GROUP', 'handlers', ARGV[1], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+    local got = redis.call('XREADGROUP', 'GROUP', 'handlers', holder, 'COUNT', 1, 'STREAMS', KEYS[1], '>')
     out[#out + 1] = got[1][2][1][1]
+    local tok = lease(P, sfx, holder, ARGV[4], ARGV[5])
+    out[#out + 1] = tostring(tok)
+    if tok == 0 then out[#out + 1] = '' else out[#out + 1] = state(P, sfx) end
   else
+    out[#out + 1] = ''
+    out[#out + 1] = '0'
     out[#out + 1] = ''
   end
 end
@@ -61,6 +72,13 @@ func NewJournal(ctx context.Context, s *Redis, consumer string) (*Journal, error
 }
 
 func (j *Journal) ensureGroup(ctx context.Context) error {
+	// The scripts are loaded up front, so that the hot path's first calls are one round trip
+	// each (EVALSHA, not EVALSHA then EVAL).
+	for _, sc := range []*redis.Script{recordScript, leaseScript, commitScript, releaseScript, claimScript} {
+		if err := sc.Load(ctx, j.s.c).Err(); err != nil {
+			return err
+		}
+	}
 	err := j.s.c.XGroupCreateMkStream(ctx, j.stream, journalGroup, "0").Err()
 	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
 		return err
@@ -68,12 +86,25 @@ func (j *Journal) ensureGroup(ctx context.Context) error {
 	return j.s.c.PExpire(ctx, j.stream, j.s.o.DedupWindow).Err()
 }
 
+// Recorded is what Record says of one event.
+type Recorded struct {
+	// ID is the event's id in the journal; "" for a duplicate.
+	ID string
+	// Lease is this replica's lease of the event's thread, taken with the record (Token 0:
+	// another replica holds it), and Thread the thread's state read under it.
+	Lease  Lease
+	Thread handover.Thread
+}
+
 // Record adds the events that are new (by their dedup keys: "" for an event without one) to
-// the journal, delivered to this replica, in one round trip; ids[i] is "" for a duplicate. An
-// error means nothing can be promised: the caller must not acknowledge the delivery.
-func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []string, now time.Time) ([]string, error) {
-	args := make([]any, 0, 2+3*len(evs))
-	args = append(args, j.consumer, j.s.o.DedupWindow.Milliseconds())
+// the journal, delivered to this replica, and takes the lease of each new event's thread, in
+// one round trip. An error means nothing can be promised: the caller must not acknowledge the
+// delivery.
+func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []string, now time.Time) ([]Recorded, error) {
+	o := &j.s.o
+	args := make([]any, 0, 5+4*len(evs))
+	args = append(args, j.consumer, o.DedupWindow.Milliseconds(), j.s.prefix, o.LeaseTTL.Milliseconds(),
+		o.ThreadTTL.Milliseconds())
 	for i := range evs {
 		b, err := json.Marshal(&evs[i])
 		if err != nil {
@@ -83,10 +114,10 @@ func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []strin
 		if keys[i] != "" {
 			key = j.s.Key("d", keys[i])
 		}
-		ttl := evs[i].Timestamp.Add(j.s.o.DedupWindow).Sub(now)
-		args = append(args, key, max(ttl, time.Millisecond).Milliseconds(), b)
+		ttl := evs[i].Timestamp.Add(o.DedupWindow).Sub(now)
+		args = append(args, key, max(ttl, time.Millisecond).Milliseconds(), b, evs[i].PageID+":"+evs[i].PSID)
 	}
-	res, err := recordScript.Run(ctx, j.s.c, []string{j.stream}, args...).StringSlice()
+	res, err := j.s.batch.run(ctx, recordScript, []string{j.stream}, args...).StringSlice()
 	if err != nil && strings.Contains(err.Error(), "NOGROUP") {
 		// The stream expired (no event for an hour) or the server lost it: make it again.
 		if gerr := j.ensureGroup(ctx); gerr != nil {
@@ -97,10 +128,24 @@ func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []strin
 	if err != nil {
 		return nil, err
 	}
-	if len(res) != len(evs) {
+	if len(res) != 3*len(evs) {
 		return nil, errors.New("journal: unexpected answer")
 	}
-	return res, nil
+	out := make([]Recorded, len(evs))
+	for i := range out {
+		out[i].ID = res[3*i]
+		tok, _ := strconv.ParseInt(res[3*i+1], 10, 64)
+		if out[i].ID == "" || tok == 0 {
+			continue
+		}
+		th, err := decodeState(res[3*i+2])
+		if err != nil {
+			continue // an unreadable state: the lease is taken again (and the state read) later
+		}
+		out[i].Lease = Lease{Page: evs[i].PageID, PSID: evs[i].PSID, Holder: j.consumer, Token: tok}
+		out[i].Thread = th
+	}
+	return out, nil
 }
 
 // Done forgets a handled event (acknowledged and deleted, one round trip).

@@ -35,13 +35,20 @@ func TestJournalClaimsWhatADeadReplicaLeft(t *testing.T) {
 			MID: fmt.Sprint("m_", i), Text: "hello", Timestamp: t0})
 		keys = append(keys, fmt.Sprint("m_", i))
 	}
-	ids, err := ja.Record(ctx, evs, keys, t0)
-	if err != nil || len(ids) != 3 || ids[0] == "" || ids[2] == "" {
-		t.Fatalf("record: %v %v", ids, err)
+	rec, err := ja.Record(ctx, evs, keys, t0)
+	if err != nil || len(rec) != 3 || rec[0].ID == "" || rec[2].ID == "" {
+		t.Fatalf("record: %v %v", rec, err)
 	}
-	// The same delivery at the other replica: all duplicates.
+	ids := []string{rec[0].ID, rec[1].ID, rec[2].ID}
+	// Each new event's thread is leased to the recorder with the record (no state yet).
+	for i, r := range rec {
+		if r.Lease.Token <= 0 || r.Lease.Holder != "replica-a" || r.Lease.PSID != evs[i].PSID || r.Thread != (handover.Thread{}) {
+			t.Fatalf("record %d: lease %+v thread %+v", i, r.Lease, r.Thread)
+		}
+	}
+	// The same delivery at the other replica: all duplicates, and no lease.
 	dup, err := jb.Record(ctx, evs, keys, t0)
-	if err != nil || dup[0] != "" || dup[1] != "" || dup[2] != "" {
+	if err != nil || dup[0].ID != "" || dup[1].ID != "" || dup[2].ID != "" || dup[0].Lease.Token != 0 {
 		t.Fatalf("redelivery recorded again: %v %v", dup, err)
 	}
 	// replica-a handles the first, is still working on the second, dies with the third.

@@ -36,6 +36,7 @@ type RedisOptions struct {
 // and has a TTL; it holds ids, owners and times, never message text or profile data.
 type Redis struct {
 	c      *redis.Client
+	batch  *batcher // the hot path's scripts
 	prefix string
 	o      RedisOptions
 	errs   atomic.Uint64 // failed calls of the Store methods (which cannot return errors)
@@ -54,6 +55,8 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	if err != nil {
 		return nil, errBadURL
 	}
+	// Longest first: the URL holds the others.
+	redisLog.addSecrets(o.URL, opts.Addr, opts.Password, opts.Username)
 	if o.DedupWindow <= 0 {
 		o.DedupWindow = DedupWindow
 	}
@@ -69,12 +72,23 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	opts.ReadTimeout, opts.WriteTimeout = o.OpTimeout, o.OpTimeout
 	opts.DialTimeout = o.OpTimeout
 	opts.MaxRetries = 1
+	if opts.PoolSize == 0 {
+		// Every delivery waits on the store before its 200 (and Redis with an fsync per write
+		// batches the writes of one event-loop round): enough connections for the deliveries
+		// in flight rather than the default 10 per CPU. A URL's pool_size wins.
+		opts.PoolSize, opts.MinIdleConns = 64, 8
+	}
 	o.URL = ""
-	return &Redis{c: redis.NewClient(opts), prefix: o.KeyPrefix, o: o}, nil
+	c := redis.NewClient(opts)
+	c.AddHook(redactDial{})
+	return &Redis{c: c, batch: newBatcher(c, o.OpTimeout), prefix: o.KeyPrefix, o: o}, nil
 }
 
 // Close closes the connections.
-func (s *Redis) Close() error { return s.c.Close() }
+func (s *Redis) Close() error {
+	s.batch.close()
+	return s.c.Close()
+}
 
 // Ping checks that the store answers (readiness).
 func (s *Redis) Ping(ctx context.Context) error { return s.c.Ping(ctx).Err() }
@@ -119,42 +133,72 @@ func (s *Redis) LoadThread(ctx context.Context, page, psid string) (handover.Thr
 	return decodeThread(v)
 }
 
+// decodeState is decodeThread, with "" for no state.
+func decodeState(v string) (handover.Thread, error) {
+	if v == "" {
+		return handover.Thread{}, nil
+	}
+	return decodeThread(v)
+}
+
 // Lease is one holder's exclusive right to act on a thread, with its fencing token.
 type Lease struct {
 	Page, PSID, Holder string
 	Token              int64
 }
 
-// Acquire takes (or renews) the lease of a thread for holder; ok is false while another holder
-// has it.
-func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, bool, error) {
-	tok, err := leaseScript.Run(ctx, s.c, []string{s.leaseKey(page, psid), s.fenceKey(page, psid)},
-		holder, s.o.LeaseTTL.Milliseconds(), s.o.ThreadTTL.Milliseconds()).Int64()
-	if err != nil || tok == 0 {
-		return Lease{}, false, err
+// Acquire takes (or renews) the lease of a thread for holder and reads the thread's state
+// under it, in one round trip; ok is false while another holder has it.
+func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, handover.Thread, bool, error) {
+	res, err := leaseScript.Run(ctx, s.c, nil, s.prefix, page+":"+psid, holder,
+		s.o.LeaseTTL.Milliseconds(), s.o.ThreadTTL.Milliseconds()).StringSlice()
+	if err != nil {
+		return Lease{}, handover.Thread{}, false, err
 	}
-	return Lease{Page: page, PSID: psid, Holder: holder, Token: tok}, true, nil
+	if len(res) != 2 {
+		return Lease{}, handover.Thread{}, false, errors.New("lease: unexpected answer")
+	}
+	tok, _ := strconv.ParseInt(res[0], 10, 64)
+	if tok == 0 {
+		return Lease{}, handover.Thread{}, false, nil
+	}
+	th, err := decodeState(res[1])
+	if err != nil {
+		th = handover.Thread{} // unreadable: the owner is asked again
+	}
+	return Lease{Page: page, PSID: psid, Holder: holder, Token: tok}, th, true, nil
 }
+
+// LeaseTTL is how long a lease lasts unless renewed.
+func (s *Redis) LeaseTTL() time.Duration { return s.o.LeaseTTL }
 
 // Release gives a lease back (a no-op when it was lost meanwhile).
 func (s *Redis) Release(ctx context.Context, l Lease) error {
 	return releaseScript.Run(ctx, s.c, []string{s.leaseKey(l.Page, l.PSID)}, l.Holder, l.Token).Err()
 }
 
-// SaveThread writes a thread's state and its timer (due at timerAt; zero for none) under lease
-// l, in one round trip; ErrFenced when another holder leased the thread since.
-func (s *Redis) SaveThread(ctx context.Context, l Lease, th handover.Thread, timerAt time.Time) error {
-	state := ""
-	if th != (handover.Thread{}) {
-		state = encodeThread(th)
+// Commit is the end of one item's handling under lease l, in one round trip: the thread's
+// state th and its timer (due at timerAt; zero for none) unless c.Keep, the acknowledgement
+// of the journal entry c.JID ("" for none), and, when c.Release, the lease given back.
+// ErrFenced, with nothing written, when another holder leased the thread since.
+func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) error {
+	state, due := "-", ""
+	if !c.Keep {
+		state = ""
+		if c.Thread != (handover.Thread{}) {
+			state = encodeThread(c.Thread)
+		}
+		if !c.TimerAt.IsZero() {
+			due = strconv.FormatInt(c.TimerAt.UnixMilli(), 10)
+		}
 	}
-	due := ""
-	if !timerAt.IsZero() {
-		due = strconv.FormatInt(timerAt.UnixMilli(), 10)
+	release := ""
+	if c.Release {
+		release = l.Holder
 	}
-	ok, err := saveScript.Run(ctx, s.c,
-		[]string{s.threadKey(l.Page, l.PSID), s.fenceKey(l.Page, l.PSID), s.timersKey()},
-		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID)).Int64()
+	ok, err := s.batch.run(ctx, commitScript,
+		[]string{s.threadKey(l.Page, l.PSID), s.fenceKey(l.Page, l.PSID), s.timersKey(), s.Key("events"), s.leaseKey(l.Page, l.PSID)},
+		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID), c.JID, release).Int64()
 	if err != nil {
 		return err
 	}
@@ -164,10 +208,30 @@ func (s *Redis) SaveThread(ctx context.Context, l Lease, th handover.Thread, tim
 	return nil
 }
 
+// Commit says what the end of an item's handling writes.
+type Commit struct {
+	// Thread and TimerAt (zero: no timer) are written unless Keep.
+	Thread  handover.Thread
+	TimerAt time.Time
+	Keep    bool
+	// JID is the journal entry handled ("" for none: a timer tick).
+	JID string
+	// Release gives the lease back (the thread's queue is empty here).
+	Release bool
+}
+
+// SaveThread writes a thread's state and its timer (due at timerAt; zero for none) under lease
+// l; ErrFenced when another holder leased the thread since.
+func (s *Redis) SaveThread(ctx context.Context, l Lease, th handover.Thread, timerAt time.Time) error {
+	return s.Commit(ctx, l, Commit{Thread: th, TimerAt: timerAt})
+}
+
 // ClaimDue takes up to n timers due at now: each is returned to one caller across replicas,
-// which then handles the thread's tick (a timer due during an outage is claimed after it).
-func (s *Redis) ClaimDue(ctx context.Context, now time.Time, n int) ([]string, error) {
-	return claimScript.Run(ctx, s.c, []string{s.timersKey()}, now.UnixMilli(), n).StringSlice()
+// which then handles the thread's tick (a timer due during an outage is claimed after it). A
+// claimed timer is put back due at now plus reclaim, so that it fires elsewhere when its
+// claimer dies before handling it.
+func (s *Redis) ClaimDue(ctx context.Context, now time.Time, n int, reclaim time.Duration) ([]string, error) {
+	return claimScript.Run(ctx, s.c, []string{s.timersKey()}, now.UnixMilli(), n, now.Add(reclaim).UnixMilli()).StringSlice()
 }
 
 // The Store methods, for a runner that keeps one process's view (errors are counted: a failed

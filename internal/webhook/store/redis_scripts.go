@@ -3,24 +3,41 @@ package store
 import "github.com/redis/go-redis/v9"
 
 // The scripts run atomically on the server: each is one round trip, and no other client sees a
-// state half written.
+// state half written. A thread's keys are built in the scripts from the webhook's prefix
+// (ARGV) and "page:psid", as Redis.Key builds them; they share the prefix's hash tag.
 
-// leaseScript takes the lease of a thread for ARGV[1] (the holder) for ARGV[2] ms, or renews
-// it when ARGV[1] holds it: KEYS[1] the lease, KEYS[2] the thread's fencing counter. It returns
-// the fencing token of the lease (a new, larger one on every take; the same on a renewal), or
-// 0 when another holder has it.
-var leaseScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local sep = string.find(cur, '|', 1, true)
-  if string.sub(cur, 1, sep - 1) ~= ARGV[1] then return 0 end
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return tonumber(string.sub(cur, sep + 1))
+// leaseLua is the lease function shared by the scripts that take a lease: lease(P, sfx, holder,
+// ttl, fenceTTL) takes the lease of thread sfx for holder for ttl ms, or renews it when holder
+// holds it, and returns its fencing token (a new, larger one on every take; the same on a
+// renewal), or 0 when another holder has it.
+const leaseLua = `
+local function lease(P, sfx, holder, ttl, fttl)
+  local lk = P .. 'l:' .. sfx
+  local cur = redis.call('GET', lk)
+  if cur then
+    local sep = string.find(cur, '|', 1, true)
+    if string.sub(cur, 1, sep - 1) ~= holder then return 0 end
+    redis.call('PEXPIRE', lk, ttl)
+    return tonumber(string.sub(cur, sep + 1))
+  end
+  local fk = P .. 'f:' .. sfx
+  local tok = redis.call('INCR', fk)
+  redis.call('PEXPIRE', fk, fttl)
+  redis.call('SET', lk, holder .. '|' .. tok, 'PX', ttl)
+  return tok
 end
-local tok = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. tok, 'PX', ARGV[2])
-return tok
+local function state(P, sfx)
+  return redis.call('GET', P .. 't:' .. sfx) or ''
+end
+`
+
+// leaseScript takes (or renews) the lease of thread ARGV[2] for ARGV[3] (ARGV[1] the prefix,
+// ARGV[4] the lease TTL, ARGV[5] the fencing counter's TTL, in ms) and returns {token, the
+// thread's state ("" when none)}; token 0 when another holder has it.
+var leaseScript = redis.NewScript(leaseLua + `
+local tok = lease(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if tok == 0 then return {'0', ''} end
+return {tostring(tok), state(ARGV[1], ARGV[2])}
 `)
 
 // releaseScript gives the lease back if ARGV[1] still holds it with token ARGV[2].
@@ -31,31 +48,45 @@ end
 return 0
 `)
 
-// saveScript writes the thread state ARGV[2] (TTL ARGV[3] ms) and its timer (ARGV[4]: due
-// unix ms, empty for none; member ARGV[5] of the sorted set KEYS[3]) only if the fencing
-// counter KEYS[2] still says ARGV[1]: a holder whose lease expired, and whose thread was since
-// leased by another, cannot write. KEYS[1] is the state. Returns 1 when written, 0 when fenced
-// off.
-var saveScript = redis.NewScript(`
+// commitScript ends the handling of one item under a lease, in one round trip: only if the
+// fencing counter KEYS[2] still says ARGV[1] (a holder whose lease expired, and whose thread
+// was since leased by another, cannot write), it writes the thread state ARGV[2] (KEYS[1], TTL
+// ARGV[3] ms; "" deletes it; "-" leaves state and timer as they are) and its timer (ARGV[4]:
+// due unix ms, "" for none; member ARGV[5] of the sorted set KEYS[3]), acknowledges and
+// deletes the journal entry ARGV[6] ("" for none) of the stream KEYS[4], and, when ARGV[7] is
+// the holder, gives the lease KEYS[5] back. Returns 1 when done, 0 when fenced off (nothing
+// written, the entry left for another replica).
+var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[2] ~= '-' then
+  if ARGV[2] == '' then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  end
+  if ARGV[4] == '' then
+    redis.call('ZREM', KEYS[3], ARGV[5])
+  else
+    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+    redis.call('PEXPIRE', KEYS[3], ARGV[3])
+  end
 end
-if ARGV[4] == '' then
-  redis.call('ZREM', KEYS[3], ARGV[5])
-else
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+if ARGV[6] ~= '' then
+  redis.call('XACK', KEYS[4], 'handlers', ARGV[6])
+  redis.call('XDEL', KEYS[4], ARGV[6])
+end
+if ARGV[7] ~= '' and redis.call('GET', KEYS[5]) == ARGV[7] .. '|' .. ARGV[1] then
+  redis.call('DEL', KEYS[5])
 end
 return 1
 `)
 
-// claimScript removes and returns up to ARGV[2] timers of the sorted set KEYS[1] due at or
-// before ARGV[1] (unix ms): each due timer is returned to exactly one caller.
+// claimScript takes up to ARGV[2] timers of the sorted set KEYS[1] due at or before ARGV[1]
+// (unix ms): each due timer is returned to exactly one caller, and put back due at ARGV[3], so
+// that a timer whose claimer died before handling it fires later elsewhere (the handling
+// rewrites or removes it).
 var claimScript = redis.NewScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], m) end
 return due
 `)

@@ -69,17 +69,17 @@ func TestRedisLeaseExpiryAndFencing(t *testing.T) {
 	short := func(o *store.RedisOptions) { o.LeaseTTL = 300 * time.Millisecond }
 	a, b := newRedis(t, srv.URL(0), short), newRedis(t, srv.URL(0), short)
 	ctx := context.Background()
-	la, ok, err := a.Acquire(ctx, "p1", "u1", "replica-a")
+	la, _, ok, err := a.Acquire(ctx, "p1", "u1", "replica-a")
 	if err != nil || !ok {
 		t.Fatalf("acquire: %v %v", ok, err)
 	}
-	if _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
+	if _, _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
 		t.Fatal("two holders at once")
 	}
-	if _, ok, _ := b.Acquire(ctx, "p1", "u2", "replica-b"); !ok {
+	if _, _, ok, _ := b.Acquire(ctx, "p1", "u2", "replica-b"); !ok {
 		t.Fatal("another thread's lease was refused")
 	}
-	renewed, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a")
+	renewed, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a")
 	if !ok || renewed.Token != la.Token {
 		t.Fatalf("renewal: %+v %v, want token %d", renewed, ok, la.Token)
 	}
@@ -91,7 +91,7 @@ func TestRedisLeaseExpiryAndFencing(t *testing.T) {
 	var lb store.Lease
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if lb, ok, err = b.Acquire(ctx, "p1", "u1", "replica-b"); err != nil {
+		if lb, _, ok, err = b.Acquire(ctx, "p1", "u1", "replica-b"); err != nil {
 			t.Fatal(err)
 		}
 		if ok {
@@ -120,11 +120,11 @@ func TestRedisLeaseExpiryAndFencing(t *testing.T) {
 	}
 	// Release by the old holder does nothing; by the holder frees the thread.
 	_ = a.Release(ctx, la)
-	if _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); ok {
+	if _, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); ok {
 		t.Fatal("a stale release freed another holder's lease")
 	}
 	_ = b.Release(ctx, lb)
-	if _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); !ok {
+	if _, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); !ok {
 		t.Fatal("a released lease was not free")
 	}
 }
@@ -137,7 +137,7 @@ func TestRedisTimerClaimRace(t *testing.T) {
 	const n = 300
 	for i := range n {
 		psid := fmt.Sprint("u", i)
-		l, ok, err := clients[0].Acquire(ctx, "p1", psid, "setter")
+		l, _, ok, err := clients[0].Acquire(ctx, "p1", psid, "setter")
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}
@@ -156,7 +156,7 @@ func TestRedisTimerClaimRace(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for {
-					got, err := c.ClaimDue(ctx, now, 7)
+					got, err := c.ClaimDue(ctx, now, 7, time.Hour)
 					if err != nil {
 						t.Error(err)
 						return
@@ -188,8 +188,13 @@ func TestRedisTimerClaimRace(t *testing.T) {
 			t.Fatalf("claimed %q (not due)", m)
 		}
 	}
-	if left, _ := clients[1].ClaimDue(ctx, t0.Add(time.Hour), n); len(left) != n/3 {
+	if left, _ := clients[1].ClaimDue(ctx, t0.Add(2*time.Minute), n, 0); len(left) != n/3 {
 		t.Fatalf("%d timers left, want %d", len(left), n/3)
+	}
+	// A claimed timer that nobody handled (its claimer died) is due again after the reclaim
+	// time: every one of them, once more.
+	if again, _ := clients[2].ClaimDue(ctx, now.Add(time.Hour), n, time.Hour); len(again) != n {
+		t.Fatalf("%d timers due again after the reclaim time, want %d", len(again), n)
 	}
 }
 
@@ -200,7 +205,7 @@ func TestRedisKeysHavePrefixAndTTL(t *testing.T) {
 	s := newRedis(t, srv.URL(0))
 	ctx := context.Background()
 	s.FirstSeen("m_1", t0, t0)
-	l, _, _ := s.Acquire(ctx, "p1", "u1", "r")
+	l, _, _, _ := s.Acquire(ctx, "p1", "u1", "r")
 	th := handover.Thread{Owner: handover.OwnerOther, OwnerAppID: "263902037430900", PassedAt: t0, AgentActive: true,
 		LastAgentAt: t0.Add(time.Second), Unreachable: true, HandoverAt: t0.Add(2 * time.Second),
 		LastUserAt: t0.Add(3 * time.Second), ErrorAt: t0.Add(4 * time.Second)}
