@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -80,7 +81,16 @@ func TestPrinterColumns(t *testing.T) {
 		"handoverpolicies.spec.welcome.buttons.buttons.type": "postback",
 		"messengerapps.spec.ingress.tls.issuer.kind":         "ClusterIssuer",
 	} {
-		out, err := exec.Command(kubectl, "--kubeconfig", kc, "explain", field).CombinedOutput()
+		// The API server publishes a new CRD's OpenAPI schema a moment after the CRD is
+		// established; until then kubectl explain cannot find the resource.
+		var out []byte
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			out, err = exec.Command(kubectl, "--kubeconfig", kc, "explain", field).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "couldn't find resource") || time.Now().After(deadline) {
+				break
+			}
+		}
 		if err != nil || !strings.Contains(string(out), words) {
 			t.Errorf("kubectl explain %s lacks %q: %v\n%s", field, words, err, out)
 		}

