@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -57,7 +58,7 @@ func run(joins int, role bool, managerBin string) error {
 	ctx := context.Background()
 
 	// The webhook alone, with every right.
-	took, err := phase(ctx, env.Client, "bench", joins, func(ns string) webhook.Options {
+	took, err := phase(ctx, env.Client, "bench", 1, joins, func(ns string) webhook.Options {
 		return webhook.Options{RESTConfig: env.Config}
 	})
 	if err != nil {
@@ -87,13 +88,13 @@ func run(joins int, role bool, managerBin string) error {
 	}
 	mgr, err := testenv.StartProcess(managerBin, []string{"--webhook-image", "bench.invalid/webhook:1",
 		"--metrics-bind-address", addrs[0], "--metrics-secure=false", "--health-probe-bind-address", addrs[1],
-		"--zap-log-level", "error", "--graph-api-hosts", "127.0.0.1"}, "KUBECONFIG="+kc)
+		"--zap-log-level", "error"}, "KUBECONFIG="+kc)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = mgr.Stop(10 * time.Second) }()
 	sa := specs.AppWebhookName("shop")
-	took, err = phase(ctx, env.Client, "bench-operator", joins, func(ns string) webhook.Options {
+	took, err = phase(ctx, env.Client, "bench-operator", 2, joins, func(ns string) webhook.Options {
 		cfg := rest.CopyConfig(env.Config)
 		user, groups := testenv.ServiceAccountUser(ns, sa)
 		cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
@@ -122,15 +123,17 @@ func rows(what string, took []time.Duration) {
 		len(took), med.Milliseconds(), worst.Milliseconds(), map[bool]string{true: "pass", false: "miss"}[worst < time.Second])
 }
 
-// phase creates app "shop" in namespace ns, starts its webhook in-process with the options of
-// opts (once the Role named waitRole exists, when given: the pod's Deployment comes after it),
-// and has joins pages join one after the other; it returns each page's delay.
-func phase(ctx context.Context, c client.Client, ns string, joins int, opts func(ns string) webhook.Options, waitRole ...string) ([]time.Duration, error) {
+// phase creates app "shop" in namespace ns, Meta app id, starts its webhook in-process with the
+// options of opts (once the Role named waitRole exists, when given: the pod's Deployment comes
+// after it) and waits until it is ready, then has joins pages join one after the other; it
+// returns each page's delay. The ids differ from phase to phase: the operator would hold the
+// second app and its pages in a claim conflict with the first's.
+func phase(ctx context.Context, c client.Client, ns string, id, joins int, opts func(ns string) webhook.Options, waitRole ...string) ([]time.Duration, error) {
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "app-creds", Namespace: ns}, StringData: map[string]string{"appSecret": "s", "verifyToken": "v"}},
 		&v1alpha1.MessengerApp{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-			Spec: v1alpha1.MessengerAppSpec{AppID: "1", SecretRef: v1alpha1.AppSecretReference{Name: "app-creds"}}},
+			Spec: v1alpha1.MessengerAppSpec{AppID: fmt.Sprint(id), SecretRef: v1alpha1.AppSecretReference{Name: "app-creds"}}},
 		&v1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "support", Namespace: ns},
 			Spec: v1alpha1.HandoverPolicySpec{Welcome: v1alpha1.Message{Text: "Hello"}}},
 	} {
@@ -167,6 +170,18 @@ func phase(ctx context.Context, c client.Client, ns string, joins int, opts func
 		}
 	}()
 
+	// A running webhook: its caches synced, the app's configuration applied.
+	probeURL := "http://" + probe.Addr().String() + "/readyz"
+	if err := poll(ctx, 60*time.Second, func() (bool, error) {
+		resp, err := http.Get(probeURL)
+		if err != nil {
+			return false, nil
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}); err != nil {
+		return nil, fmt.Errorf("the webhook of %s/shop ready: %w", ns, err)
+	}
 	var took []time.Duration
 	for i := 1; i <= joins; i++ {
 		name := fmt.Sprintf("page-%d", i)
@@ -175,7 +190,7 @@ func phase(ctx context.Context, c client.Client, ns string, joins int, opts func
 			return nil, err
 		}
 		page := &v1alpha1.MessengerPage{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: v1alpha1.MessengerPageSpec{PageID: fmt.Sprint(1000000000000000 + i), AppRef: &v1alpha1.LocalReference{Name: "shop"},
+			Spec: v1alpha1.MessengerPageSpec{PageID: fmt.Sprint(1000000000000000*id + i), AppRef: &v1alpha1.LocalReference{Name: "shop"},
 				SecretRef: v1alpha1.SecretReference{Name: name + "-creds"}, PolicyRef: v1alpha1.LocalReference{Name: "support"},
 				GraphAPI: v1alpha1.GraphAPISpec{MaxSendsPerSecond: ptr.To[int32](0)}}}
 		start := time.Now()
