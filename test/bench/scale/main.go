@@ -151,6 +151,8 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	note("operator started: %d requests (%s)", total(startup), verbs(startup))
 
 	// Pages of MessengerApps: one Deployment per app, the pages only status.
+	mgrCPU := cpuSeconds(mgr.Pid())
+	machine0, cores := machineCPU()
 	var appsTook time.Duration
 	var appPhase map[string]int
 	var steps []stepTimes
@@ -162,8 +164,12 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 			return fmt.Errorf("%w\noperator output (tail):\n%s", err, tail(mgr.Output(), 30))
 		}
 		appPhase = proxy.take()
-		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s)", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase))
+		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s), mean latency %s", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase), proxy.meanLatency())
 		note("app pages, the steps of each page as the bench saw them:")
+		machine1, _ := machineCPU()
+		note("CPU time in the app phase: the operator %.1f s; the whole machine (other work included) %.1f s of %.1f s on %d cores",
+			cpuSeconds(mgr.Pid())-mgrCPU, machine1-machine0, appsTook.Seconds()*float64(cores), cores)
+		note("operator metrics after the app phase:%s", scrape("http://"+metricsAddr+"/metrics"))
 		steps = tl.steps()
 		for _, s := range steps {
 			note("  %s", s)
