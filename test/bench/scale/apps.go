@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -129,10 +130,29 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 	}); err != nil {
 		return 0, stop, err
 	}
-	t1, err := until(ctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
+	// A webhook that exits (a listen port taken meanwhile by another process) would leave its
+	// app's pages waiting until the timeout: the phase ends at once, with its output.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var exited atomic.Pointer[testenv.Process]
+	for _, p := range procs {
+		go func() {
+			select {
+			case <-p.Exited():
+				exited.Store(p)
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
+	t1, err := until(wctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
 	if err != nil {
+		if p := exited.Load(); p != nil {
+			return 0, stop, fmt.Errorf("an app webhook exited; its output (tail):\n%s", tail(p.Output(), 20))
+		}
 		return 0, stop, fmt.Errorf("%w\nfirst app webhook's output (tail):\n%s", err, tail(procs[0].Output(), 20))
 	}
+	cancel()
 	// Where the machine's CPU went (the control plane shares it): the app webhooks' part.
 	var webhookCPU float64
 	for _, p := range procs {
