@@ -29,11 +29,11 @@ var readVerbs = []string{"get", "list", "watch"}
 func Role(w Webhook, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 	page := w.Page
 	return w.role(
-		ownRole(w),
 		crdRule("messengerpages", readVerbs, page.Name),
 		crdRule("messengerpages/status", []string{"patch"}, page.Name),
 		crdRule("handoverpolicies", readVerbs, page.Spec.PolicyRef.Name),
 		secretsRule(secrets),
+		ownRole(w),
 	)
 }
 
@@ -46,7 +46,6 @@ func Role(w Webhook, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 // and leaving, so the pods of one app never read another app's or page's Secrets.
 func AppRole(w Webhook, pages []string, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 	rules := []*rbacv1ac.PolicyRuleApplyConfiguration{
-		ownRole(w),
 		crdRule("messengerapps", readVerbs, w.App.Name),
 		crdRule("messengerapps/status", []string{"patch"}, w.App.Name),
 		crdRule("messengerpages", []string{"list", "watch"}),
@@ -56,7 +55,7 @@ func AppRole(w Webhook, pages []string, secrets ...string) *rbacv1ac.RoleApplyCo
 		// No resourceNames would mean every page: the rule waits for the app's first page.
 		rules = append(rules, crdRule("messengerpages/status", []string{"patch"}, sortedSet(pages)...))
 	}
-	return w.role(append(rules, secretsRule(secrets))...)
+	return w.role(append(rules, secretsRule(secrets), ownRole(w))...)
 }
 
 // role is the Role of the webhook with rules, plus the events it writes.
