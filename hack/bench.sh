@@ -445,7 +445,7 @@ app() {
   row "$s" "Send API calls / events acknowledged (+ client timeouts)" "$sent / $acked (+ $lost)" "one each" "$(passmiss "$sent >= $acked && $sent <= $acked + $lost")"
   kill "$wpid" 2>/dev/null || true
   go build -o "$tmp/bin/appjoin" ./test/bench/appjoin
-  if ! "$tmp/bin/appjoin" >"$tmp/appjoin.out" 2>"$tmp/appjoin.err"; then
+  if ! "$tmp/bin/appjoin" -manager "$tmp/bin/manager" >"$tmp/appjoin.out" 2>"$tmp/appjoin.err"; then
     cat "$tmp/appjoin.err" >&2
     row "$s" "test/bench/appjoin failed" "see output above" "" "miss"
     return
