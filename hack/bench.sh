@@ -413,7 +413,8 @@ EOF
 
 # app: the webhook of an app serving 100 pages (directory mode): its idle RSS, and its ingest
 # throughput with the events spread over the 100 pages against all on one page, alternating; then
-# the delay from creating a page of an app to its Served condition (test/bench/appjoin, envtest).
+# the delay from creating a page of an app to its Served condition (test/bench/appjoin, envtest),
+# the webhook alone, then with the operator in the loop.
 app() {
   say "app webhook: 100 pages (tools: $tools)"
   local g=127.0.0.1:$(freeport) hook=127.0.0.1:$(freeport) probe=127.0.0.1:$(freeport) n=100
@@ -443,7 +444,7 @@ app() {
   done
   local s="7 app webhook" ratio
   ratio=$(awk -v a="$best_spread" -v b="$best_one" 'BEGIN{printf "%.2f", a/b}')
-  echo "app: the webhook of one MessengerApp serving $n pages (each its own Secret and token) in directory mode; signed text events from 1000 users, distinct mids, each answered with one Send API call to a local fake Graph API; $workers workers, ${dur} runs, events on one page and spread over the $n pages alternating, best of $rounds; join delay: test/bench/appjoin (envtest API server, the webhook in-process in cluster mode)" >>"$notes"
+  echo "app: the webhook of one MessengerApp serving $n pages (each its own Secret and token) in directory mode; signed text events from 1000 users, distinct mids, each answered with one Send API call to a local fake Graph API; $workers workers, ${dur} runs, events on one page and spread over the $n pages alternating, best of $rounds; join delay: test/bench/appjoin (envtest API server, the webhook in-process in cluster mode, first alone with the admin's rights, then with the operator (./cmd/manager) granting each page's Secret in the app's Role and the webhook acting as the app's ServiceAccount)" >>"$notes"
   row "$s" "webhook RSS idle, serving $n pages" "$(mib "$idle") MiB" "<= 40 MiB" "$(passmiss "$idle <= 40*1024")"
   row "$s" "max throughput, events on one page" "$best_one req/s (p50 $(echo "$one_line" | awk '{print $2}') ms, p99 $(echo "$one_line" | awk '{print $3}') ms)" "" ""
   row "$s" "max throughput, events spread over $n pages" "$best_spread req/s (p50 $(echo "$spread_line" | awk '{print $2}') ms, p99 $(echo "$spread_line" | awk '{print $3}') ms)" "" ""
@@ -451,7 +452,7 @@ app() {
   row "$s" "Send API calls / events acknowledged (+ client timeouts)" "$sent / $acked (+ $lost)" "one each" "$(passmiss "$sent >= $acked && $sent <= $acked + $lost")"
   kill "$wpid" 2>/dev/null || true
   go build -o "$tmp/bin/appjoin" ./test/bench/appjoin
-  if ! "$tmp/bin/appjoin" >"$tmp/appjoin.out" 2>"$tmp/appjoin.err"; then
+  if ! "$tmp/bin/appjoin" -manager "$tmp/bin/manager" >"$tmp/appjoin.out" 2>"$tmp/appjoin.err"; then
     cat "$tmp/appjoin.err" >&2
     row "$s" "test/bench/appjoin failed" "see output above" "" "miss"
     return
@@ -469,7 +470,7 @@ scale() {
   fi
   grep -v '^ROW|' "$tmp/scale.err" >&2 || true
   grep '^ROW|' "$tmp/scale.out" >>"$rows"
-  echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces (the app phase: $pages MessengerPages over ${BENCH_APPS:-10} MessengerApps, one per namespace, a webhook process per app in cluster mode standing in for its pod); the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster" >>"$notes"
+  echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces (the app phase: $pages MessengerPages over ${BENCH_APPS:-10} MessengerApps, one per namespace, a webhook process per app in cluster mode standing in for its pod, acting as the app's ServiceAccount; each page's steps to Ready, as the bench's watch saw them, in its progress lines and one row); the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster" >>"$notes"
 }
 
 # ha: two webhook replicas sharing a redis-server (the Redis store: each delivery recorded in the

@@ -29,6 +29,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (we
 	fs.StringVar(&o.ManifestsDir, contract.FlagManifests, "", "standalone mode: read the MessengerPage (or the MessengerApp and its pages), HandoverPolicies and Secrets from the YAML files of this directory (reloaded on change) instead of the API server")
 	fs.StringVar(&o.VerifyTokenSecret, contract.FlagVerifyTokenSecret, getenv(contract.EnvVerifyTokenSecret), "the Secret the operator generates the verify token into when the page's (or app's) Secret has none (key verifyToken); env VERIFY_TOKEN_SECRET")
 	hosts := fs.String(contract.FlagGraphAPIHosts, getenv(contract.EnvGraphAPIHosts), "the only Graph API hosts (host or host:port, comma-separated) a page's graphAPI.baseURL may name; empty: any; env GRAPH_API_HOSTS (the operator sets its own list)")
+	fs.StringVar(&o.Role, contract.FlagRole, getenv(contract.EnvRole), "cluster mode: the webhook's own Role, whose grants it waits for before watching a Secret (the operator adds a page's Secret to it as the page joins); empty: every Secret is watched at once; env ROLE")
 	fs.StringVar(&o.RedisKeyPrefix, contract.FlagRedisKeyPrefix, getenv(contract.EnvRedisKeyPrefix), "prefix of every key in the Redis store; env REDIS_KEY_PREFIX (the store's URL is read from env REDIS_URL only)")
 	o.RedisURL = getenv(contract.EnvRedisURL)
 	if k := getenv(contract.EnvAuditKey); k != "" {

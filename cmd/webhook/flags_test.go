@@ -38,9 +38,13 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("APP and PAGE: %v", err)
 	}
 
-	o, err = parseFlags(nil, env(map[string]string{"PAGE": "acme", "POD_NAMESPACE": "shop", "VERIFY_TOKEN_SECRET": "acme-verify-token"}), io.Discard)
-	if err != nil || o.Page.String() != "shop/acme" || o.VerifyTokenSecret != "acme-verify-token" {
-		t.Fatalf("from the environment: %v %q %v", o.Page, o.VerifyTokenSecret, err)
+	o, err = parseFlags(nil, env(map[string]string{"PAGE": "acme", "POD_NAMESPACE": "shop", "VERIFY_TOKEN_SECRET": "acme-verify-token", "ROLE": "acme-webhook"}), io.Discard)
+	if err != nil || o.Page.String() != "shop/acme" || o.VerifyTokenSecret != "acme-verify-token" || o.Role != "acme-webhook" {
+		t.Fatalf("from the environment: %v %q %q %v", o.Page, o.VerifyTokenSecret, o.Role, err)
+	}
+	o, err = parseFlags([]string{"--app", "shop/brand", "--role", "brand-webhook-app"}, env(map[string]string{"ROLE": "from-env"}), io.Discard)
+	if err != nil || o.Role != "brand-webhook-app" {
+		t.Fatalf("--role: %q %v", o.Role, err)
 	}
 
 	o, err = parseFlags([]string{"--manifests", "/m", "--page", "acme", "--listen", "127.0.0.1:9", "--probe-addr", ":0",

@@ -51,6 +51,10 @@ const (
 	// FlagGraphAPIHosts lists the Graph API hosts a page's baseURL may name (comma-separated,
 	// the manager's own --graph-api-hosts); empty: any.
 	FlagGraphAPIHosts = "graph-api-hosts"
+	// FlagRole names the webhook's own Role, in its namespace: a Secret is watched once that
+	// Role grants it (a watch started before would be refused and retried on a backoff that
+	// doubles from 0.8 s). Empty: every Secret is watched at once.
+	FlagRole = "role"
 	// FlagRedisKeyPrefix starts every key the webhook writes in its Redis store.
 	FlagRedisKeyPrefix = "redis-key-prefix"
 	// FlagReplicaName names the replica in the Redis store (its journal consumer and lease
@@ -75,6 +79,8 @@ const (
 	// EnvMemoryLimit is the container's memory limit in bytes (downward API resourceFieldRef);
 	// the webhook sets its soft heap limit to MemoryLimitFraction of it.
 	EnvMemoryLimit = "MEMORY_LIMIT"
+	// EnvRole is the default of FlagRole.
+	EnvRole = "ROLE"
 	// EnvGraphAPIHosts is the default of FlagGraphAPIHosts.
 	EnvGraphAPIHosts = "GRAPH_API_HOSTS"
 	// EnvRedisURL is the Redis store's URL (redis:// or rediss://, from the Secret named by

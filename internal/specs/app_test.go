@@ -78,7 +78,7 @@ func TestAppDeployment(t *testing.T) {
 		env[e.Name] = e
 	}
 	if env["APP"].Value != "acme" || env["POD_NAMESPACE"].ValueFrom.FieldRef.FieldPath != "metadata.namespace" ||
-		env["MEMORY_LIMIT"].ValueFrom.ResourceFieldRef.Resource != "limits.memory" || env["AUDIT_KEY"].ValueFrom == nil || len(env) != 4 {
+		env["MEMORY_LIMIT"].ValueFrom.ResourceFieldRef.Resource != "limits.memory" || env["AUDIT_KEY"].ValueFrom == nil || env["ROLE"].Value != "acme-webhook-app" || len(env) != 5 {
 		t.Fatalf("env %+v", c.Env)
 	}
 	// APP is defined before it is referenced by --app=$(APP).
@@ -87,7 +87,7 @@ func TestAppDeployment(t *testing.T) {
 	}
 	w.VerifyTokenSecret = AppVerifyTokenSecretName("acme")
 	d2 := typed[appsv1.Deployment](t, Deployment(w))
-	if e := d2.Spec.Template.Spec.Containers[0].Env; len(e) != 5 || e[4].Name != "VERIFY_TOKEN_SECRET" || e[4].Value != "acme-verify-token-app" {
+	if e := d2.Spec.Template.Spec.Containers[0].Env; len(e) != 6 || e[4].Name != "VERIFY_TOKEN_SECRET" || e[4].Value != "acme-verify-token-app" {
 		t.Fatalf("env with generated token %+v", e)
 	}
 	if d2.Spec.Template.Annotations[SpecHashAnnotation] == d.Spec.Template.Annotations[SpecHashAnnotation] {
@@ -161,6 +161,11 @@ func TestAppRole(t *testing.T) {
 	}
 	if _, ok := got["events"]; !ok {
 		t.Fatal("no events rule")
+	}
+	// Its own Role, which it reads to watch a Secret once granted; no other Role.
+	if r := got["roles"]; !slices.Equal(r.ResourceNames, []string{"acme-webhook-app"}) || !slices.Equal(r.Verbs, []string{"get", "list", "watch"}) ||
+		!slices.Equal(r.APIGroups, []string{rbacv1.GroupName}) {
+		t.Fatalf("roles %+v", r)
 	}
 	got = rules([]string{"b", "a", "b"}, "app-creds", "page-b", "page-a", "app-creds")
 	if s := got["messengerpages/status"]; !slices.Equal(s.ResourceNames, []string{"a", "b"}) || !slices.Equal(s.Verbs, []string{"patch"}) {

@@ -121,7 +121,7 @@ func container(w Webhook) *corev1ac.ContainerApplyConfiguration {
 }
 
 // env is the pod's namespace (downward API), an app's name (APP, read by --app), the audit key
-// (from the generated Secret), while the
+// (from the generated Secret), its Role's name (ROLE), while the
 // generated verify token is in use the name of its Secret (the webhook learns it from its
 // Deployment, never from the owner's status) and, with Redis, the store's URL and key prefix.
 func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
@@ -150,6 +150,8 @@ func env(w Webhook) []*corev1ac.EnvVarApplyConfiguration {
 				corev1ac.SecretKeySelector().WithName(r.URLSecretRef.Name).WithKey(r.URLSecretRef.Key))),
 			corev1ac.EnvVar().WithName(contract.EnvRedisKeyPrefix).WithValue(w.RedisKeyPrefix()))
 	}
+	// The Role the webhook waits for before watching a Secret (Role, AppRole: it may read it).
+	out = append(out, corev1ac.EnvVar().WithName(contract.EnvRole).WithValue(w.Name()))
 	return out
 }
 

@@ -66,14 +66,15 @@ func TestDeploymentProbesPortsAndFlags(t *testing.T) {
 	if !slices.Equal(c.Args, want) || !slices.Equal(c.Command, []string{"/webhook"}) {
 		t.Fatalf("command %v args %v", c.Command, c.Args)
 	}
-	if len(c.Env) != 3 || c.Env[2].Name != "AUDIT_KEY" || c.Env[0].Name != "POD_NAMESPACE" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.namespace" ||
-		c.Env[1].Name != "MEMORY_LIMIT" || c.Env[1].ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+	if len(c.Env) != 4 || c.Env[2].Name != "AUDIT_KEY" || c.Env[0].Name != "POD_NAMESPACE" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.namespace" ||
+		c.Env[1].Name != "MEMORY_LIMIT" || c.Env[1].ValueFrom.ResourceFieldRef.Resource != "limits.memory" ||
+		c.Env[3].Name != "ROLE" || c.Env[3].Value != "acme-webhook" {
 		t.Fatalf("env: %+v", c.Env)
 	}
 	// With the generated verify token in use, the webhook learns its Secret from the environment.
 	d = typed[appsv1.Deployment](t, Deployment(Webhook{Page: testPage(), DefaultImage: "op:1", VerifyTokenSecret: "acme-verify-token"}))
 	env := d.Spec.Template.Spec.Containers[0].Env
-	if len(env) != 4 || env[0].Name != "POD_NAMESPACE" || env[3].Name != "VERIFY_TOKEN_SECRET" || env[3].Value != "acme-verify-token" {
+	if len(env) != 5 || env[0].Name != "POD_NAMESPACE" || env[3].Name != "VERIFY_TOKEN_SECRET" || env[3].Value != "acme-verify-token" {
 		t.Fatalf("env with a generated verify token: %+v", env)
 	}
 	if c.Image != "op:1" {

@@ -20,8 +20,8 @@ func ServiceAccount(w Webhook) *corev1ac.ServiceAccountApplyConfiguration {
 
 var readVerbs = []string{"get", "list", "watch"}
 
-// Role grants a standalone page's webhook the least it needs, all by name: read its page, its
-// policy and its Secrets (the webhook's informers are field-selected on metadata.name, which
+// Role grants a standalone page's webhook the least it needs, all by name: read its own Role,
+// its page, its policy and its Secrets (the webhook's informers are field-selected on metadata.name, which
 // resourceNames allow for list and watch), patch its page's status (GraphAuthorized,
 // HandoverPermitted), and write events. secrets are the Secrets it reads: the user's, and the
 // generated one when in use. Nothing outside the namespace; the manager's ClusterRole holds every
@@ -33,10 +33,11 @@ func Role(w Webhook, secrets ...string) *rbacv1ac.RoleApplyConfiguration {
 		crdRule("messengerpages/status", []string{"patch"}, page.Name),
 		crdRule("handoverpolicies", readVerbs, page.Spec.PolicyRef.Name),
 		secretsRule(secrets),
+		ownRole(w),
 	)
 }
 
-// AppRole grants an app's webhook: its MessengerApp by name, and a patch of its status (the
+// AppRole grants an app's webhook: its own Role and its MessengerApp by name, and a patch of its status (the
 // verify token it has loaded); list and watch of the namespace's
 // pages (the pods select theirs by spec.appRef.name, which resourceNames cannot express) and
 // their policies; the status of pages, the app's pages only (Served, GraphAuthorized,
@@ -54,7 +55,7 @@ func AppRole(w Webhook, pages []string, secrets ...string) *rbacv1ac.RoleApplyCo
 		// No resourceNames would mean every page: the rule waits for the app's first page.
 		rules = append(rules, crdRule("messengerpages/status", []string{"patch"}, sortedSet(pages)...))
 	}
-	return w.role(append(rules, secretsRule(secrets))...)
+	return w.role(append(rules, secretsRule(secrets), ownRole(w))...)
 }
 
 // role is the Role of the webhook with rules, plus the events it writes.
@@ -75,6 +76,13 @@ func crdRule(resource string, verbs []string, names ...string) *rbacv1ac.PolicyR
 		rule.WithResourceNames(names...)
 	}
 	return rule
+}
+
+// ownRole lets the webhook read its own Role: it watches a Secret once the Role grants it
+// (--role), rather than have a refused watch retried on a backoff.
+func ownRole(w Webhook) *rbacv1ac.PolicyRuleApplyConfiguration {
+	return rbacv1ac.PolicyRule().WithAPIGroups(rbacv1.GroupName).WithResources("roles").
+		WithVerbs(readVerbs...).WithResourceNames(w.Name())
 }
 
 func secretsRule(secrets []string) *rbacv1ac.PolicyRuleApplyConfiguration {

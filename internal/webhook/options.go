@@ -28,6 +28,9 @@ type Options struct {
 	// GraphAPIHosts, when set, are the only Graph API hosts a page's (or app's) baseURL may
 	// name; the operator sets its own list on the Deployment. Empty: any.
 	GraphAPIHosts []string
+	// Role names the webhook's own Role (in cluster mode): each Secret is watched once the Role
+	// grants it. The operator sets it on the Deployment. Empty: every Secret at once.
+	Role string
 	// ReloadInterval is how often ManifestsDir is read for changes. Default 1s.
 	ReloadInterval time.Duration
 

@@ -75,7 +75,7 @@ func (o *Options) wirePage(log *slog.Logger, reg *prometheus.Registry, cm *confi
 		if err != nil {
 			return w, err
 		}
-		cs.GraphAPIHosts, src = o.GraphAPIHosts, cs
+		cs.GraphAPIHosts, cs.Role, src = o.GraphAPIHosts, o.Role, cs
 		w.status = writer.Run
 	}
 	ro := runner.Options{Logger: log, Reporter: reporter, Registry: reg, Clock: o.Clock, AuditKey: o.AuditKey}
@@ -131,7 +131,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		if err != nil {
 			return w, err
 		}
-		src.GraphAPIHosts = o.GraphAPIHosts
+		src.GraphAPIHosts, src.Role = o.GraphAPIHosts, o.Role
 		run = src.RunApp
 		pages.newReporter = func(p *v1alpha1.MessengerPage) (pageReporter, func()) {
 			wr := status.New(status.Options{Client: dyn, Page: types.NamespacedName{Namespace: p.Namespace, Name: p.Name},

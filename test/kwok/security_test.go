@@ -118,6 +118,7 @@ func TestRBACMatchesTheReviewedListAndDenies(t *testing.T) {
 		Webhook: normalRules(webhook.Rules, map[string]string{
 			"acme": "<page>", "creds": "<spec.secretRef.name>", "support": "<spec.policyRef.name>",
 			specs.VerifyTokenSecretName("acme"): "<generated verify-token Secret>",
+			specs.WebhookName("acme"):           "<its own Role>",
 		}),
 	}
 	gotYAML, err := yaml.Marshal(got)
@@ -150,6 +151,9 @@ func TestRBACMatchesTheReviewedListAndDenies(t *testing.T) {
 		{webhookSA, true, []string{"list", "secrets/creds", "-n", ns}},
 		{webhookSA, true, []string{"get", "secrets/" + specs.VerifyTokenSecretName("acme"), "-n", ns}},
 		{webhookSA, true, []string{"watch", policies + "/support", "-n", ns}},
+		// its own Role (it watches a Secret once the Role grants it), no other.
+		{webhookSA, true, []string{"watch", "roles/" + specs.WebhookName("acme"), "-n", ns}},
+		{webhookSA, false, []string{"get", "roles/" + specs.WebhookName("other"), "-n", ns}},
 		// ...and not another page's Secret, another page, Secrets without a name, its own
 		// page's spec, nor anything in another namespace.
 		{webhookSA, false, []string{"get", "secrets/other-creds", "-n", ns}},

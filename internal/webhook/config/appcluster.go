@@ -18,7 +18,9 @@ const appRefField = "spec.appRef.name"
 // (field-selected on spec.appRef.name, a CRD selectable field), their HandoverPolicies, and each
 // Secret by name - the app's, the generated verify token's while the app's Secret lacks the key,
 // each page's - with one cache per name, started and stopped as pages join and leave (a Role
-// that grants Secrets by resourceNames lets list and watch only by metadata.name).
+// that grants Secrets by resourceNames lets list and watch only by metadata.name). With Role set,
+// a page's Secret is watched once that Role grants it (roleGate): the operator adds it to the
+// Role after the page joins.
 //
 // It delivers a snapshot whenever one of the watched objects changes, once the app, its pages and
 // the app's Secrets are read, until ctx is done. A page whose own objects are not read yet is
@@ -32,7 +34,9 @@ func (c *ClusterSource) RunApp(ctx context.Context, update func(AppSnapshot)) er
 	if err != nil {
 		return err
 	}
+	gate := newRoleGate(c.watcher, c.Role, c.log)
 	defer func() {
+		gate.stop()
 		pages.stop()
 		apps.Stop()
 		policies.Stop()
@@ -61,8 +65,15 @@ func (c *ClusterSource) RunApp(ctx context.Context, update func(AppSnapshot)) er
 		for i := range list.Items {
 			s.Pages = append(s.Pages, &list.Items[i])
 		}
+		allowed, roleChanged, ok := gate.secrets(ctx)
+		if !ok {
+			continue // the Role's sync kicks again
+		}
+		if roleChanged && (!retryRefused(ctx, c.log, secrets) || !retryRefused(ctx, c.log, generated)) {
+			continue
+		}
 		policyNames, secretNames := AppRefs(s.App, "", s.Pages)
-		if !watchNames(ctx, c.log, policies, policyNames...) || !watchNames(ctx, c.log, secrets, secretNames...) {
+		if !watchNames(ctx, c.log, policies, policyNames...) || !watchNames(ctx, c.log, secrets, only(secretNames, allowed)...) {
 			continue
 		}
 		for _, n := range policyNames {
@@ -86,6 +97,9 @@ func (c *ClusterSource) RunApp(ctx context.Context, update func(AppSnapshot)) er
 					name = c.verifyTokenSecret
 				}
 			}
+		}
+		if name != "" && !allowed(name) {
+			continue // the Role's change kicks again
 		}
 		if !watchNames(ctx, c.log, generated, name) || !generated.Synced() {
 			continue

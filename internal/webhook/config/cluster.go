@@ -30,6 +30,9 @@ type ClusterSource struct {
 	kick              kicker
 	// GraphAPIHosts go into every snapshot (Snapshot.GraphAPIHosts).
 	GraphAPIHosts []string
+	// Role names the webhook's own Role, whose grants it waits for before watching a Secret
+	// (roleGate); empty: every Secret is watched at once.
+	Role string
 }
 
 // NewClusterSource prepares the source of key, a page or an app, on cfg. verifyTokenSecret names
@@ -67,7 +70,9 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 	// Secret lacks one, and a cache that cannot sync (a name the Role does not grant) must not
 	// hold up the rest.
 	generated := NewNamed(c.watcher, func() *corev1.Secret { return &corev1.Secret{} })
+	gate := newRoleGate(c.watcher, c.Role, c.log)
 	defer func() {
+		gate.stop()
 		pages.Stop()
 		policies.Stop()
 		secrets.Stop()
@@ -90,6 +95,13 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 		if page, ok := pages.Get(ctx, c.key.Name); ok {
 			s.Page, refs = page, RefsOf(page)
 		}
+		allowed, roleChanged, ok := gate.secrets(ctx)
+		if !ok || (refs.Secret != "" && !allowed(refs.Secret)) {
+			continue // the Role's sync or change kicks again
+		}
+		if roleChanged && (!retryRefused(ctx, c.log, secrets) || !retryRefused(ctx, c.log, generated)) {
+			continue
+		}
 		if !watchNames(ctx, c.log, policies, refs.Policy) || !watchNames(ctx, c.log, secrets, refs.Secret) {
 			continue
 		}
@@ -102,7 +114,7 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 		if s.Page != nil && !hasVerifyToken(s.Page, s.Secret) {
 			name = generatedSecret(s.Page, c.verifyTokenSecret)
 		}
-		if !watchNames(ctx, c.log, generated, name) || !generated.Synced() {
+		if (name != "" && !allowed(name)) || !watchNames(ctx, c.log, generated, name) || !generated.Synced() {
 			continue
 		}
 		s.VerifyTokenSecret, _ = generated.Get(ctx, name)
@@ -113,6 +125,15 @@ func (c *ClusterSource) Run(ctx context.Context, update func(Snapshot)) error {
 // watchNames makes names the watched set of n; false (logged) when a cache cannot be built.
 func watchNames[T client.Object](ctx context.Context, log *slog.Logger, n *Named[T], names ...string) bool {
 	if err := n.Set(ctx, names...); err != nil {
+		log.Error("cannot watch the page's objects", "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// retryRefused restarts n's refused caches (logged when one cannot be built).
+func retryRefused[T client.Object](ctx context.Context, log *slog.Logger, n *Named[T]) bool {
+	if err := n.RetryRefused(ctx); err != nil {
 		log.Error("cannot watch the page's objects", "error", err.Error())
 		return false
 	}

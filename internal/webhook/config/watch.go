@@ -3,8 +3,11 @@ package config
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,12 +45,16 @@ func NewWatcher(cfg *rest.Config, namespace string, changed func()) (*Watcher, e
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
+	if err := rbacv1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	mapper := meta.NewDefaultRESTMapper(nil)
 	for gvk, plural := range map[schema.GroupVersionKind]string{
 		corev1.SchemeGroupVersion.WithKind("Secret"):     "secrets",
 		v1alpha1.GroupVersion.WithKind("MessengerPage"):  "messengerpages",
 		v1alpha1.GroupVersion.WithKind("HandoverPolicy"): "handoverpolicies",
 		v1alpha1.GroupVersion.WithKind("MessengerApp"):   "messengerapps",
+		rbacv1.SchemeGroupVersion.WithKind("Role"):       "roles",
 	} {
 		mapper.AddSpecific(gvk, gvk.GroupVersion().WithResource(plural), gvk.GroupVersion().WithResource(plural), meta.RESTScopeNamespace)
 	}
@@ -76,14 +83,24 @@ type scoped struct {
 	cache    cache.Cache
 	informer cache.Informer
 	cancel   context.CancelFunc
+	// refused: the API server answered the cache's list or watch with Forbidden (RBAC does not
+	// grant it, or not yet); its reflector retries with backoff.
+	refused atomic.Bool
 }
 
 // watch starts a cache of the objects of obj's kind that match field, until ctx is done or stop.
 // While the API server is unreachable the cache keeps what it has (its informer retries), so
 // nothing read from it changes.
 func (w *Watcher) watch(ctx context.Context, obj client.Object, field fields.Selector) (*scoped, error) {
+	s := &scoped{}
 	opts := w.opts
 	opts.ByObject = map[client.Object]cache.ByObject{obj: {Field: field}}
+	opts.DefaultWatchErrorHandler = func(ctx context.Context, r *toolscache.Reflector, err error) {
+		if apierrors.IsForbidden(err) && !s.refused.Swap(true) {
+			w.changed() // the source may stop waiting for it
+		}
+		toolscache.DefaultWatchErrorHandler(ctx, r, err)
+	}
 	c, err := cache.New(w.cfg, opts)
 	if err != nil {
 		return nil, err
@@ -107,10 +124,14 @@ func (w *Watcher) watch(ctx context.Context, obj client.Object, field fields.Sel
 			w.changed() // an empty list adds nothing: the sync itself is news
 		}
 	}()
-	return &scoped{cache: c, informer: inf, cancel: cancel}, nil
+	s.cache, s.informer, s.cancel = c, inf, cancel
+	return s, nil
 }
 
 func (s *scoped) synced() bool { return s.informer.HasSynced() }
+
+// isRefused says whether the cache was refused and has not synced since.
+func (s *scoped) isRefused() bool { return s.refused.Load() && !s.synced() }
 
 func (s *scoped) stop() { s.cancel() }
 
@@ -174,6 +195,13 @@ func (n *Named[T]) SyncedName(name string) bool {
 	return s != nil && s.synced()
 }
 
+// Refused reports whether name is watched and its cache, not synced, was refused by the API
+// server (RBAC does not grant the name, or not yet).
+func (n *Named[T]) Refused(name string) bool {
+	s := n.byName[name]
+	return s != nil && s.isRefused()
+}
+
 // Get returns the object name from its synced cache; false when it is not watched, not synced
 // or does not exist.
 func (n *Named[T]) Get(ctx context.Context, name string) (T, bool) {
@@ -192,4 +220,25 @@ func (n *Named[T]) Get(ctx context.Context, name string) (T, bool) {
 // Stop stops every cache.
 func (n *Named[T]) Stop() {
 	_ = n.Set(context.Background())
+}
+
+// RetryRefused restarts the caches that were refused and have not synced since (their RBAC
+// grant may have come), rather than leave them to their reflector's backoff.
+func (n *Named[T]) RetryRefused(ctx context.Context) error {
+	var names []string
+	for name, s := range n.byName {
+		if s.isRefused() {
+			s.stop()
+			delete(n.byName, name)
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	keep := make([]string, 0, len(n.byName)+len(names))
+	for name := range n.byName {
+		keep = append(keep, name)
+	}
+	return n.Set(ctx, append(keep, names...)...)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,9 +46,13 @@ func appPage(ns string, i int, appName, policyName string) *v1alpha1.MessengerPa
 
 // appsPhase creates apps MessengerApps, one per namespace, and n MessengerPages spread over them,
 // and returns the time from the first create to every page Ready. kwok runs no containers, so
-// one webhook process per app, in cluster mode with the admin's kubeconfig, stands in for the
-// app's pod: it is what marks the pages Served, as the pod would. stop ends those processes.
-func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin string, n, apps int) (took time.Duration, stop func(), err error) {
+// one webhook process per app, in cluster mode, stands in for the app's pod: it is what marks
+// the pages Served, as the pod would. Like the pod it acts as the app's ServiceAccount (an
+// impersonating kubeconfig), so it reads only what the app's Role grants as the operator grants
+// it, and it starts once that Role exists (the pod's Deployment comes after it); it gets the
+// Role's name in env ROLE, as the operator's Deployment sets it. tl records each page's steps.
+// stop ends those processes.
+func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin string, n, apps int, tl *timeline) (took time.Duration, stop func(), err error) {
 	c := cl.Client
 	var procs []*testenv.Process
 	stop = func() {
@@ -87,26 +93,71 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 			StringData: map[string]string{"pageAccessToken": "bench-token"}},
 			appPage(ns, i, fmt.Sprintf("app-%d", i%apps), fmt.Sprintf("policy-%d", i%policiesPer)))
 	}
+	dir, err := os.MkdirTemp("", "bench-apps-")
+	if err != nil {
+		return 0, stop, err
+	}
+	defer os.RemoveAll(dir) // each process has read its kubeconfig by the time the phase ends
 	t0 := time.Now()
 	if err := createAll(ctx, c, objs); err != nil {
 		return 0, stop, err
 	}
 	for i := range apps {
 		ns, name := fmt.Sprintf("%s%d", appsPrefix, i), fmt.Sprintf("app-%d", i)
+		sa := specs.AppWebhookName(name)
+		if _, err := until(ctx, "the Role of "+ns+"/"+name, 1, 2*time.Minute, func() int { return w.roles(ctx, ns, sa) }); err != nil {
+			return 0, stop, err
+		}
+		user, groups := testenv.ServiceAccountUser(ns, sa)
+		kc, err := testenv.ImpersonatingKubeconfig(cl.Config, dir, user, groups...)
+		if err != nil {
+			return 0, stop, err
+		}
 		p, err := testenv.StartProcess(webhookBin, []string{"--app", ns + "/" + name,
 			"--verify-token-secret", specs.AppVerifyTokenSecretName(name),
-			"--listen", freeAddr(), "--probe-addr", freeAddr(), "--kubeconfig", cl.Kubeconfig, "--log-level", "warn"})
+			"--listen", freeAddr(), "--probe-addr", freeAddr(), "--kubeconfig", kc, "--log-level", "warn"},
+			// An env var, not --role: a webhook built before the flag ignores it.
+			"ROLE="+sa)
 		if err != nil {
 			return 0, stop, err
 		}
 		procs = append(procs, p)
 	}
-	if err := createAll(ctx, c, pages); err != nil {
+	if err := createAllThen(ctx, c, pages, func(o client.Object) {
+		if _, ok := o.(*v1alpha1.MessengerPage); ok {
+			tl.createdAt(o.GetNamespace(), o.GetName(), time.Now())
+		}
+	}); err != nil {
 		return 0, stop, err
 	}
-	t1, err := until(ctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
+	// A webhook that exits (a listen port taken meanwhile by another process) would leave its
+	// app's pages waiting until the timeout: the phase ends at once, with its output.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var exited atomic.Pointer[testenv.Process]
+	for _, p := range procs {
+		go func() {
+			select {
+			case <-p.Exited():
+				exited.Store(p)
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
+	t1, err := until(wctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
 	if err != nil {
+		if p := exited.Load(); p != nil {
+			return 0, stop, fmt.Errorf("an app webhook exited; its output (tail):\n%s", tail(p.Output(), 20))
+		}
 		return 0, stop, fmt.Errorf("%w\nfirst app webhook's output (tail):\n%s", err, tail(procs[0].Output(), 20))
 	}
+	cancel()
+	// Where the machine's CPU went (the control plane shares it): the app webhooks' part.
+	var webhookCPU float64
+	for _, p := range procs {
+		webhookCPU += cpuSeconds(p.Pid())
+	}
+	note("CPU time of the %d app webhooks until every page was Ready: %.1f s", len(procs), webhookCPU)
 	return t1.Sub(t0), stop, nil
 }

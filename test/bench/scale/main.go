@@ -83,6 +83,10 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	if err != nil {
 		return err
 	}
+	tl := newTimeline(appsPrefix)
+	if err := tl.follow(ctx, w); err != nil {
+		return err
+	}
 	c := cl.Client
 
 	// Baseline: plain Deployments, no operator.
@@ -147,17 +151,29 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	note("operator started: %d requests (%s)", total(startup), verbs(startup))
 
 	// Pages of MessengerApps: one Deployment per app, the pages only status.
+	mgrCPU := cpuSeconds(mgr.Pid())
+	machine0, cores := machineCPU()
 	var appsTook time.Duration
 	var appPhase map[string]int
+	var steps []stepTimes
 	if apps > 0 {
 		var stopApps func()
-		appsTook, stopApps, err = appsPhase(ctx, cl, w, webhookBin, n, apps)
+		appsTook, stopApps, err = appsPhase(ctx, cl, w, webhookBin, n, apps, tl)
 		defer stopApps()
 		if err != nil {
 			return fmt.Errorf("%w\noperator output (tail):\n%s", err, tail(mgr.Output(), 30))
 		}
 		appPhase = proxy.take()
-		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s)", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase))
+		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s), mean latency %s", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase), proxy.meanLatency())
+		note("app pages, the steps of each page as the bench saw them:")
+		machine1, _ := machineCPU()
+		note("CPU time in the app phase: the operator %.1f s; the whole machine (other work included) %.1f s of %.1f s on %d cores",
+			cpuSeconds(mgr.Pid())-mgrCPU, machine1-machine0, appsTook.Seconds()*float64(cores), cores)
+		note("operator metrics after the app phase:%s", scrape("http://"+metricsAddr+"/metrics"))
+		steps = tl.steps()
+		for _, s := range steps {
+			note("  %s", s)
+		}
 	}
 
 	var pagesTook time.Duration
@@ -190,6 +206,11 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 		r := appsTook.Seconds() / base.Seconds()
 		row("3 operator scale", fmt.Sprintf("%d MessengerPages over %d MessengerApps to Ready (a webhook process per app marks them Served)", n, apps), secs(appsTook), "", "")
 		row("3 operator scale", "app pages / baseline", fmt.Sprintf("%.2fx", r), "<= 0.5x", passMiss(r <= 0.5))
+		var parts []string
+		for _, s := range steps[1:4] {
+			parts = append(parts, fmt.Sprintf("%s %s / %s", s.name, ms(s.quantile(0.5)), ms(s.quantile(0.99))))
+		}
+		row("3 operator scale", "app page steps, p50 / p99", strings.Join(parts, "; "), "", "")
 		row("3 operator scale", "operator API requests per app page (writes per page)",
 			fmt.Sprintf("%.2f (%.2f)", float64(total(appPhase))/float64(n), float64(mutating(appPhase))/float64(n)), "", "")
 	}

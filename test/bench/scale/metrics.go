@@ -19,7 +19,7 @@ func scrape(url string) string {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
-		if strings.HasPrefix(l, "#") || !strings.Contains(l, "messengerpage") {
+		if strings.HasPrefix(l, "#") || (!strings.Contains(l, "messengerpage") && !strings.Contains(l, "messengerapp")) {
 			continue
 		}
 		for _, m := range []string{"controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",

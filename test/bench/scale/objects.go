@@ -75,6 +75,11 @@ func page(ns string, i int, policyName, graphURL string) *v1alpha1.MessengerPage
 
 // createAll creates objs with a few concurrent clients and returns the first error.
 func createAll(ctx context.Context, c client.Client, objs []client.Object) error {
+	return createAllThen(ctx, c, objs, nil)
+}
+
+// createAllThen is createAll, calling then (when set) as each create returns.
+func createAllThen(ctx context.Context, c client.Client, objs []client.Object, then func(client.Object)) error {
 	work := make(chan client.Object)
 	var (
 		wg    sync.WaitGroup
@@ -92,6 +97,8 @@ func createAll(ctx context.Context, c client.Client, objs []client.Object) error
 						first = fmt.Errorf("creating %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
 					}
 					mu.Unlock()
+				} else if then != nil {
+					then(o)
 				}
 			}
 		}()

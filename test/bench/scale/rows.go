@@ -46,3 +46,45 @@ func rss(pid int) (now, peak float64) {
 	}
 	return now, peak
 }
+
+// cpuSeconds is the CPU time (user + system) a process has used so far, from /proc.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may hold spaces.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// machineCPU is the CPU time (all processes, every core) the machine has spent busy so far, and
+// its number of cores, from /proc/stat.
+func machineCPU() (busy float64, cores int) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 5 && f[0] == "cpu":
+			for i, v := range f[1:] {
+				if i == 3 || i == 4 { // idle, iowait
+					continue
+				}
+				x, _ := strconv.ParseFloat(v, 64)
+				busy += x / 100
+			}
+		case len(f) > 0 && strings.HasPrefix(f[0], "cpu"):
+			cores++
+		}
+	}
+	return busy, cores
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -25,7 +26,7 @@ func startWatcher(ctx context.Context, cfg *rest.Config) (*watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range []client.Object{&appsv1.Deployment{}, &v1alpha1.MessengerPage{}} {
+	for _, o := range []client.Object{&appsv1.Deployment{}, &v1alpha1.MessengerPage{}, &rbacv1.Role{}} {
 		if _, err := c.GetInformer(ctx, o); err != nil {
 			return nil, err
 		}
@@ -35,6 +36,15 @@ func startWatcher(ctx context.Context, cfg *rest.Config) (*watcher, error) {
 		return nil, fmt.Errorf("the bench's cache did not sync")
 	}
 	return &watcher{c}, nil
+}
+
+// roles is 1 when the Role ns/name exists, else 0.
+func (w *watcher) roles(ctx context.Context, ns, name string) int {
+	var r rbacv1.Role
+	if err := w.cache.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &r); err != nil {
+		return 0
+	}
+	return 1
 }
 
 // availableDeployments counts the Deployments labelled bench=baseline that are Available.
