@@ -70,6 +70,25 @@ func TestSameRedeliveryToTwoReplicasOneReply(t *testing.T) {
 	}
 }
 
+// With Redis, each replica's threads gauge counts the shared store's threads, those another
+// replica wrote too.
+func TestThreadsGaugeCountsTheSharedStore(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := replica(t, srv.URL(0), "a", nil), replica(t, srv.URL(0), "b", nil)
+	for i := range 7 {
+		b.Store.SetThread(webhooktest.PageID, fmt.Sprint("41", i), handover.Thread{Owner: handover.OwnerUs})
+	}
+	a.Store.SetThread(webhooktest.PageID, "500", handover.Thread{Owner: handover.OwnerOther, OwnerAppID: "263902037430900"})
+	for name, h := range map[string]*webhooktest.Harness{"a": a, "b": b} {
+		if n := h.Counter("messenger_webhook_threads", "owner", "bot"); n != 7 {
+			t.Errorf("replica %s: messenger_webhook_threads{owner=bot} = %v, want the store's 7", name, n)
+		}
+		if n := h.Counter("messenger_webhook_threads", "owner", "inbox"); n != 1 {
+			t.Errorf("replica %s: messenger_webhook_threads{owner=inbox} = %v, want 1", name, n)
+		}
+	}
+}
+
 // With the store down a delivery gets 503 (Meta retries it) and the replica is not ready;
 // once the store is back, the retry is handled.
 func TestStoreDownAnswers503(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 )
 
-// threadLister is a store that can list the threads it holds (the memory store; the Redis store
-// is shared by the replicas and not scanned).
+// threadLister is a store that can list the threads it holds: the memory store, or the Redis
+// store, whose threads are the app's across replicas (each replica reports the same count).
 type threadLister interface {
 	EachThread(f func(pageID string, th *handover.Thread))
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -247,5 +248,34 @@ func TestRedisURLNeverInErrors(t *testing.T) {
 	srv.Stop()
 	if _, err := s.SeenFirst(context.Background(), "m", t0, t0); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("a call to a stopped server: %v", err)
+	}
+}
+
+// The Redis store lists every thread it holds, by page, for the threads-by-owner gauge: what
+// another client of the same store wrote too, and nothing of another prefix.
+func TestRedisEachThread(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := newRedis(t, srv.URL(0)), newRedis(t, srv.URL(0))
+	other := newRedis(t, srv.URL(0), func(o *store.RedisOptions) { o.KeyPrefix = "other:" })
+	a.SetThread("111", "u1", handover.Thread{Owner: handover.OwnerUs})
+	b.SetThread("111", "u2", handover.Thread{Owner: handover.OwnerOther, OwnerAppID: "263902037430900"})
+	b.SetThread("222", "u1", handover.Thread{Owner: handover.OwnerIdle})
+	other.SetThread("333", "u1", handover.Thread{Owner: handover.OwnerUs})
+	for i := range 1200 { // more than one SCAN batch
+		a.SetThread("222", fmt.Sprintf("bulk%d", i), handover.Thread{Owner: handover.OwnerUs})
+	}
+	got := map[string]int{}
+	a.EachThread(func(page string, th *handover.Thread) { got[fmt.Sprintf("%s/%d", page, th.Owner)]++ })
+	want := map[string]int{
+		fmt.Sprintf("111/%d", handover.OwnerUs):    1,
+		fmt.Sprintf("111/%d", handover.OwnerOther): 1,
+		fmt.Sprintf("222/%d", handover.OwnerIdle):  1,
+		fmt.Sprintf("222/%d", handover.OwnerUs):    1200,
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("threads %v, want %v", got, want)
+	}
+	if a.Errors() != 0 {
+		t.Fatalf("%d store errors", a.Errors())
 	}
 }
