@@ -57,6 +57,12 @@ func TestControlAPIWelcomeScreenAndTaps(t *testing.T) {
 		"messaging_type": "RESPONSE", "message": generic(
 			element("Red shoes", "42 EUR", postback("Buy", "BUY_RED")),
 			element("Blue shoes", "40 EUR", postback("Buy", "BUY_BLUE")))}))
+	// The thread keeps the cards as the customer sees them, in order, with their subtitles.
+	msgs := e.sim.Messages(pageID, psid)
+	if got := msgs[len(msgs)-1].Cards; len(got) != 2 || got[0] != (Card{Title: "Red shoes", Subtitle: "42 EUR"}) ||
+		got[1] != (Card{Title: "Blue shoes", Subtitle: "40 EUR"}) {
+		t.Fatalf("cards %+v", got)
+	}
 	e.wantControl("POST", "/_sim/customer/press", `{"psid":"`+psid+`","card":"Red shoes","title":"Buy"}`, 200)
 	pb := e.bot.ofKind("postback")
 	if last := pb[len(pb)-1]; *last.ev.Postback.Payload != "BUY_RED" {

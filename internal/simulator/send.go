@@ -63,7 +63,7 @@ func (s *Simulator) sendLocked(p *page, from *app, req *sendRequest) (*sendResul
 	}
 	mid := s.newMid()
 	s.recordLocked(t, Message{Mid: mid, Page: p.id, PSID: t.psid, From: from.name, AppID: from.id, Kind: out.kind,
-		Text: out.text, Metadata: out.metadata, QuickReplies: out.quickReplies, Buttons: out.buttons,
+		Text: out.text, Metadata: out.metadata, QuickReplies: out.quickReplies, Buttons: out.buttons, Cards: out.cards,
 		Tag: req.tag, PersonaID: req.personaID, Time: now})
 	text := out.text
 	if req.personaID != "" {

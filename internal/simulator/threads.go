@@ -20,6 +20,7 @@ type Message struct {
 	Metadata     string
 	QuickReplies []QuickReply // offered with a Page message
 	Buttons      []Button     // postback and URL buttons offered in a template
+	Cards        []Card       // the elements of a generic template (carousel), in order
 	Tag          string
 	PersonaID    string
 	Edits        int // times the person edited the text (message_edits)
@@ -31,6 +32,14 @@ type QuickReply struct {
 	ContentType string
 	Title       string
 	Payload     string
+}
+
+// Card is one element of a generic template as the customer sees it: its buttons are the
+// message's Buttons whose Card is this title.
+type Card struct {
+	Title    string
+	Subtitle string
+	ImageURL string
 }
 
 // Button is a template button offered by the Page.

@@ -99,6 +99,7 @@ type outgoing struct {
 	echoText     string // text as echoed (empty for attachments)
 	quickReplies []QuickReply
 	buttons      []Button
+	cards        []Card
 	attachment   json.RawMessage // the attachment as echoed
 	metadata     string
 }
@@ -367,6 +368,11 @@ func validateAttachment(a *sendAttachment, out *outgoing) *GraphError {
 				out.buttons = append(out.buttons, got)
 			}
 			titles = append(titles, *e.Title)
+			c := Card{Title: *e.Title, ImageURL: e.ImageURL}
+			if e.Subtitle != nil {
+				c.Subtitle = *e.Subtitle
+			}
+			out.cards = append(out.cards, c)
 		}
 		out.text = fmt.Sprintf("[cards] %s  [%s]", strings.Join(titles, " / "), buttonTitles(out.buttons))
 	default:

@@ -179,6 +179,7 @@ func TestPlaygroundTour(t *testing.T) {
 	})
 	b.run("the carousel", chromedp.SendKeys(chromedp.CSS("#compose-text"), "Show me"+kb.Enter),
 		waitJS(`[...document.querySelectorAll("#chat .carousel .card .title")].map((e) => e.textContent).join("|") === "Parcels|Opening hours"`),
+		waitJS(`[...document.querySelectorAll("#chat .carousel .card .subtitle")].map((e) => e.textContent).join("|") === "Track and return|Nine to six"`),
 		waitJS(`document.querySelector("#chat .carousel").textContent.includes("See the hours ↗")`),
 		clickOn(`//div[contains(@class, "card")]/button[normalize-space()="Track my parcel"]`),
 		waitJS(`document.querySelector("#timeline").textContent.includes("customer postback: Track my parcel (TRACK)")`))

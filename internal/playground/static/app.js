@@ -65,14 +65,20 @@ function renderMessage(m) {
   const li = el("li", { class: from === "customer" ? "customer" : "page" });
   if (from !== "customer") li.append(el("div", { class: "who" }, from));
   const buttons = m.Buttons || [];
-  const cards = [...new Set(buttons.filter((b) => b.Card).map((b) => b.Card))];
+  // The cards as the simulator recorded them (title, subtitle, image); their buttons name them.
+  const cards = m.Cards && m.Cards.length > 0 ? m.Cards
+    : [...new Set(buttons.filter((b) => b.Card).map((b) => b.Card))].map((title) => ({ Title: title }));
   const button = (b) => b.Type === "web_url"
     ? el("span", { class: "link", title: b.URL }, cut(b.Title, BUTTON_TITLE) + " ↗")
     : el("button", { type: "button", onclick: () => act("customer", "press", { title: b.Title, card: b.Card || "" }) }, cut(b.Title, BUTTON_TITLE));
   if (m.Kind === "template" && cards.length > 0) {
-    li.append(el("div", { class: "carousel", role: "group", "aria-label": "Carousel" }, ...cards.map((title) =>
-      el("div", { class: "card" }, el("div", { class: "title" }, cut(title, CARD_TEXT)),
-        ...buttons.filter((b) => b.Card === title).map(button)))));
+    // Images are not fetched (nothing leaves localhost): the card says it has one.
+    li.append(el("div", { class: "carousel", role: "group", "aria-label": "Carousel" }, ...cards.map((c) =>
+      el("div", { class: "card" },
+        ...(c.ImageURL ? [el("div", { class: "image", title: c.ImageURL }, "image")] : []),
+        el("div", { class: "title" }, cut(c.Title, CARD_TEXT)),
+        ...(c.Subtitle ? [el("div", { class: "subtitle" }, cut(c.Subtitle, CARD_TEXT))] : []),
+        ...buttons.filter((b) => b.Card === c.Title).map(button)))));
   } else if (m.Kind === "template" && buttons.length > 0) {
     const text = (m.Text || "").replace(/  \[[^\]]*\]$/, "");
     li.append(el("div", { class: "template" }, el("div", { class: "text" }, text), ...buttons.map(button)));
