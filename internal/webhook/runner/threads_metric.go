@@ -1,9 +1,10 @@
 package runner
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/messenger-operator/messenger-operator/api/v1alpha1"
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 )
 
@@ -49,18 +50,9 @@ func (c *threadsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// ownerLabel is the owner label of th: the Page Inbox is told from other apps by its app id.
+// ownerLabel is the owner label of th: the audit's name of the owner without another app's id
+// (labels come from a fixed set).
 func ownerLabel(th *handover.Thread) string {
-	switch th.Owner {
-	case handover.OwnerUs:
-		return partyBot
-	case handover.OwnerIdle:
-		return partyIdle
-	case handover.OwnerOther:
-		if th.OwnerAppID == v1alpha1.PageInboxAppID {
-			return partyInbox
-		}
-		return partyApp
-	}
-	return "unknown"
+	label, _, _ := strings.Cut(threadParty(th, ""), ":")
+	return label
 }
