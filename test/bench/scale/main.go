@@ -148,11 +148,13 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	// Its caches sync, then it is idle: nothing to reconcile yet.
 	time.Sleep(3 * time.Second)
 	startup := proxy.take()
+	proxy.takeResources()
 	note("operator started: %d requests (%s)", total(startup), verbs(startup))
 
 	// Pages of MessengerApps: one Deployment per app, the pages only status.
 	mgrCPU := cpuSeconds(mgr.Pid())
 	machine0, cores := machineCPU()
+	cluster0 := clusterCPU(cl.Name)
 	var appsTook time.Duration
 	var appPhase map[string]int
 	var steps []stepTimes
@@ -165,6 +167,8 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 		}
 		appPhase = proxy.take()
 		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s), mean latency %s", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase), proxy.meanLatency())
+		note("operator requests by resource: %s", verbs(proxy.takeResources()))
+		note("CPU time of the cluster's processes in the app phase: %s", cpuSince(cluster0, clusterCPU(cl.Name)))
 		note("app pages, the steps of each page as the bench saw them:")
 		machine1, _ := machineCPU()
 		note("CPU time in the app phase: the operator %.1f s; the whole machine (other work included) %.1f s of %.1f s on %d cores",
