@@ -155,6 +155,7 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	mgrCPU := cpuSeconds(mgr.Pid())
 	machine0, cores := machineCPU()
 	cluster0 := clusterCPU(cl.Name)
+	self0 := cpuSeconds(os.Getpid())
 	var appsTook time.Duration
 	var appPhase map[string]int
 	var steps []stepTimes
@@ -168,7 +169,8 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 		appPhase = proxy.take()
 		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s), mean latency %s", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase), proxy.meanLatency())
 		note("operator requests by resource: %s", verbs(proxy.takeResources()))
-		note("CPU time of the cluster's processes in the app phase: %s", cpuSince(cluster0, clusterCPU(cl.Name)))
+		note("CPU time in the app phase of the cluster's processes: %s; of the bench itself (its creates, its watch, the counting proxies) %.1f s",
+			cpuSince(cluster0, clusterCPU(cl.Name)), cpuSeconds(os.Getpid())-self0)
 		note("app pages, the steps of each page as the bench saw them:")
 		machine1, _ := machineCPU()
 		note("CPU time in the app phase: the operator %.1f s; the whole machine (other work included) %.1f s of %.1f s on %d cores",
@@ -194,7 +196,7 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	quiet := proxy.take()
 	steadyRSS, steadyPeak := rss(mgr.Pid())
 	mgrPeak = max(mgrPeak, steadyPeak)
-	note("steady %s: %d requests (%s)", steady, total(quiet), verbs(quiet))
+	note("steady %s: %d requests (%s); by resource: %s", steady, total(quiet), verbs(quiet), verbs(proxy.takeResources()))
 
 	row("3 operator scale", fmt.Sprintf("%d plain Deployments to Available (baseline)", n), secs(base), "", "")
 	if *standalone {
