@@ -191,7 +191,11 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	}
 	mgrRSS, mgrPeak := rss(mgr.Pid())
 
-	// Steady state: nothing changes, so the operator must write nothing.
+	// Steady state: nothing changes, so the operator must write nothing. It starts once the
+	// operator's queues are empty: the last pages' work after Ready (their first Graph checks'
+	// results) is not steady state.
+	note("operator's work queues empty %s after the last page was Ready (%d requests meanwhile: %s)",
+		settle("http://"+metricsAddr+"/metrics", 2*time.Minute).Round(100*time.Millisecond), total(proxy.take()), verbs(proxy.takeResources()))
 	time.Sleep(steady)
 	quiet := proxy.take()
 	steadyRSS, steadyPeak := rss(mgr.Pid())
