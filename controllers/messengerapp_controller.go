@@ -33,9 +33,11 @@ type MessengerAppReconciler struct {
 	// API CRDs; 5m when zero.
 	GatewayAPIRecheck time.Duration
 	routes            *gatewayRoutes
-	// APIReader reads the data of the user's Secrets (never cached) and owned objects missing
-	// from the cache.
+	// APIReader reads the data of the user's Secrets (userSecrets keeps what it read) and owned
+	// objects missing from the cache.
 	APIReader client.Reader
+	// secrets reads the user's Secrets (userSecrets), shared with the page controller.
+	secrets *secretReader
 	// Recorder emits events on status transitions; nil emits none.
 	Recorder events.EventRecorder
 	// WebhookImage is the image of the webhook pods unless an app sets spec.webhook.image.
@@ -148,12 +150,12 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
-// resolve reads the app's Secret (through the API server: its data is never cached) and the
-// app's pages (from the cache).
+// resolve reads the app's Secret (userSecrets: from the API server, or as last read while its
+// resourceVersion is unchanged) and the app's pages (from the cache).
 func (r *MessengerAppReconciler) resolve(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) error {
 	ref := app.Spec.SecretRef
 	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: ref.Name}, secret)
+	err := r.userSecrets().Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: ref.Name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -167,7 +169,7 @@ func (r *MessengerAppReconciler) resolve(ctx context.Context, app *messengerv1al
 		obs.secret.appSecret = secret.Data[ref.GetAppSecretKey()]
 		obs.secret.appToken = secret.Data[ref.GetAppAccessTokenKey()]
 	}
-	if obs.store, err = readStoreURL(ctx, r.APIReader, app.Namespace, &app.Spec.Webhook); err != nil {
+	if obs.store, err = readStoreURL(ctx, r.userSecrets(), app.Namespace, &app.Spec.Webhook); err != nil {
 		return err
 	}
 	if obs.store.missing != "" && obs.secret.missing == "" {
@@ -183,6 +185,15 @@ func (r *MessengerAppReconciler) resolve(ctx context.Context, app *messengerv1al
 		}
 	}
 	return nil
+}
+
+// userSecrets reads the user's Secrets: the manager's secretReader (SetupWithManager), else the
+// API server.
+func (r *MessengerAppReconciler) userSecrets() client.Reader {
+	if r.secrets != nil {
+		return r.secrets
+	}
+	return r.APIReader
 }
 
 func (r *MessengerAppReconciler) objects() ownedObjects { return ownedObjects{r.Client, r.APIReader} }

@@ -33,6 +33,10 @@ func (r *MessengerAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.APIReader = mgr.GetAPIReader()
 	}
 	r.graph = newGraphWork[callbackResult](r.now)
+	var err error
+	if r.secrets, err = sharedSecretReader(mgr, r.Namespaces, r.APIReader); err != nil {
+		return err
+	}
 	secrets, err := secretSource(mgr, r.Namespaces, r.appsUsingSecret)
 	if err != nil {
 		return err

@@ -248,10 +248,10 @@ func (r *MessengerPageReconciler) reconcileAppSubscription(ctx context.Context, 
 	obs.subscription = res
 }
 
-// appSecret reads the app secret from the app's Secret (never cached, never logged).
+// appSecret reads the app secret from the app's Secret (userSecrets; never logged).
 func (r *MessengerPageReconciler) appSecret(ctx context.Context, app *messengerv1alpha1.MessengerApp) ([]byte, error) {
 	s := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: app.Spec.SecretRef.Name}, s); err != nil {
+	if err := r.userSecrets().Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: app.Spec.SecretRef.Name}, s); err != nil {
 		return nil, err
 	}
 	return s.Data[app.Spec.SecretRef.GetAppSecretKey()], nil

@@ -33,8 +33,8 @@ type MessengerPageReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
 	// APIReader reads what the cache does not hold: the data of the user's Secrets (only the
-	// operator's own Secrets are cached) and an owned object missing from the cache, before
-	// taking its name.
+	// operator's own Secrets are cached; userSecrets keeps what it read) and an owned object
+	// missing from the cache, before taking its name.
 	APIReader client.Reader
 	// Recorder emits events on status transitions; nil emits none.
 	Recorder events.EventRecorder
@@ -60,6 +60,8 @@ type MessengerPageReconciler struct {
 	GatewayAPIRecheck time.Duration
 
 	routes *gatewayRoutes
+	// secrets reads the user's Secrets (userSecrets), shared with the app controller.
+	secrets *secretReader
 	// graph runs the subscription checks off the reconcile workers.
 	graph *graphWork[subscriptionResult]
 	// profiles runs the Messenger Profile checks off the reconcile workers.

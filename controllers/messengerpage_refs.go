@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
@@ -22,14 +23,14 @@ type secretState struct {
 	data map[string][]byte
 }
 
-// resolve reads the references: the user's Secret through the API server (its data is never
-// cached) and the HandoverPolicy from the cache.
+// resolve reads the references: the user's Secret by name (userSecrets: from the API server, or
+// as last read while its resourceVersion is unchanged) and the HandoverPolicy from the cache.
 func (r *MessengerPageReconciler) resolve(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
 	var err error
 	if obs.secret, err = r.readSecret(ctx, page); err != nil {
 		return err
 	}
-	if obs.store, err = readStoreURL(ctx, r.APIReader, page.Namespace, &page.Spec.Webhook); err != nil {
+	if obs.store, err = readStoreURL(ctx, r.userSecrets(), page.Namespace, &page.Spec.Webhook); err != nil {
 		return err
 	}
 	if obs.store.missing != "" {
@@ -50,7 +51,7 @@ func (r *MessengerPageReconciler) resolve(ctx context.Context, page *messengerv1
 func (r *MessengerPageReconciler) readSecret(ctx context.Context, page *messengerv1alpha1.MessengerPage) (secretState, error) {
 	ref := page.Spec.SecretRef
 	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: page.Namespace, Name: ref.Name}, secret)
+	err := r.userSecrets().Get(ctx, types.NamespacedName{Namespace: page.Namespace, Name: ref.Name}, secret)
 	if apierrors.IsNotFound(err) {
 		return secretState{}, nil
 	}
@@ -75,4 +76,13 @@ func (r *MessengerPageReconciler) readSecret(ctx context.Context, page *messenge
 
 func (s secretState) missingMessage() string {
 	return strings.Join(s.missing, "; ")
+}
+
+// userSecrets reads the user's Secrets: the manager's secretReader (SetupWithManager), else the
+// API server.
+func (r *MessengerPageReconciler) userSecrets() client.Reader {
+	if r.secrets != nil {
+		return r.secrets
+	}
+	return r.APIReader
 }

@@ -148,6 +148,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppCallback", testAppCallback},
 		{"AppSamples", testAppSamples},
 		{"AppZeroWrites", testAppZeroWrites},
+		{"AppSecretReads", testAppSecretReads},
 		{"WebhookStore", testWebhookStore},
 		{"AppJoinWrites", testAppJoinWrites},
 		{"PageToken", testPageToken},
@@ -194,13 +195,20 @@ func (s *pageSuite) operatorConfig(t *testing.T) *rest.Config {
 type requestLog struct {
 	mu   sync.Mutex
 	reqs []string
+	// secretGets are the GETs of one Secret by name (not lists, not watches).
+	secretGets []string
 }
 
 func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet {
+		switch {
+		case req.Method != http.MethodGet:
 			l.mu.Lock()
 			l.reqs = append(l.reqs, req.Method+" "+req.URL.Path)
+			l.mu.Unlock()
+		case strings.Contains(req.URL.Path, "/secrets/") && req.URL.Query().Get("watch") == "":
+			l.mu.Lock()
+			l.secretGets = append(l.secretGets, req.URL.Path)
 			l.mu.Unlock()
 		}
 		return rt.RoundTrip(req)
@@ -211,6 +219,19 @@ func (l *requestLog) mark() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.reqs)
+}
+
+// secretGetsMark and secretGetsSince are mark and since for the GETs of Secrets.
+func (l *requestLog) secretGetsMark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.secretGets)
+}
+
+func (l *requestLog) secretGetsSince(mark int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.secretGets[mark:]...)
 }
 
 func (l *requestLog) since(mark int) []string {

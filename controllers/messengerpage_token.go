@@ -96,7 +96,7 @@ func (r *MessengerPageReconciler) planToken(ctx context.Context, page *messenger
 			return nil
 		}
 		s := &corev1.Secret{}
-		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: app.Spec.SecretRef.Name}, s); err != nil {
+		if err := r.userSecrets().Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: app.Spec.SecretRef.Name}, s); err != nil {
 			return nil // the app reports its Secret
 		}
 		p.appSecret = s.Data[app.Spec.SecretRef.GetAppSecretKey()]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -34,6 +33,10 @@ func (r *MessengerPageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.graph = newGraphWork[subscriptionResult](r.now)
 	r.profiles = newGraphWork[profileResult](r.now)
 	r.tokens = newGraphWork[tokenResult](r.now)
+	var err error
+	if r.secrets, err = sharedSecretReader(mgr, r.Namespaces, r.APIReader); err != nil {
+		return err
+	}
 	secrets, err := r.secretMetadataSource(mgr)
 	if err != nil {
 		return err
@@ -124,38 +127,62 @@ func (r *MessengerPageReconciler) secretMetadataSource(mgr ctrl.Manager) (source
 var secretCaches sync.Map // ctrl.Manager -> cache.Cache
 
 // secretSource is a source of Secret metadata events mapped by mapFn, from the manager's Secret
-// metadata cache. Only names are kept in that cache: no data, no annotations (a client-side
-// kubectl apply copies the data into one), no labels.
+// metadata cache.
 func secretSource(mgr ctrl.Manager, namespaces []string, mapFn handler.MapFunc) (source.Source, error) {
-	c, ok := secretCaches.Load(mgr)
-	if !ok {
-		opts := cache.Options{
-			HTTPClient:       mgr.GetHTTPClient(),
-			Scheme:           mgr.GetScheme(),
-			Mapper:           mgr.GetRESTMapper(),
-			DefaultTransform: keepIdentityOnly,
-		}
-		if len(namespaces) > 0 {
-			opts.DefaultNamespaces = map[string]cache.Config{}
-			for _, ns := range namespaces {
-				opts.DefaultNamespaces[ns] = cache.Config{}
-			}
-		}
-		nc, err := cache.New(mgr.GetConfig(), opts)
-		if err != nil {
-			return nil, err
-		}
-		if err := mgr.Add(secretMetadataCache{nc}); err != nil {
-			return nil, err
-		}
-		c = nc
-		secretCaches.Store(mgr, c)
+	c, err := secretMetadataCacheOf(mgr, namespaces)
+	if err != nil {
+		return nil, err
 	}
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	return source.Kind[client.Object](c.(cache.Cache), meta,
+	return source.Kind[client.Object](c, secretMetadata(),
 		handler.EnqueueRequestsFromMapFunc(mapFn),
 		predicate.ResourceVersionChangedPredicate{}), nil
+}
+
+// secretMetadataCacheOf is the manager's Secret metadata cache, made on first use. Only names
+// are kept in that cache: no data, no annotations (a client-side kubectl apply copies the data
+// into one), no labels.
+func secretMetadataCacheOf(mgr ctrl.Manager, namespaces []string) (cache.Cache, error) {
+	if c, ok := secretCaches.Load(mgr); ok {
+		return c.(cache.Cache), nil
+	}
+	opts := cache.Options{
+		HTTPClient:       mgr.GetHTTPClient(),
+		Scheme:           mgr.GetScheme(),
+		Mapper:           mgr.GetRESTMapper(),
+		DefaultTransform: keepIdentityOnly,
+	}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	nc, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(secretMetadataCache{nc}); err != nil {
+		return nil, err
+	}
+	secretCaches.Store(mgr, nc)
+	return nc, nil
+}
+
+// sharedSecretReader is the manager's secretReader of the user's Secrets, reading through api.
+func sharedSecretReader(mgr ctrl.Manager, namespaces []string, api client.Reader) (*secretReader, error) {
+	if s, ok := secretReaders.Load(mgr); ok {
+		return s.(*secretReader), nil
+	}
+	c, err := secretMetadataCacheOf(mgr, namespaces)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSecretReader(api, c)
+	if err != nil {
+		return nil, err
+	}
+	secretReaders.Store(mgr, s)
+	return s, nil
 }
 
 // secretMetadataCache makes the manager start the cache with its own caches, before the

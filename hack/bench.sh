@@ -15,7 +15,10 @@
 # (run only these parts), BENCH_CPU_RATE (events/s of the CPU runs, 2000), BENCH_CPU_RUNS (5),
 # BENCH_CPU_WEBHOOKS (space-separated LABEL=BINARY webhook builds to compare, run side by side;
 # default: this tree's), BENCH_CPU_GRAPH_ARGS (flags of the shared fake Graph API in the CPU runs,
-# e.g. "-fail 0.05" to answer 5 % of the calls with a transient error).
+# e.g. "-fail 0.05" to answer 5 % of the calls with a transient error), BENCH_PROFILE (a file: the
+# scale part writes a 30 s CPU profile of the kwok cluster's kube-apiserver, from the app pages'
+# creates, for `go tool pprof`), BENCH_COUNT_WEBHOOKS=1 (the scale part counts the app webhooks'
+# requests through a proxy of its own, whose CPU time is on the same cores).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -31,7 +31,15 @@ type appPages struct {
 	newReporter func(page *v1alpha1.MessengerPage) (pageReporter, func())
 	// verifyToken, when set, reports the fingerprint of the app's verify token once applied.
 	verifyToken func(fingerprint string)
+	// loadingGrace is how long a page may be Loading (its policy and Secret being read) before
+	// Served=False Loading is reported; 0 reports it at once. A page joining an app is Loading
+	// until the app's Role grants its Secret, usually a second or two: reported at once, that
+	// is one more status write per page (refused, and retried, while the Role does not grant
+	// the page's status either), and the operator's status already says the page waits for the
+	// app's webhook.
+	loadingGrace time.Duration
 
+	// mu also orders the reports of a page: a delayed Loading never follows a later state.
 	mu     sync.Mutex
 	byName map[string]reporterEntry
 }
@@ -39,6 +47,13 @@ type appPages struct {
 type reporterEntry struct {
 	r    pageReporter
 	stop func()
+	// loading is the pending report of Loading, nil when none.
+	loading *pendingLoading
+}
+
+type pendingLoading struct {
+	timer *time.Timer
+	gen   int64
 }
 
 // join makes the reporters of pages that joined and stops those of pages that left.
@@ -58,6 +73,9 @@ func (a *appPages) join(pages []*v1alpha1.MessengerPage) {
 	}
 	for name, e := range a.byName {
 		if !present[name] {
+			if e.loading != nil {
+				e.loading.timer.Stop()
+			}
 			e.stop()
 			delete(a.byName, name)
 		}
@@ -74,14 +92,30 @@ func (a *appPages) reporterOf(name string) runner.Reporter {
 	return nil
 }
 
+// appLoadingGrace is appPages.loadingGrace of an app's webhook: longer than a page usually
+// waits for its app's Role (the bench's 1000 pages over 10 apps: a few seconds at the 99th
+// percentile), short enough to tell a page whose Secret is not granted soon.
+const appLoadingGrace = 5 * time.Second
+
+const loadingMessage = "the app's webhook is reading the page's policy and Secret"
+
 // report turns the pages' states into their Served conditions.
 func (a *appPages) report(states []config.PageState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for _, st := range states {
-		a.mu.Lock()
 		e, ok := a.byName[st.Name]
-		a.mu.Unlock()
 		if !ok {
 			continue
+		}
+		if st.Loading && !st.Kept && st.Err == nil && a.loadingGrace > 0 {
+			a.holdLoading(st.Name, e, st.Generation)
+			continue
+		}
+		if e.loading != nil {
+			e.loading.timer.Stop()
+			e.loading = nil
+			a.byName[st.Name] = e
 		}
 		switch {
 		case st.Err != nil:
@@ -94,11 +128,34 @@ func (a *appPages) report(states []config.PageState) {
 			// A Secret or policy the page switched to is being read: the old one serves meanwhile.
 			e.r.Served(st.KeptGeneration, true, v1alpha1.ReasonServing, "the app's webhook serves the page")
 		case st.Loading:
-			e.r.Served(st.Generation, false, v1alpha1.ReasonLoading, "the app's webhook is reading the page's policy and Secret")
+			e.r.Served(st.Generation, false, v1alpha1.ReasonLoading, loadingMessage)
 		default:
 			e.r.Served(st.Generation, true, v1alpha1.ReasonServing, "the app's webhook serves the page")
 		}
 	}
+}
+
+// holdLoading reports the page name Loading at generation gen once loadingGrace has passed,
+// unless another state is reported first (a.mu held).
+func (a *appPages) holdLoading(name string, e reporterEntry, gen int64) {
+	if e.loading != nil {
+		e.loading.gen = gen // the grace runs from the first Loading
+		return
+	}
+	pl := &pendingLoading{gen: gen}
+	pl.timer = time.AfterFunc(a.loadingGrace, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		cur, ok := a.byName[name]
+		if !ok || cur.loading != pl {
+			return // left, or another state came first
+		}
+		cur.loading = nil
+		a.byName[name] = cur
+		cur.r.Served(pl.gen, false, v1alpha1.ReasonLoading, loadingMessage)
+	})
+	e.loading = pl
+	a.byName[name] = e
 }
 
 // stopAll stops every reporter (shutdown).

@@ -109,7 +109,7 @@ func (o *Options) wireApp(log *slog.Logger, reg *prometheus.Registry, cm *config
 		w      wiring
 		event  func(string)
 	)
-	pages := &appPages{}
+	pages := &appPages{loadingGrace: appLoadingGrace}
 	if o.ManifestsDir != "" {
 		w.mode = "standalone"
 		run = (&config.DirSource{Dir: o.ManifestsDir, App: o.App, VerifyTokenSecret: o.VerifyTokenSecret, GraphAPIHosts: o.GraphAPIHosts,

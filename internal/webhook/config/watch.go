@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
@@ -111,8 +112,12 @@ func (w *Watcher) watch(ctx context.Context, obj client.Object, field fields.Sel
 	}
 	changed := func(any) { w.changed() }
 	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    changed,
-		UpdateFunc: func(_, _ any) { w.changed() },
+		AddFunc: changed,
+		UpdateFunc: func(o, n any) {
+			if readChanged(o, n) {
+				w.changed()
+			}
+		},
 		DeleteFunc: changed,
 	}); err != nil {
 		return nil, err
@@ -126,6 +131,22 @@ func (w *Watcher) watch(ctx context.Context, obj client.Object, field fields.Sel
 	}()
 	s.cache, s.informer, s.cancel = c, inf, cancel
 	return s, nil
+}
+
+// readChanged says whether an update may change what the webhook reads. One that changes only
+// the status of an object with a generation (a page, the app, a policy: the generation, labels,
+// annotations and deletion as they were) does not: the webhook reads no status, and the
+// operator and the webhook itself write the pages' statuses often (each page's first status,
+// Served, Ready; the app's count of pages served), each of which rebuilt the whole app's
+// configuration. Objects without a generation (Secrets, Roles) always count.
+func readChanged(old, new any) bool {
+	o, ok1 := old.(client.Object)
+	n, ok2 := new.(client.Object)
+	if !ok1 || !ok2 || n.GetGeneration() == 0 {
+		return true
+	}
+	return o.GetGeneration() != n.GetGeneration() || !maps.Equal(o.GetLabels(), n.GetLabels()) ||
+		!maps.Equal(o.GetAnnotations(), n.GetAnnotations()) || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
 }
 
 func (s *scoped) synced() bool { return s.informer.HasSynced() }

@@ -97,6 +97,14 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 	if err != nil {
 		return 0, stop, err
 	}
+	// With BENCH_COUNT_WEBHOOKS=1 the app webhooks' requests are counted by a proxy of their own
+	// (in this process: its CPU time counts as the bench's, on the same cores).
+	var hooks *countingProxy
+	if os.Getenv("BENCH_COUNT_WEBHOOKS") == "1" {
+		if hooks, err = startProxy(cl.Config); err != nil {
+			return 0, stop, err
+		}
+	}
 	defer os.RemoveAll(dir) // each process has read its kubeconfig by the time the phase ends
 	t0 := time.Now()
 	if err := createAll(ctx, c, objs); err != nil {
@@ -109,7 +117,12 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 			return 0, stop, err
 		}
 		user, groups := testenv.ServiceAccountUser(ns, sa)
-		kc, err := testenv.ImpersonatingKubeconfig(cl.Config, dir, user, groups...)
+		var kc string
+		if hooks != nil {
+			kc, err = hooks.kubeconfigAs(dir, "kubeconfig-"+ns, user, groups...)
+		} else {
+			kc, err = testenv.ImpersonatingKubeconfig(cl.Config, dir, user, groups...)
+		}
 		if err != nil {
 			return 0, stop, err
 		}
@@ -122,6 +135,16 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 			return 0, stop, err
 		}
 		procs = append(procs, p)
+	}
+	if path := os.Getenv("BENCH_PROFILE"); path != "" {
+		// The API server's CPU profile of the phase's first 30 s.
+		go func() {
+			if err := profileAPIServer(ctx, cl.Config, 30*time.Second, path); err != nil {
+				note("profile of the API server: %v", err)
+				return
+			}
+			note("profile of the API server in the app phase (30 s from the pages' creates): %s", path)
+		}()
 	}
 	if err := createAllThen(ctx, c, pages, func(o client.Object) {
 		if _, ok := o.(*v1alpha1.MessengerPage); ok {
@@ -159,5 +182,10 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 		webhookCPU += cpuSeconds(p.Pid())
 	}
 	note("CPU time of the %d app webhooks until every page was Ready: %.1f s", len(procs), webhookCPU)
+	if hooks != nil {
+		hc := hooks.take()
+		note("app webhooks' requests until every page was Ready: %d (%s), mean latency %s; by resource: %s",
+			total(hc), verbs(hc), hooks.meanLatency(), verbs(hooks.takeResources()))
+	}
 	return t1.Sub(t0), stop, nil
 }

@@ -148,11 +148,14 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	// Its caches sync, then it is idle: nothing to reconcile yet.
 	time.Sleep(3 * time.Second)
 	startup := proxy.take()
+	proxy.takeResources()
 	note("operator started: %d requests (%s)", total(startup), verbs(startup))
 
 	// Pages of MessengerApps: one Deployment per app, the pages only status.
 	mgrCPU := cpuSeconds(mgr.Pid())
 	machine0, cores := machineCPU()
+	cluster0 := clusterCPU(cl.Name)
+	self0 := cpuSeconds(os.Getpid())
 	var appsTook time.Duration
 	var appPhase map[string]int
 	var steps []stepTimes
@@ -165,6 +168,9 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 		}
 		appPhase = proxy.take()
 		note("%d MessengerPages over %d MessengerApps Ready in %s; operator requests %d (%s), mean latency %s", n, apps, appsTook.Round(time.Millisecond), total(appPhase), verbs(appPhase), proxy.meanLatency())
+		note("operator requests by resource: %s", verbs(proxy.takeResources()))
+		note("CPU time in the app phase of the cluster's processes: %s; of the bench itself (its creates, its watch, the counting proxies) %.1f s",
+			cpuSince(cluster0, clusterCPU(cl.Name)), cpuSeconds(os.Getpid())-self0)
 		note("app pages, the steps of each page as the bench saw them:")
 		machine1, _ := machineCPU()
 		note("CPU time in the app phase: the operator %.1f s; the whole machine (other work included) %.1f s of %.1f s on %d cores",
@@ -185,12 +191,16 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	}
 	mgrRSS, mgrPeak := rss(mgr.Pid())
 
-	// Steady state: nothing changes, so the operator must write nothing.
+	// Steady state: nothing changes, so the operator must write nothing. It starts once the
+	// operator's queues are empty: the last pages' work after Ready (their first Graph checks'
+	// results) is not steady state.
+	note("operator's work queues empty %s after the last page was Ready (%d requests meanwhile: %s)",
+		settle("http://"+metricsAddr+"/metrics", 2*time.Minute).Round(100*time.Millisecond), total(proxy.take()), verbs(proxy.takeResources()))
 	time.Sleep(steady)
 	quiet := proxy.take()
 	steadyRSS, steadyPeak := rss(mgr.Pid())
 	mgrPeak = max(mgrPeak, steadyPeak)
-	note("steady %s: %d requests (%s)", steady, total(quiet), verbs(quiet))
+	note("steady %s: %d requests (%s); by resource: %s", steady, total(quiet), verbs(quiet), verbs(proxy.takeResources()))
 
 	row("3 operator scale", fmt.Sprintf("%d plain Deployments to Available (baseline)", n), secs(base), "", "")
 	if *standalone {

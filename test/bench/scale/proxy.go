@@ -27,6 +27,8 @@ type countingProxy struct {
 
 	mu     sync.Mutex
 	counts map[string]int // "GET", "LIST", "WATCH", "POST", "PATCH"...
+	// the same requests by verb and resource ("PATCH messengerpages/status"), for where they go
+	byResource map[string]int
 	// time spent in requests other than watches, for the mean latency the operator sees
 	busy time.Duration
 	n    int
@@ -41,7 +43,7 @@ func startProxy(admin *rest.Config) (*countingProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &countingProxy{counts: map[string]int{}}
+	p := &countingProxy{counts: map[string]int{}, byResource: map[string]int{}}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(up)
@@ -86,8 +88,34 @@ func (p *countingProxy) count(r *http.Request) string {
 	}
 	p.mu.Lock()
 	p.counts[verb]++
+	p.byResource[verb+" "+resourceOf(r.URL.Path)]++
 	p.mu.Unlock()
 	return verb
+}
+
+// resourceOf names a request's resource as RBAC does: "secrets", "messengerpages/status".
+func resourceOf(path string) string {
+	segs := splitPath(path)
+	var rest []string
+	switch {
+	case len(segs) >= 2 && segs[0] == "api":
+		rest = segs[2:]
+	case len(segs) >= 3 && segs[0] == "apis":
+		rest = segs[3:]
+	default:
+		return path
+	}
+	if len(rest) >= 2 && rest[0] == "namespaces" && len(rest) > 2 {
+		rest = rest[2:]
+	}
+	switch len(rest) {
+	case 0:
+		return path
+	case 1, 2:
+		return rest[0]
+	default:
+		return rest[0] + "/" + rest[2]
+	}
 }
 
 // meanLatency of the requests since the last call, then starts again.
@@ -143,6 +171,15 @@ func (p *countingProxy) take() map[string]int {
 	return c
 }
 
+// takeResources returns the counts by verb and resource so far and starts again from zero.
+func (p *countingProxy) takeResources() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.byResource
+	p.byResource = map[string]int{}
+	return c
+}
+
 func mutating(c map[string]int) int {
 	return c["POST"] + c["PUT"] + c["PATCH"] + c["DELETE"]
 }
@@ -157,15 +194,21 @@ func total(c map[string]int) int {
 
 // kubeconfig writes a kubeconfig for the proxy (no credentials: the proxy adds them).
 func (p *countingProxy) kubeconfig(dir string) (string, error) {
+	return p.kubeconfigAs(dir, "kubeconfig-proxy", "")
+}
+
+// kubeconfigAs writes a kubeconfig for the proxy that impersonates user in groups (the proxy's
+// admin credentials may impersonate; the headers pass through it), or nobody if user is "".
+func (p *countingProxy) kubeconfigAs(dir, file, user string, groups ...string) (string, error) {
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["bench"] = &clientcmdapi.Cluster{Server: p.url}
-	kc.AuthInfos["bench"] = &clientcmdapi.AuthInfo{}
+	kc.AuthInfos["bench"] = &clientcmdapi.AuthInfo{Impersonate: user, ImpersonateGroups: groups}
 	kc.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
 	kc.CurrentContext = "bench"
 	data, err := clientcmd.Write(*kc)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "kubeconfig-proxy")
+	path := filepath.Join(dir, file)
 	return path, os.WriteFile(path, data, 0o600)
 }

@@ -31,3 +31,20 @@ func TestMutatingCountsWrites(t *testing.T) {
 		t.Fatalf("total = %d, want 13", got)
 	}
 }
+
+func TestResourceOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"/api/v1/namespaces/ns/secrets":       "secrets",
+		"/api/v1/namespaces/ns/secrets/creds": "secrets",
+		"/api/v1/namespaces":                  "namespaces",
+		"/api/v1/namespaces/ns":               "namespaces",
+		"/apis/messenger.handover.dev/v1alpha1/namespaces/a/messengerpages/p/status": "messengerpages/status",
+		"/apis/messenger.handover.dev/v1alpha1/messengerpages":                       "messengerpages",
+		"/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles/r":                    "roles",
+		"/api/v1/namespaces/a/events":                                                "events",
+	} {
+		if got := resourceOf(path); got != want {
+			t.Errorf("resourceOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
