@@ -38,8 +38,11 @@ type journalState struct {
 	down     atomic.Bool
 	failures prometheus.Counter
 	claimed  prometheus.Counter
-	stop     chan struct{}
-	done     sync.WaitGroup
+	// forwarded counts the events recorded here for a thread another replica held (handed to
+	// it), taken the events handed to this one.
+	forwarded, taken prometheus.Counter
+	stop             chan struct{}
+	done             sync.WaitGroup
 }
 
 func (r *Runner) startJournal() {
@@ -56,8 +59,18 @@ func (r *Runner) startJournal() {
 			Help: "Accepted events another replica left unfinished, taken over by this one.",
 		}),
 	}
+	js.forwarded = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "messenger_webhook_journal_forwarded_total",
+		Help: "Accepted events whose thread another replica was handling, handed to that replica.",
+	})
+	js.taken = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "messenger_webhook_journal_taken_total",
+		Help: "Events other replicas accepted for a thread this one was handling, taken over by it.",
+	})
 	register(r.opts.Registry, js.failures)
 	register(r.opts.Registry, js.claimed)
+	register(r.opts.Registry, js.forwarded)
+	register(r.opts.Registry, js.taken)
 	r.journal = js
 	js.done.Go(func() { r.journalLoop(js) })
 }
@@ -105,8 +118,14 @@ func (r *Runner) acceptJournaled(evs []handover.Event, sizes []int64, now time.T
 			r.ignore(ignoreDuplicate, slog.String("kind", kindName(evs[i].Kind)))
 			continue
 		}
-		js.inWork.Store(rec.ID, struct{}{})
 		r.metrics.event(&evs[i])
+		if rec.Forwarded {
+			// The thread's holder handles it in its turn (it takes it with its next commit).
+			r.disp.release(1, sizes[i])
+			js.forwarded.Inc()
+			continue
+		}
+		js.inWork.Store(rec.ID, struct{}{})
 		w := work{ev: evs[i], size: sizes[i], jid: rec.ID}
 		if rec.Lease.Token > 0 && r.opts.Leases != nil {
 			w.acq = &acquired{lease: rec.Lease, th: rec.Thread, at: at}
@@ -190,18 +209,40 @@ func (r *Runner) journalLoop(js *journalState) {
 			continue
 		}
 		for _, e := range got {
-			if _, mine := js.inWork.LoadOrStore(e.ID, struct{}{}); mine {
-				continue
-			}
-			size := eventSize(&e.Event)
-			r.disp.pending.Add(1) // outside the queue bound: a claimed event must not be lost
-			r.disp.bytes.Add(size)
-			js.claimed.Inc()
-			r.metrics.event(&e.Event)
 			// Another replica may have acted on it before it died: claimed marks a possible repeat.
-			r.disp.enqueue(work{ev: e.Event, size: size, jid: e.ID, claimed: true})
+			if r.adopt(e, true) {
+				js.claimed.Inc()
+				r.metrics.event(&e.Event)
+			}
 		}
 	}
+}
+
+// takeForwarded queues the events other replicas forwarded to this one, the holder of their
+// thread's lease.
+func (r *Runner) takeForwarded(es []store.JournalEntry) {
+	if r.journal == nil {
+		return
+	}
+	for _, e := range es {
+		if r.adopt(e, false) {
+			r.journal.taken.Inc()
+		}
+	}
+}
+
+// adopt queues an event of the journal that this replica takes over (claimed or forwarded),
+// outside the queue bound: it was acknowledged already and must not be lost. False when it is
+// in work here already.
+func (r *Runner) adopt(e store.JournalEntry, claimed bool) bool {
+	if _, mine := r.journal.inWork.LoadOrStore(e.ID, struct{}{}); mine {
+		return false
+	}
+	size := eventSize(&e.Event)
+	r.disp.pending.Add(1)
+	r.disp.bytes.Add(size)
+	r.disp.enqueue(work{ev: e.Event, size: size, jid: e.ID, claimed: claimed})
+	return true
 }
 
 func (r *Runner) stopJournal() {

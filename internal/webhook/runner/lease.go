@@ -14,10 +14,13 @@ import (
 type Leaser interface {
 	// Acquire takes or renews the lease and reads the thread's state under it.
 	Acquire(ctx context.Context, page, psid, holder string) (store.Lease, handover.Thread, bool, error)
-	Release(ctx context.Context, l store.Lease) error
-	// Commit ends an item under the lease: state, timer, journal acknowledgement and, when
-	// asked, the lease given back, at once; store.ErrFenced when the lease was lost.
-	Commit(ctx context.Context, l store.Lease, c store.Commit) error
+	// Release gives the lease back, unless other replicas forwarded events of the thread to
+	// the holder (store.Journal.Record): the lease is then kept and the events returned.
+	Release(ctx context.Context, l store.Lease) ([]store.JournalEntry, error)
+	// Commit ends an item under the lease: state, timer, journal acknowledgement, the events
+	// forwarded to the holder (returned; the lease is then kept) and, when asked, the lease
+	// given back, at once; store.ErrFenced when the lease was lost.
+	Commit(ctx context.Context, l store.Lease, c store.Commit) ([]store.JournalEntry, error)
 	// ClaimDue takes the timers due at now, each once across replicas; a claimed timer is due
 	// again after reclaim unless its handling rewrites it.
 	ClaimDue(ctx context.Context, now time.Time, n int, reclaim time.Duration) ([]string, error)
@@ -42,6 +45,9 @@ type acquired struct {
 type releasedLeases struct{ m sync.Map } // userKey -> int64
 
 func (rl *releasedLeases) note(u userKey, tok int64) { rl.m.Store(u, tok) }
+
+// kept undoes note when the lease was not given back after all (events were forwarded to it).
+func (rl *releasedLeases) kept(u userKey, tok int64) { rl.m.CompareAndDelete(u, tok) }
 
 func (rl *releasedLeases) dead(u userKey, tok int64) bool {
 	v, ok := rl.m.Load(u)
@@ -126,16 +132,22 @@ func (r *Runner) leaseForAction(q *userQueue) bool {
 	return false
 }
 
-// releaseLease gives the thread back once its queue is empty (when the last commit did not).
+// releaseLease gives the thread back once its queue has retired (when the last commit did
+// not). Events forwarded to this replica meanwhile keep the lease: they are queued again, and
+// their queue renews it.
 func (r *Runner) releaseLease(q *userQueue) {
 	if q.lease == nil {
 		return
 	}
 	r.released.note(q.user, q.lease.Token)
 	ctx, cancel := r.storeCtx()
-	_ = r.opts.Leases.Release(ctx, *q.lease)
+	fwd, _ := r.opts.Leases.Release(ctx, *q.lease)
 	cancel()
+	if len(fwd) > 0 {
+		r.released.kept(q.user, q.lease.Token)
+	}
 	q.lease = nil
+	r.takeForwarded(fwd)
 }
 
 // setShared keeps a thread's new state and timer in q until the item's commit.
@@ -154,7 +166,7 @@ func (r *Runner) commit(q *userQueue) {
 	}
 	c := store.Commit{Thread: q.th, TimerAt: q.timerAt, Keep: !q.dirty, JID: q.jid, Release: release}
 	ctx, cancel := r.storeCtx()
-	err := r.opts.Leases.Commit(ctx, *q.lease, c)
+	fwd, err := r.opts.Leases.Commit(ctx, *q.lease, c)
 	cancel()
 	switch {
 	case err == store.ErrFenced:
@@ -173,9 +185,13 @@ func (r *Runner) commit(q *userQueue) {
 			r.journal.failed(nil)
 			r.journal.inWork.Delete(q.jid)
 		}
-		if release {
+		switch {
+		case release && len(fwd) > 0:
+			r.released.kept(q.user, q.lease.Token) // not given back: the forwarded events follow
+		case release:
 			q.lease = nil
 		}
+		r.takeForwarded(fwd) // q is running: they join its items, in timestamp order
 	}
 }
 

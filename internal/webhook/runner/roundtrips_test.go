@@ -50,6 +50,26 @@ func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
+// countedReplica is a replica sharing the Redis store at url whose round trips to it are
+// counted, with no background rounds (timers, claims): only the hot path is counted.
+func countedReplica(t *testing.T, url, name string, rt *roundTrips) *webhooktest.Harness {
+	t.Helper()
+	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	j, err := store.NewJournal(context.Background(), s, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Client().AddHook(rt)
+	return newHarness(t, func(o *runner.Options, _ *config.Page) {
+		o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name
+		o.ClaimInterval = time.Hour
+	})
+}
+
 // The hot path costs at most two round trips to Redis per event: the record (dedup, journal,
 // the thread's lease and state) before the 200, and the commit (state, timer, acknowledgement,
 // the lease given back) after the actions. Conversations go round-robin over two replicas,
@@ -58,22 +78,8 @@ func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 func TestHotPathAtMostTwoRoundTripsPerEvent(t *testing.T) {
 	srv := redistest.Start(t)
 	counters := []*roundTrips{{}, {}}
-	var replicas []*webhooktest.Harness
-	for i, name := range []string{"a", "b"} {
-		s, err := store.NewRedis(store.RedisOptions{URL: srv.URL(0), KeyPrefix: "mo:{test/page/acme}:"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		j, err := store.NewJournal(context.Background(), s, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Client().AddHook(counters[i])
-		h := newHarness(t, func(o *runner.Options, _ *config.Page) {
-			o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name
-			o.ClaimInterval = time.Hour // no background rounds: only the hot path is counted
-		})
+	replicas := []*webhooktest.Harness{countedReplica(t, srv.URL(0), "a", counters[0]), countedReplica(t, srv.URL(0), "b", counters[1])}
+	for _, h := range replicas {
 		h.Engine.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
 			if ev.Kind != handover.KindMessage {
 				return handover.Decision{Thread: th}
@@ -83,7 +89,6 @@ func TestHotPathAtMostTwoRoundTripsPerEvent(t *testing.T) {
 			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
 				Reason: "handoff", Message: &handover.OutMessage{Text: "passing you on"}, Then: []handover.Action{pass}}}}
 		}
-		replicas = append(replicas, h)
 	}
 	const users, msgs = 20, 6
 	replies := func() int { return replicas[0].Graph.Count("messages") + replicas[1].Graph.Count("messages") }

@@ -22,25 +22,35 @@ const journalGroup = "handlers"
 
 // recordScript, for each event (ARGV quadruples from ARGV[6]: dedup key, dedup TTL ms, encoded
 // event, thread "page:psid"), sets the dedup key if absent (an event without one is always
-// new) and, when it was, adds the event to the stream KEYS[1], delivers it at once to consumer
-// ARGV[1] (in the same script, so no other replica reads it first), and takes the lease of its
-// thread for ARGV[1] with the thread's state (ARGV[3] the key prefix, ARGV[4] the lease TTL,
-// ARGV[5] the fencing counter's TTL), so that handling the event needs no round trip before its
-// commit. It returns a triple per event: the stream id ("" for a duplicate), the lease's
-// fencing token ("0": another replica holds it) and the thread's state: one round trip per
-// delivery.
+// new) and, when it was, adds the event to the stream KEYS[1] and takes the lease of its thread
+// for ARGV[1] with the thread's state (ARGV[3] the key prefix, ARGV[4] the lease TTL, ARGV[5]
+// the fencing counter's TTL), so that handling the event needs no round trip before its commit.
+// The event is delivered at once (in the same script, so no other replica reads it first) to
+// ARGV[1], or, when another replica holds the thread's lease, to that replica, its id pushed to
+// the thread's forward list, which the holder takes with its next commit (forwardedLua): the
+// thread's events are handled by its holder in order, and the recorder never polls for the
+// lease. It returns a triple per event: the stream id ("" for a duplicate), the lease's fencing
+// token ("0": another replica holds it) and the thread's state, or ">" when the event was
+// forwarded: one round trip per delivery.
 var recordScript = redis.NewScript(leaseLua + `
 local out = {}
 local P, holder = ARGV[3], ARGV[1]
 for i = 6, #ARGV, 4 do
   local key, ttl, ev, sfx = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if key == '' or redis.call('SET', key, '', 'NX', 'PX', ttl) then
-    redis.call('XADD', KEYS[1], '*', 'e', ev)
-    local got = redis.call('XREADGROUP', 'GROUP', 'handlers', holder, 'COUNT', 1, 'STREAMS', KEYS[1], '>')
-    out[#out + 1] = got[1][2][1][1]
-    local tok = lease(P, sfx, holder, ARGV[4], ARGV[5])
+    local id = redis.call('XADD', KEYS[1], '*', 'e', ev)
+    local tok, other = lease(P, sfx, holder, ARGV[4], ARGV[5])
+    redis.call('XREADGROUP', 'GROUP', 'handlers', other or holder, 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+    out[#out + 1] = id
     out[#out + 1] = tostring(tok)
-    if tok == 0 then out[#out + 1] = '' else out[#out + 1] = state(P, sfx) end
+    if tok ~= 0 then
+      out[#out + 1] = state(P, sfx)
+    else
+      local fk = P .. 'q:' .. sfx
+      redis.call('RPUSH', fk, id)
+      redis.call('PEXPIRE', fk, ARGV[2])
+      out[#out + 1] = '>'
+    end
   else
     out[#out + 1] = ''
     out[#out + 1] = '0'
@@ -94,6 +104,9 @@ type Recorded struct {
 	// another replica holds it), and Thread the thread's state read under it.
 	Lease  Lease
 	Thread handover.Thread
+	// Forwarded: another replica held the thread's lease; the event was handed to it (it
+	// handles the event in its turn), and this replica has nothing more to do with it.
+	Forwarded bool
 }
 
 // Record adds the events that are new (by their dedup keys: "" for an event without one) to
@@ -135,6 +148,7 @@ func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []strin
 	for i := range out {
 		out[i].ID = res[3*i]
 		tok, _ := strconv.ParseInt(res[3*i+1], 10, 64)
+		out[i].Forwarded = out[i].ID != "" && tok == 0 && res[3*i+2] == ">"
 		if out[i].ID == "" || tok == 0 {
 			continue
 		}

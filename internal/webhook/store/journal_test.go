@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/messenger-operator/messenger-operator/internal/handover"
 	"github.com/messenger-operator/messenger-operator/internal/webhook/store"
 	"github.com/messenger-operator/messenger-operator/test/redistest"
@@ -110,4 +112,93 @@ func TestJournalSurvivesRedisRestart(t *testing.T) {
 func sameEvent(a, b handover.Event) bool {
 	a.Timestamp, b.Timestamp = a.Timestamp.UTC(), b.Timestamp.UTC()
 	return a == b
+}
+
+// An event recorded by a replica while another holds its thread's lease is handed to the
+// holder: the holder's next commit (or release) returns it and keeps the lease; an event
+// handed over that was since claimed elsewhere or handled is not returned.
+func TestJournalForwardsToTheLeaseHolder(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	a, b := newRedis(t, srv.URL(0)), newRedis(t, srv.URL(0))
+	ja, jb := journal(t, a, "replica-a"), journal(t, b, "replica-b")
+	ev := func(psid, mid string, sec int) handover.Event {
+		return handover.Event{Kind: handover.KindMessage, PageID: "p1", PSID: psid, MID: mid, Text: "hi",
+			Timestamp: t0.Add(time.Duration(sec) * time.Second)}
+	}
+	record := func(j *store.Journal, e handover.Event) store.Recorded {
+		t.Helper()
+		rec, err := j.Record(ctx, []handover.Event{e}, []string{e.MID}, t0)
+		if err != nil || len(rec) != 1 || rec[0].ID == "" {
+			t.Fatalf("record %s: %+v %v", e.MID, rec, err)
+		}
+		return rec[0]
+	}
+	r1 := record(ja, ev("u1", "m_1", 1))
+	if r1.Forwarded || r1.Lease.Token <= 0 {
+		t.Fatalf("first event of a free thread: %+v", r1)
+	}
+	r2 := record(jb, ev("u1", "m_2", 2))
+	if !r2.Forwarded || r2.Lease.Token != 0 {
+		t.Fatalf("an event of a thread replica-a holds: %+v, want forwarded", r2)
+	}
+	if r3 := record(jb, ev("u2", "m_3", 3)); r3.Forwarded || r3.Lease.Token <= 0 {
+		t.Fatalf("another thread's event was forwarded: %+v", r3)
+	}
+	fk := a.Key("q", "p1", "u1")
+	if ttl := a.Client().PTTL(ctx, fk).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("forward list TTL %v", ttl)
+	}
+	// replica-a ends the first event asking for the lease back: it gets the second instead,
+	// pending with it, and keeps the lease.
+	fwd, err := a.Commit(ctx, r1.Lease, store.Commit{Keep: true, JID: r1.ID, Release: true})
+	if err != nil || len(fwd) != 1 || fwd[0].ID != r2.ID || !sameEvent(fwd[0].Event, ev("u1", "m_2", 2)) {
+		t.Fatalf("commit returned %+v %v, want the forwarded %s", fwd, err, r2.ID)
+	}
+	if p := a.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: a.Key("events"), Group: "handlers", Start: "-", End: "+", Count: 10}).Val(); len(p) != 2 {
+		t.Fatalf("pending %+v, want m_2 (replica-a) and m_3 (replica-b)", p)
+	} else {
+		for _, e := range p {
+			if e.ID == r2.ID && e.Consumer != "replica-a" {
+				t.Fatalf("the forwarded event is pending with %s", e.Consumer)
+			}
+		}
+	}
+	if _, _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
+		t.Fatal("the lease was given back although an event was forwarded")
+	}
+	if a.Client().Exists(ctx, fk).Val() != 0 {
+		t.Fatal("the forward list outlived its take")
+	}
+	// Ending the second with nothing forwarded gives the lease back.
+	if fwd, err := a.Commit(ctx, r1.Lease, store.Commit{Keep: true, JID: r2.ID, Release: true}); err != nil || len(fwd) != 0 {
+		t.Fatalf("second commit: %+v %v", fwd, err)
+	}
+	lb, _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b")
+	if !ok {
+		t.Fatal("the lease was kept with nothing forwarded")
+	}
+	// Stale forwards: one claimed by replica-c meanwhile (replica-b stalled), one handled.
+	r4 := record(ja, ev("u1", "m_4", 4))
+	r5 := record(ja, ev("u1", "m_5", 5))
+	if !r4.Forwarded || !r5.Forwarded {
+		t.Fatalf("events of a thread replica-b holds: %+v %+v", r4, r5)
+	}
+	if err := a.Client().XClaim(ctx, &redis.XClaimArgs{Stream: a.Key("events"), Group: "handlers",
+		Consumer: "replica-c", Messages: []string{r4.ID}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := jb.Done(ctx, r5.ID); err != nil {
+		t.Fatal(err)
+	}
+	if fwd, err := b.Release(ctx, lb); err != nil || len(fwd) != 0 {
+		t.Fatalf("release returned stale forwards %+v %v", fwd, err)
+	}
+	if _, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); !ok {
+		t.Fatal("a release with only stale forwards kept the lease")
+	}
+	// A fenced commit returns nothing and takes nothing.
+	if fwd, err := b.Commit(ctx, lb, store.Commit{Keep: true}); err != store.ErrFenced || fwd != nil {
+		t.Fatalf("fenced commit: %+v %v", fwd, err)
+	}
 }

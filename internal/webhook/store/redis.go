@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ type Redis struct {
 	errs   atomic.Uint64 // failed calls of the Store methods (which cannot return errors)
 }
 
-// ErrFenced is returned by SaveThread when another holder leased the thread since the lease
+// ErrFenced is returned by Commit when another holder leased the thread since the lease
 // was taken: the caller's view is stale and it must not act.
 var ErrFenced = errors.New("thread lease lost to another holder")
 
@@ -99,10 +100,11 @@ func (s *Redis) Client() *redis.Client { return s.c }
 // Key is the full name of a key of this webhook.
 func (s *Redis) Key(parts ...string) string { return s.prefix + strings.Join(parts, ":") }
 
-func (s *Redis) threadKey(page, psid string) string { return s.Key("t", page, psid) }
-func (s *Redis) leaseKey(page, psid string) string  { return s.Key("l", page, psid) }
-func (s *Redis) fenceKey(page, psid string) string  { return s.Key("f", page, psid) }
-func (s *Redis) timersKey() string                  { return s.Key("timers") }
+func (s *Redis) threadKey(page, psid string) string  { return s.Key("t", page, psid) }
+func (s *Redis) leaseKey(page, psid string) string   { return s.Key("l", page, psid) }
+func (s *Redis) fenceKey(page, psid string) string   { return s.Key("f", page, psid) }
+func (s *Redis) forwardKey(page, psid string) string { return s.Key("q", page, psid) }
+func (s *Redis) timersKey() string                   { return s.Key("timers") }
 
 // TimerMember names a thread in the timer set.
 func TimerMember(page, psid string) string { return page + "|" + psid }
@@ -150,7 +152,7 @@ type Lease struct {
 // Acquire takes (or renews) the lease of a thread for holder and reads the thread's state
 // under it, in one round trip; ok is false while another holder has it.
 func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, handover.Thread, bool, error) {
-	res, err := leaseScript.Run(ctx, s.c, nil, s.prefix, page+":"+psid, holder,
+	res, err := s.batch.run(ctx, leaseScript, nil, s.prefix, page+":"+psid, holder,
 		s.o.LeaseTTL.Milliseconds(), s.o.ThreadTTL.Milliseconds()).StringSlice()
 	if err != nil {
 		return Lease{}, handover.Thread{}, false, err
@@ -172,16 +174,25 @@ func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, 
 // LeaseTTL is how long a lease lasts unless renewed.
 func (s *Redis) LeaseTTL() time.Duration { return s.o.LeaseTTL }
 
-// Release gives a lease back (a no-op when it was lost meanwhile).
-func (s *Redis) Release(ctx context.Context, l Lease) error {
-	return releaseScript.Run(ctx, s.c, []string{s.leaseKey(l.Page, l.PSID)}, l.Holder, l.Token).Err()
+// Release gives a lease back (a no-op when it was lost meanwhile), unless other replicas
+// forwarded events of the thread to its holder: the lease is then kept, and the events
+// returned for the holder to handle under it.
+func (s *Redis) Release(ctx context.Context, l Lease) ([]JournalEntry, error) {
+	res, err := s.batch.run(ctx, releaseScript, []string{s.leaseKey(l.Page, l.PSID), s.forwardKey(l.Page, l.PSID), s.Key("events")},
+		l.Holder, l.Token).Slice()
+	if err != nil {
+		return nil, err
+	}
+	return s.forwarded(ctx, res)
 }
 
 // Commit is the end of one item's handling under lease l, in one round trip: the thread's
 // state th and its timer (due at timerAt; zero for none) unless c.Keep, the acknowledgement
-// of the journal entry c.JID ("" for none), and, when c.Release, the lease given back.
-// ErrFenced, with nothing written, when another holder leased the thread since.
-func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) error {
+// of the journal entry c.JID ("" for none), the events other replicas forwarded to the holder
+// (returned, to be handled under the lease), and, when c.Release and none was forwarded, the
+// lease given back. ErrFenced, with nothing written, when another holder leased the thread
+// since.
+func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) ([]JournalEntry, error) {
 	state, due := "-", ""
 	if !c.Keep {
 		state = ""
@@ -196,16 +207,41 @@ func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) error {
 	if c.Release {
 		release = l.Holder
 	}
-	ok, err := s.batch.run(ctx, commitScript,
-		[]string{s.threadKey(l.Page, l.PSID), s.fenceKey(l.Page, l.PSID), s.timersKey(), s.Key("events"), s.leaseKey(l.Page, l.PSID)},
-		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID), c.JID, release).Int64()
+	res, err := s.batch.run(ctx, commitScript,
+		[]string{s.threadKey(l.Page, l.PSID), s.fenceKey(l.Page, l.PSID), s.timersKey(), s.Key("events"),
+			s.leaseKey(l.Page, l.PSID), s.forwardKey(l.Page, l.PSID)},
+		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID), c.JID,
+		release, l.Holder).Result()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if ok == 0 {
-		return ErrFenced
+	vals, ok := res.([]any)
+	if !ok {
+		return nil, ErrFenced
 	}
-	return nil
+	return s.forwarded(ctx, vals)
+}
+
+// forwarded reads the events a commit or release script returns after its first element (id,
+// event, ...). An unreadable event (another version's format) is dropped from the journal
+// rather than handled or left to loop.
+func (s *Redis) forwarded(ctx context.Context, vals []any) ([]JournalEntry, error) {
+	if len(vals)%2 != 1 {
+		return nil, errors.New("lease: unexpected answer")
+	}
+	var out []JournalEntry
+	for i := 1; i+1 < len(vals); i += 2 {
+		id, _ := vals[i].(string)
+		raw, _ := vals[i+1].(string)
+		e := JournalEntry{ID: id}
+		if json.Unmarshal([]byte(raw), &e.Event) != nil {
+			_ = s.c.XAck(ctx, s.Key("events"), journalGroup, id).Err()
+			_ = s.c.XDel(ctx, s.Key("events"), id).Err()
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // Commit says what the end of an item's handling writes.
@@ -218,12 +254,6 @@ type Commit struct {
 	JID string
 	// Release gives the lease back (the thread's queue is empty here).
 	Release bool
-}
-
-// SaveThread writes a thread's state and its timer (due at timerAt; zero for none) under lease
-// l; ErrFenced when another holder leased the thread since.
-func (s *Redis) SaveThread(ctx context.Context, l Lease, th handover.Thread, timerAt time.Time) error {
-	return s.Commit(ctx, l, Commit{Thread: th, TimerAt: timerAt})
 }
 
 // ClaimDue takes up to n timers due at now: each is returned to one caller across replicas,

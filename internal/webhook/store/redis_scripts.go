@@ -9,14 +9,15 @@ import "github.com/redis/go-redis/v9"
 // leaseLua is the lease function shared by the scripts that take a lease: lease(P, sfx, holder,
 // ttl, fenceTTL) takes the lease of thread sfx for holder for ttl ms, or renews it when holder
 // holds it, and returns its fencing token (a new, larger one on every take; the same on a
-// renewal), or 0 when another holder has it.
+// renewal), or 0 and the holder's name when another holder has it.
 const leaseLua = `
 local function lease(P, sfx, holder, ttl, fttl)
   local lk = P .. 'l:' .. sfx
   local cur = redis.call('GET', lk)
   if cur then
     local sep = string.find(cur, '|', 1, true)
-    if string.sub(cur, 1, sep - 1) ~= holder then return 0 end
+    local who = string.sub(cur, 1, sep - 1)
+    if who ~= holder then return 0, who end
     redis.call('PEXPIRE', lk, ttl)
     return tonumber(string.sub(cur, sep + 1))
   end
@@ -40,12 +41,39 @@ if tok == 0 then return {'0', ''} end
 return {tostring(tok), state(ARGV[1], ARGV[2])}
 `)
 
-// releaseScript gives the lease back if ARGV[1] still holds it with token ARGV[2].
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] .. '|' .. ARGV[2] then
-  return redis.call('DEL', KEYS[1])
+// forwardedLua is the function of the scripts that end a holder's turn on a thread:
+// forwarded(fk, stream, holder, out) takes the ids of the events other replicas recorded for the
+// thread while holder held its lease (the list fk, see recordScript) and appends to out the id
+// and event of each still pending with holder, its idle time restarted (XCLAIM to itself), so
+// that the holder handles them in its turn instead of the recorders polling for the lease. An
+// id claimed since by another replica (holder died or stalled) or already handled is dropped.
+const forwardedLua = `
+local function forwarded(fk, stream, holder, out)
+  local ids = redis.call('LRANGE', fk, 0, -1)
+  if #ids == 0 then return end
+  redis.call('DEL', fk)
+  for _, id in ipairs(ids) do
+    if #redis.call('XPENDING', stream, 'handlers', id, id, 1, holder) == 1 then
+      local m = redis.call('XCLAIM', stream, 'handlers', holder, 0, id)
+      if m[1] then
+        out[#out + 1] = m[1][1]
+        out[#out + 1] = m[1][2][2]
+      end
+    end
+  end
 end
-return 0
+`
+
+// releaseScript gives the lease KEYS[1] back if ARGV[1] still holds it with token ARGV[2],
+// unless events were forwarded to it (the list KEYS[2] of the stream KEYS[3]): it then keeps
+// the lease and returns them. Returns {1 when given back, else 0, then id, event, ...}.
+var releaseScript = redis.NewScript(forwardedLua + `
+local out = {0}
+forwarded(KEYS[2], KEYS[3], ARGV[1], out)
+if #out == 1 and redis.call('GET', KEYS[1]) == ARGV[1] .. '|' .. ARGV[2] then
+  out[1] = redis.call('DEL', KEYS[1])
+end
+return out
 `)
 
 // commitScript ends the handling of one item under a lease, in one round trip: only if the
@@ -53,10 +81,12 @@ return 0
 // was since leased by another, cannot write), it writes the thread state ARGV[2] (KEYS[1], TTL
 // ARGV[3] ms; "" deletes it; "-" leaves state and timer as they are) and its timer (ARGV[4]:
 // due unix ms, "" for none; member ARGV[5] of the sorted set KEYS[3]), acknowledges and
-// deletes the journal entry ARGV[6] ("" for none) of the stream KEYS[4], and, when ARGV[7] is
-// the holder, gives the lease KEYS[5] back. Returns 1 when done, 0 when fenced off (nothing
-// written, the entry left for another replica).
-var commitScript = redis.NewScript(`
+// deletes the journal entry ARGV[6] ("" for none) of the stream KEYS[4], takes the events
+// forwarded to the holder ARGV[8] (the list KEYS[6], see forwardedLua) and, when ARGV[7] is
+// the holder and none was, gives the lease KEYS[5] back. Returns 0 when fenced off (nothing
+// written, the entry left for another replica), else {1 when the lease was given back, else
+// 0, then id, event, ... of the forwarded events}.
+var commitScript = redis.NewScript(forwardedLua + `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '-' then
   if ARGV[2] == '' then
@@ -75,10 +105,12 @@ if ARGV[6] ~= '' then
   redis.call('XACK', KEYS[4], 'handlers', ARGV[6])
   redis.call('XDEL', KEYS[4], ARGV[6])
 end
-if ARGV[7] ~= '' and redis.call('GET', KEYS[5]) == ARGV[7] .. '|' .. ARGV[1] then
-  redis.call('DEL', KEYS[5])
+local out = {0}
+forwarded(KEYS[6], KEYS[4], ARGV[8], out)
+if #out == 1 and ARGV[7] ~= '' and redis.call('GET', KEYS[5]) == ARGV[7] .. '|' .. ARGV[1] then
+  out[1] = redis.call('DEL', KEYS[5])
 end
-return 1
+return out
 `)
 
 // claimScript takes up to ARGV[2] timers of the sorted set KEYS[1] due at or before ARGV[1]
