@@ -31,7 +31,9 @@ const journalGroup = "handlers"
 // thread's events are handled by its holder in order, and the recorder never polls for the
 // lease. It returns a triple per event: the stream id ("" for a duplicate), the lease's fencing
 // token ("0": another replica holds it) and the thread's state, or ">" when the event was
-// forwarded: one round trip per delivery.
+// forwarded: one round trip per delivery. A stream that expired (no event and no replica for an
+// hour) or that the server lost is made again with its group and TTL; the replicas' claim rounds
+// keep its TTL (Claim), so that a record costs no command for it.
 var recordScript = redis.NewScript(leaseLua + `
 local out = {}
 local P, holder = ARGV[3], ARGV[1]
@@ -40,7 +42,14 @@ for i = 6, #ARGV, 4 do
   if key == '' or redis.call('SET', key, '', 'NX', 'PX', ttl) then
     local id = redis.call('XADD', KEYS[1], '*', 'e', ev)
     local tok, other = lease(P, sfx, holder, ARGV[4], ARGV[5])
-    redis.call('XREADGROUP', 'GROUP', 'handlers', other or holder, 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+    local read = {'XREADGROUP', 'GROUP', 'handlers', other or holder, 'COUNT', 1, 'STREAMS', KEYS[1], '>'}
+    if redis.pcall(unpack(read)).err then
+      -- A new stream (the last expired, or the server lost it): its group first, so that no
+      -- entry is left undelivered.
+      redis.call('XGROUP', 'CREATE', KEYS[1], 'handlers', '0', 'MKSTREAM')
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      redis.call(unpack(read))
+    end
     out[#out + 1] = id
     out[#out + 1] = tostring(tok)
     if tok ~= 0 then
@@ -57,7 +66,6 @@ for i = 6, #ARGV, 4 do
     out[#out + 1] = ''
   end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return out
 `)
 
@@ -131,13 +139,6 @@ func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []strin
 		args = append(args, key, max(ttl, time.Millisecond).Milliseconds(), b, evs[i].PageID+":"+evs[i].PSID)
 	}
 	res, err := j.s.batch.run(ctx, recordScript, []string{j.stream}, args...).StringSlice()
-	if err != nil && strings.Contains(err.Error(), "NOGROUP") {
-		// The stream expired (no event for an hour) or the server lost it: make it again.
-		if gerr := j.ensureGroup(ctx); gerr != nil {
-			return nil, gerr
-		}
-		res, err = recordScript.Run(ctx, j.s.c, []string{j.stream}, args...).StringSlice()
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +189,10 @@ func (j *Journal) Touch(ctx context.Context, ids ...string) error {
 // Claim takes over up to n events that stayed idle longer than minIdle (their replica died or
 // lost the store): each goes to one claimer.
 func (j *Journal) Claim(ctx context.Context, minIdle time.Duration, n int) ([]JournalEntry, error) {
+	// Each live replica's round keeps the stream for the dedup window.
+	if err := j.s.c.PExpire(ctx, j.stream, j.s.o.DedupWindow).Err(); err != nil {
+		return nil, err
+	}
 	var out []JournalEntry
 	start := "0-0"
 	for len(out) < n {

@@ -202,3 +202,38 @@ func TestJournalForwardsToTheLeaseHolder(t *testing.T) {
 		t.Fatalf("fenced commit: %+v %v", fwd, err)
 	}
 }
+
+// A stream that expired (no event and no replica for an hour) or that the server lost is made
+// again by the next record, with its group and TTL: the event is recorded once and delivered
+// to its recorder, not taken for a duplicate. Each claim round keeps the stream's TTL.
+func TestJournalMakesALostStreamAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	a := newRedis(t, srv.URL(0))
+	ja := journal(t, a, "replica-a")
+	stream := a.Key("events")
+	if err := a.Client().Del(ctx, stream).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ev := handover.Event{Kind: handover.KindMessage, PageID: "p1", PSID: "u1", MID: "m_1", Timestamp: t0}
+	rec, err := ja.Record(ctx, []handover.Event{ev}, []string{"m_1"}, t0)
+	if err != nil || len(rec) != 1 || rec[0].ID == "" || rec[0].Lease.Token <= 0 {
+		t.Fatalf("record into a lost stream: %+v %v", rec, err)
+	}
+	p := a.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: "handlers", Start: "-", End: "+", Count: 10}).Val()
+	if len(p) != 1 || p[0].ID != rec[0].ID || p[0].Consumer != "replica-a" {
+		t.Fatalf("pending %+v, want %s with replica-a", p, rec[0].ID)
+	}
+	if ttl := a.Client().PTTL(ctx, stream).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("new stream's TTL %v", ttl)
+	}
+	if err := a.Client().Persist(ctx, stream).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ja.Claim(ctx, time.Hour, 10); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := a.Client().PTTL(ctx, stream).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("stream TTL after a claim round %v", ttl)
+	}
+}

@@ -107,7 +107,8 @@ if ARGV[6] ~= '' then
 end
 local out = {0}
 forwarded(KEYS[6], KEYS[4], ARGV[8], out)
-if #out == 1 and ARGV[7] ~= '' and redis.call('GET', KEYS[5]) == ARGV[7] .. '|' .. ARGV[1] then
+-- The token is still the thread's newest: the lease is the holder's or expired untaken.
+if #out == 1 and ARGV[7] ~= '' then
   out[1] = redis.call('DEL', KEYS[5])
 end
 return out
