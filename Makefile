@@ -11,7 +11,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Tool versions, installed into bin/ from the Go module proxy.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
-KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE_VERSION ?= v5.8.2
 VEGETA_VERSION ?= v12.13.0
 HELM_VERSION ?= v3.22.0
 
