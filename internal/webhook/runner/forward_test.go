@@ -6,8 +6,10 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/messenger-operator/messenger-operator/internal/handover"
+	"github.com/messenger-operator/messenger-operator/internal/webhook/runner"
 	"github.com/messenger-operator/messenger-operator/test/redistest"
 	"github.com/messenger-operator/messenger-operator/test/webhooktest"
 )
@@ -85,5 +87,63 @@ func TestEventsForwardedToTheThreadsHolder(t *testing.T) {
 	t.Logf("%v events forwarded; %d round trips to Redis for %d events", fwd, total, events)
 	if total > 2*events {
 		t.Fatalf("%d round trips for %d events: more than 2 per event", total, events)
+	}
+}
+
+// An event forwarded to a holder that is busy retrying one item for longer than --claim-idle
+// is taken with the holder's lease renewals: it stays in work there (no replica claims it as
+// left behind) and is answered after the item before it.
+func TestForwardedEventStaysWithABusyHolder(t *testing.T) {
+	srv := redistest.Start(t)
+	fast := func(o *runner.Options) { o.RetryBase, o.RetryMax = 50*time.Millisecond, 100*time.Millisecond }
+	a, b := replica(t, srv.URL(0), "a", fast), replica(t, srv.URL(0), "b", fast)
+	var mu sync.Mutex
+	var answered []string
+	var first time.Time
+	for _, h := range []*webhooktest.Harness{a, b} {
+		h.Engine.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
+			if ev.Kind != handover.KindMessage {
+				return handover.Decision{Thread: th}
+			}
+			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
+				Reason: "answer", Message: &handover.OutMessage{Text: ev.MID}}}}
+		}
+		h.Graph.SetScript(func(c webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
+			if c.Endpoint != "messages" {
+				return false
+			}
+			msg, _ := c.Body["message"].(map[string]any)
+			text, _ := msg["text"].(string)
+			mu.Lock()
+			defer mu.Unlock()
+			if first.IsZero() {
+				first = time.Now()
+			}
+			// The first message fails for three times the claim idle time (500 ms).
+			if text == "m_busy_0" && time.Since(first) < 1500*time.Millisecond {
+				return webhooktest.Answer(w, 503, "")
+			}
+			answered = append(answered, text)
+			return false
+		})
+	}
+	if got := a.Post(pageBody(textEvent("4300", "m_busy_0", 1700000000000))); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	eventually(t, "the first send attempt", func() bool { mu.Lock(); defer mu.Unlock(); return !first.IsZero() })
+	if got := b.Post(pageBody(textEvent("4300", "m_busy_1", 1700000000001))); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	eventually(t, "both answered", func() bool { mu.Lock(); defer mu.Unlock(); return len(answered) == 2 })
+	a.Drain()
+	b.Drain()
+	if !slices.Equal(answered, []string{"m_busy_0", "m_busy_1"}) {
+		t.Fatalf("answered %v, want m_busy_0 then m_busy_1", answered)
+	}
+	if f := b.Counter("messenger_webhook_journal_forwarded_total"); f != 1 {
+		t.Fatalf("forwarded %v, want 1", f)
+	}
+	if c := a.Counter("messenger_webhook_journal_claimed_total") + b.Counter("messenger_webhook_journal_claimed_total"); c != 0 {
+		t.Fatalf("%v events claimed as left behind while their holder was at work", c)
 	}
 }

@@ -12,15 +12,16 @@ import (
 // Leaser is a shared thread store with a lease per thread (store.Redis): one replica at a time
 // acts on a thread, and a replica whose lease was taken over cannot write (fencing).
 type Leaser interface {
-	// Acquire takes or renews the lease and reads the thread's state under it.
-	Acquire(ctx context.Context, page, psid, holder string) (store.Lease, handover.Thread, bool, error)
-	// Release gives the lease back, unless other replicas forwarded events of the thread to
-	// the holder (store.Journal.Record): the lease is then kept and the events returned.
-	Release(ctx context.Context, l store.Lease) ([]store.JournalEntry, error)
+	// Acquire takes or renews the lease and reads the thread's state under it, with the events
+	// other replicas forwarded to the thread's holder (store.Journal.Record).
+	Acquire(ctx context.Context, page, psid, holder string) (store.Lease, handover.Thread, bool, []store.JournalEntry, error)
+	// Release gives the lease back, unless events were forwarded to the holder: the lease is
+	// then kept and the events returned.
+	Release(ctx context.Context, l store.Lease) (fwd []store.JournalEntry, kept bool, err error)
 	// Commit ends an item under the lease: state, timer, journal acknowledgement, the events
 	// forwarded to the holder (returned; the lease is then kept) and, when asked, the lease
-	// given back, at once; store.ErrFenced when the lease was lost.
-	Commit(ctx context.Context, l store.Lease, c store.Commit) ([]store.JournalEntry, error)
+	// given back (kept false), at once; store.ErrFenced when the lease was lost.
+	Commit(ctx context.Context, l store.Lease, c store.Commit) (fwd []store.JournalEntry, kept bool, err error)
 	// ClaimDue takes the timers due at now, each once across replicas; a claimed timer is due
 	// again after reclaim unless its handling rewrites it.
 	ClaimDue(ctx context.Context, now time.Time, n int, reclaim time.Duration) ([]string, error)
@@ -95,11 +96,11 @@ func (r *Runner) holdLease(q *userQueue) bool {
 }
 
 // renew takes or renews q's lease (one round trip). A new token means the lease had been lost:
-// the state read with it replaces the cached one.
+// the state read with it replaces the cached one. The events forwarded to the holder join q.
 func (r *Runner) renew(q *userQueue) bool {
 	at := time.Now()
 	ctx, cancel := r.storeCtx()
-	l, th, ok, err := r.opts.Leases.Acquire(ctx, q.user.page, q.user.psid, r.opts.Holder)
+	l, th, ok, fwd, err := r.opts.Leases.Acquire(ctx, q.user.page, q.user.psid, r.opts.Holder)
 	cancel()
 	if r.journal != nil {
 		r.journal.failed(err)
@@ -113,6 +114,7 @@ func (r *Runner) renew(q *userQueue) bool {
 	}
 	q.lease, q.leasedAt = &l, at
 	r.released.forget(q.user, l.Token)
+	r.takeForwarded(fwd)
 	return true
 }
 
@@ -134,20 +136,30 @@ func (r *Runner) leaseForAction(q *userQueue) bool {
 
 // releaseLease gives the thread back once its queue has retired (when the last commit did
 // not). Events forwarded to this replica meanwhile keep the lease: they are queued again, and
-// their queue renews it.
+// their queue renews it. Until they are queued, the queue counts as pending, so that a drain
+// does not end in between.
 func (r *Runner) releaseLease(q *userQueue) {
 	if q.lease == nil {
 		return
 	}
+	r.disp.pending.Add(1)
+	defer r.disp.release(1, 0)
 	r.released.note(q.user, q.lease.Token)
-	ctx, cancel := r.storeCtx()
-	fwd, _ := r.opts.Leases.Release(ctx, *q.lease)
-	cancel()
-	if len(fwd) > 0 {
-		r.released.kept(q.user, q.lease.Token)
+	// Kept with nothing to queue (every forwarded event unreadable, and dropped): again.
+	for range 3 {
+		ctx, cancel := r.storeCtx()
+		fwd, kept, err := r.opts.Leases.Release(ctx, *q.lease)
+		cancel()
+		if err != nil || !kept {
+			break
+		}
+		if len(fwd) > 0 {
+			r.released.kept(q.user, q.lease.Token)
+			r.takeForwarded(fwd)
+			break
+		}
 	}
 	q.lease = nil
-	r.takeForwarded(fwd)
 }
 
 // setShared keeps a thread's new state and timer in q until the item's commit.
@@ -166,7 +178,7 @@ func (r *Runner) commit(q *userQueue) {
 	}
 	c := store.Commit{Thread: q.th, TimerAt: q.timerAt, Keep: !q.dirty, JID: q.jid, Release: release}
 	ctx, cancel := r.storeCtx()
-	fwd, err := r.opts.Leases.Commit(ctx, *q.lease, c)
+	fwd, kept, err := r.opts.Leases.Commit(ctx, *q.lease, c)
 	cancel()
 	switch {
 	case err == store.ErrFenced:
@@ -186,7 +198,7 @@ func (r *Runner) commit(q *userQueue) {
 			r.journal.inWork.Delete(q.jid)
 		}
 		switch {
-		case release && len(fwd) > 0:
+		case release && kept:
 			r.released.kept(q.user, q.lease.Token) // not given back: the forwarded events follow
 		case release:
 			q.lease = nil

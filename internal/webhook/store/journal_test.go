@@ -115,12 +115,14 @@ func sameEvent(a, b handover.Event) bool {
 }
 
 // An event recorded by a replica while another holds its thread's lease is handed to the
-// holder: the holder's next commit (or release) returns it and keeps the lease; an event
-// handed over that was since claimed elsewhere or handled is not returned.
+// holder: the holder's next commit, release or renewal returns it and keeps the lease; one the
+// holder never took (it lost the lease first) goes to the next holder; one taken, claimed
+// elsewhere or handled since is not returned, and a stale lease takes nothing.
 func TestJournalForwardsToTheLeaseHolder(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	a, b := newRedis(t, srv.URL(0)), newRedis(t, srv.URL(0))
+	short := func(o *store.RedisOptions) { o.LeaseTTL = 300 * time.Millisecond }
+	a, b := newRedis(t, srv.URL(0), short), newRedis(t, srv.URL(0), short)
 	ja, jb := journal(t, a, "replica-a"), journal(t, b, "replica-b")
 	ev := func(psid, mid string, sec int) handover.Event {
 		return handover.Event{Kind: handover.KindMessage, PageID: "p1", PSID: psid, MID: mid, Text: "hi",
@@ -134,13 +136,20 @@ func TestJournalForwardsToTheLeaseHolder(t *testing.T) {
 		}
 		return rec[0]
 	}
+	pendingWith := func(id string) string {
+		p := a.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: a.Key("events"), Group: "handlers", Start: id, End: id, Count: 1}).Val()
+		if len(p) == 0 {
+			return ""
+		}
+		return p[0].Consumer
+	}
 	r1 := record(ja, ev("u1", "m_1", 1))
 	if r1.Forwarded || r1.Lease.Token <= 0 {
 		t.Fatalf("first event of a free thread: %+v", r1)
 	}
 	r2 := record(jb, ev("u1", "m_2", 2))
-	if !r2.Forwarded || r2.Lease.Token != 0 {
-		t.Fatalf("an event of a thread replica-a holds: %+v, want forwarded", r2)
+	if !r2.Forwarded || r2.Lease.Token != 0 || pendingWith(r2.ID) != "replica-a" {
+		t.Fatalf("an event of a thread replica-a holds: %+v (pending with %q), want forwarded to replica-a", r2, pendingWith(r2.ID))
 	}
 	if r3 := record(jb, ev("u2", "m_3", 3)); r3.Forwarded || r3.Lease.Token <= 0 {
 		t.Fatalf("another thread's event was forwarded: %+v", r3)
@@ -149,57 +158,77 @@ func TestJournalForwardsToTheLeaseHolder(t *testing.T) {
 	if ttl := a.Client().PTTL(ctx, fk).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("forward list TTL %v", ttl)
 	}
-	// replica-a ends the first event asking for the lease back: it gets the second instead,
-	// pending with it, and keeps the lease.
-	fwd, err := a.Commit(ctx, r1.Lease, store.Commit{Keep: true, JID: r1.ID, Release: true})
-	if err != nil || len(fwd) != 1 || fwd[0].ID != r2.ID || !sameEvent(fwd[0].Event, ev("u1", "m_2", 2)) {
-		t.Fatalf("commit returned %+v %v, want the forwarded %s", fwd, err, r2.ID)
+	// A release with a token that is not the lease's takes nothing and keeps nothing.
+	if fwd, kept, err := a.Release(ctx, store.Lease{Page: "p1", PSID: "u1", Holder: "replica-a", Token: r1.Lease.Token + 100}); err != nil || kept || len(fwd) != 0 {
+		t.Fatalf("stale release: %+v kept %v %v", fwd, kept, err)
 	}
-	if p := a.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: a.Key("events"), Group: "handlers", Start: "-", End: "+", Count: 10}).Val(); len(p) != 2 {
-		t.Fatalf("pending %+v, want m_2 (replica-a) and m_3 (replica-b)", p)
-	} else {
-		for _, e := range p {
-			if e.ID == r2.ID && e.Consumer != "replica-a" {
-				t.Fatalf("the forwarded event is pending with %s", e.Consumer)
-			}
-		}
+	// replica-a ends the first event asking for the lease back: it gets the second instead and
+	// keeps the lease.
+	fwd, kept, err := a.Commit(ctx, r1.Lease, store.Commit{Keep: true, JID: r1.ID, Release: true})
+	if err != nil || !kept || len(fwd) != 1 || fwd[0].ID != r2.ID || !sameEvent(fwd[0].Event, ev("u1", "m_2", 2)) {
+		t.Fatalf("commit returned %+v kept %v %v, want the forwarded %s", fwd, kept, err, r2.ID)
 	}
-	if _, _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
+	if _, _, ok, _, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
 		t.Fatal("the lease was given back although an event was forwarded")
 	}
 	if a.Client().Exists(ctx, fk).Val() != 0 {
 		t.Fatal("the forward list outlived its take")
 	}
-	// Ending the second with nothing forwarded gives the lease back.
-	if fwd, err := a.Commit(ctx, r1.Lease, store.Commit{Keep: true, JID: r2.ID, Release: true}); err != nil || len(fwd) != 0 {
-		t.Fatalf("second commit: %+v %v", fwd, err)
+	// A renewal takes what was forwarded since.
+	r4 := record(jb, ev("u1", "m_4", 4))
+	if _, _, ok, fwd, err := a.Acquire(ctx, "p1", "u1", "replica-a"); err != nil || !ok || len(fwd) != 1 || fwd[0].ID != r4.ID {
+		t.Fatalf("renewal: %v %+v %v, want the forwarded %s", ok, fwd, err, r4.ID)
 	}
-	lb, _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b")
+	// Ending with nothing forwarded gives the lease back.
+	if fwd, kept, err := a.Commit(ctx, r1.Lease, store.Commit{Keep: true, JID: r2.ID, Release: true}); err != nil || kept || len(fwd) != 0 {
+		t.Fatalf("second commit: %+v kept %v %v", fwd, kept, err)
+	}
+	_ = ja.Done(ctx, r4.ID)
+	lb, _, ok, _, _ := b.Acquire(ctx, "p1", "u1", "replica-b")
 	if !ok {
 		t.Fatal("the lease was kept with nothing forwarded")
 	}
-	// Stale forwards: one claimed by replica-c meanwhile (replica-b stalled), one handled.
-	r4 := record(ja, ev("u1", "m_4", 4))
+	// Stale forwards: one claimed by replica-c meanwhile, one handled.
 	r5 := record(ja, ev("u1", "m_5", 5))
-	if !r4.Forwarded || !r5.Forwarded {
-		t.Fatalf("events of a thread replica-b holds: %+v %+v", r4, r5)
+	r6 := record(ja, ev("u1", "m_6", 6))
+	if !r5.Forwarded || !r6.Forwarded {
+		t.Fatalf("events of a thread replica-b holds: %+v %+v", r5, r6)
 	}
 	if err := a.Client().XClaim(ctx, &redis.XClaimArgs{Stream: a.Key("events"), Group: "handlers",
-		Consumer: "replica-c", Messages: []string{r4.ID}}).Err(); err != nil {
+		Consumer: "replica-c", Messages: []string{r5.ID}}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := jb.Done(ctx, r5.ID); err != nil {
+	if err := jb.Done(ctx, r6.ID); err != nil {
 		t.Fatal(err)
 	}
-	if fwd, err := b.Release(ctx, lb); err != nil || len(fwd) != 0 {
-		t.Fatalf("release returned stale forwards %+v %v", fwd, err)
+	if fwd, kept, err := b.Release(ctx, lb); err != nil || kept || len(fwd) != 0 {
+		t.Fatalf("release returned stale forwards %+v kept %v %v", fwd, kept, err)
 	}
-	if _, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); !ok {
-		t.Fatal("a release with only stale forwards kept the lease")
+	// replica-a holds the thread again; an event is forwarded to it; it loses the lease (it
+	// stalls past the TTL) before taking it: the next holder takes it.
+	la, _, ok, _, _ := a.Acquire(ctx, "p1", "u1", "replica-a")
+	if !ok {
+		t.Fatal("a released lease was not free")
 	}
-	// A fenced commit returns nothing and takes nothing.
-	if fwd, err := b.Commit(ctx, lb, store.Commit{Keep: true}); err != store.ErrFenced || fwd != nil {
+	// replica-b's old lease is fenced off: its commit returns nothing and takes nothing.
+	if fwd, _, err := b.Commit(ctx, lb, store.Commit{Keep: true}); err != store.ErrFenced || fwd != nil {
 		t.Fatalf("fenced commit: %+v %v", fwd, err)
+	}
+	r7 := record(jb, ev("u1", "m_7", 7))
+	if !r7.Forwarded || pendingWith(r7.ID) != "replica-a" {
+		t.Fatalf("not forwarded to replica-a: %+v", r7)
+	}
+	time.Sleep(400 * time.Millisecond)
+	r8 := record(jb, ev("u1", "m_8", 8))
+	if r8.Forwarded || r8.Lease.Token <= la.Token {
+		t.Fatalf("after the lease expired: %+v", r8)
+	}
+	if fwd, kept, err := b.Commit(ctx, r8.Lease, store.Commit{Keep: true, JID: r8.ID, Release: true}); err != nil || !kept ||
+		len(fwd) != 1 || fwd[0].ID != r7.ID || pendingWith(r7.ID) != "replica-b" {
+		t.Fatalf("the next holder's commit: %+v kept %v %v, want %s", fwd, kept, err, r7.ID)
+	}
+	if fwd, kept, err := a.Release(ctx, la); err != nil || kept || len(fwd) != 0 {
+		t.Fatalf("the old holder's release: %+v kept %v %v", fwd, kept, err)
 	}
 }
 

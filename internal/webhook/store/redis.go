@@ -150,49 +150,50 @@ type Lease struct {
 }
 
 // Acquire takes (or renews) the lease of a thread for holder and reads the thread's state
-// under it, in one round trip; ok is false while another holder has it.
-func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, handover.Thread, bool, error) {
+// under it, in one round trip; ok is false while another holder has it. With the lease come
+// the events other replicas forwarded to the thread's holder, to be handled under it.
+func (s *Redis) Acquire(ctx context.Context, page, psid, holder string) (Lease, handover.Thread, bool, []JournalEntry, error) {
 	res, err := s.batch.run(ctx, leaseScript, nil, s.prefix, page+":"+psid, holder,
 		s.o.LeaseTTL.Milliseconds(), s.o.ThreadTTL.Milliseconds()).StringSlice()
 	if err != nil {
-		return Lease{}, handover.Thread{}, false, err
+		return Lease{}, handover.Thread{}, false, nil, err
 	}
-	if len(res) != 2 {
-		return Lease{}, handover.Thread{}, false, errors.New("lease: unexpected answer")
+	if len(res) < 2 || len(res)%2 != 0 {
+		return Lease{}, handover.Thread{}, false, nil, errors.New("lease: unexpected answer")
 	}
 	tok, _ := strconv.ParseInt(res[0], 10, 64)
 	if tok == 0 {
-		return Lease{}, handover.Thread{}, false, nil
+		return Lease{}, handover.Thread{}, false, nil, nil
 	}
 	th, err := decodeState(res[1])
 	if err != nil {
 		th = handover.Thread{} // unreadable: the owner is asked again
 	}
-	return Lease{Page: page, PSID: psid, Holder: holder, Token: tok}, th, true, nil
+	return Lease{Page: page, PSID: psid, Holder: holder, Token: tok}, th, true, s.entries(ctx, res[2:]), nil
 }
 
 // LeaseTTL is how long a lease lasts unless renewed.
 func (s *Redis) LeaseTTL() time.Duration { return s.o.LeaseTTL }
 
 // Release gives a lease back (a no-op when it was lost meanwhile), unless other replicas
-// forwarded events of the thread to its holder: the lease is then kept, and the events
-// returned for the holder to handle under it.
-func (s *Redis) Release(ctx context.Context, l Lease) ([]JournalEntry, error) {
+// forwarded events of the thread to its holder: the lease is then kept (kept is true), and the
+// events returned for the holder to handle under it.
+func (s *Redis) Release(ctx context.Context, l Lease) (fwd []JournalEntry, kept bool, err error) {
 	res, err := s.batch.run(ctx, releaseScript, []string{s.leaseKey(l.Page, l.PSID), s.forwardKey(l.Page, l.PSID), s.Key("events")},
 		l.Holder, l.Token).Slice()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return s.forwarded(ctx, res)
+	return s.turn(ctx, res)
 }
 
 // Commit is the end of one item's handling under lease l, in one round trip: the thread's
 // state th and its timer (due at timerAt; zero for none) unless c.Keep, the acknowledgement
 // of the journal entry c.JID ("" for none), the events other replicas forwarded to the holder
 // (returned, to be handled under the lease), and, when c.Release and none was forwarded, the
-// lease given back. ErrFenced, with nothing written, when another holder leased the thread
-// since.
-func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) ([]JournalEntry, error) {
+// lease given back (kept is false only then). ErrFenced, with nothing written, when another
+// holder leased the thread since.
+func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) (fwd []JournalEntry, kept bool, err error) {
 	state, due := "-", ""
 	if !c.Keep {
 		state = ""
@@ -213,35 +214,43 @@ func (s *Redis) Commit(ctx context.Context, l Lease, c Commit) ([]JournalEntry, 
 		strconv.FormatInt(l.Token, 10), state, s.o.ThreadTTL.Milliseconds(), due, TimerMember(l.Page, l.PSID), c.JID,
 		release, l.Holder).Result()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	vals, ok := res.([]any)
 	if !ok {
-		return nil, ErrFenced
+		return nil, false, ErrFenced
 	}
-	return s.forwarded(ctx, vals)
+	return s.turn(ctx, vals)
 }
 
-// forwarded reads the events a commit or release script returns after its first element (id,
-// event, ...). An unreadable event (another version's format) is dropped from the journal
-// rather than handled or left to loop.
-func (s *Redis) forwarded(ctx context.Context, vals []any) ([]JournalEntry, error) {
+// turn reads a commit's or release's answer: whether the lease is kept, then id, event, ...
+// of the forwarded events.
+func (s *Redis) turn(ctx context.Context, vals []any) ([]JournalEntry, bool, error) {
 	if len(vals)%2 != 1 {
-		return nil, errors.New("lease: unexpected answer")
+		return nil, false, errors.New("lease: unexpected answer")
 	}
+	kept, _ := vals[0].(int64)
+	pairs := make([]string, len(vals)-1)
+	for i, v := range vals[1:] {
+		pairs[i], _ = v.(string)
+	}
+	return s.entries(ctx, pairs), kept == 1, nil
+}
+
+// entries reads forwarded events (id, event, ...). An unreadable event (another version's
+// format) is dropped from the journal rather than handled or left to loop.
+func (s *Redis) entries(ctx context.Context, pairs []string) []JournalEntry {
 	var out []JournalEntry
-	for i := 1; i+1 < len(vals); i += 2 {
-		id, _ := vals[i].(string)
-		raw, _ := vals[i+1].(string)
-		e := JournalEntry{ID: id}
-		if json.Unmarshal([]byte(raw), &e.Event) != nil {
-			_ = s.c.XAck(ctx, s.Key("events"), journalGroup, id).Err()
-			_ = s.c.XDel(ctx, s.Key("events"), id).Err()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		e := JournalEntry{ID: pairs[i]}
+		if json.Unmarshal([]byte(pairs[i+1]), &e.Event) != nil {
+			_ = s.c.XAck(ctx, s.Key("events"), journalGroup, e.ID).Err()
+			_ = s.c.XDel(ctx, s.Key("events"), e.ID).Err()
 			continue
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out
 }
 
 // Commit says what the end of an item's handling writes.

@@ -34,26 +34,34 @@ end
 
 // leaseScript takes (or renews) the lease of thread ARGV[2] for ARGV[3] (ARGV[1] the prefix,
 // ARGV[4] the lease TTL, ARGV[5] the fencing counter's TTL, in ms) and returns {token, the
-// thread's state ("" when none)}; token 0 when another holder has it.
-var leaseScript = redis.NewScript(leaseLua + `
+// thread's state ("" when none), then id, event, ... of the events forwarded to the thread's
+// holder (forwardedLua)}; token 0 when another holder has it. Taking the forwarded events with
+// a renewal keeps them from going idle (and being claimed elsewhere) while the holder is busy
+// with one long item.
+var leaseScript = redis.NewScript(leaseLua + forwardedLua + `
 local tok = lease(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 if tok == 0 then return {'0', ''} end
-return {tostring(tok), state(ARGV[1], ARGV[2])}
+local out = {tostring(tok), state(ARGV[1], ARGV[2])}
+forwarded(ARGV[1] .. 'q:' .. ARGV[2], ARGV[1] .. 'events', ARGV[3], out)
+return out
 `)
 
-// forwardedLua is the function of the scripts that end a holder's turn on a thread:
+// forwardedLua is the function of the scripts run by a thread's lease holder:
 // forwarded(fk, stream, holder, out) takes the ids of the events other replicas recorded for the
-// thread while holder held its lease (the list fk, see recordScript) and appends to out the id
-// and event of each still pending with holder, its idle time restarted (XCLAIM to itself), so
-// that the holder handles them in its turn instead of the recorders polling for the lease. An
-// id claimed since by another replica (holder died or stalled) or already handled is dropped.
+// thread while another held its lease (the list fk, see recordScript) and appends to out the id
+// and event of each that no replica took yet, claimed to holder (XCLAIM, which restarts its
+// idle time), so that the holder handles them in its turn instead of the recorders polling for
+// the lease. Not taken yet means pending with the one delivery of its record, whichever holder
+// it was forwarded to (a holder that lost the lease before taking it leaves it to the next): a
+// take or a claim counts a delivery, and a handled event is no longer pending.
 const forwardedLua = `
 local function forwarded(fk, stream, holder, out)
   local ids = redis.call('LRANGE', fk, 0, -1)
   if #ids == 0 then return end
   redis.call('DEL', fk)
   for _, id in ipairs(ids) do
-    if #redis.call('XPENDING', stream, 'handlers', id, id, 1, holder) == 1 then
+    local p = redis.pcall('XPENDING', stream, 'handlers', id, id, 1)
+    if p[1] and tonumber(p[1][4]) == 1 then
       local m = redis.call('XCLAIM', stream, 'handlers', holder, 0, id)
       if m[1] then
         out[#out + 1] = m[1][1]
@@ -65,13 +73,16 @@ end
 `
 
 // releaseScript gives the lease KEYS[1] back if ARGV[1] still holds it with token ARGV[2],
-// unless events were forwarded to it (the list KEYS[2] of the stream KEYS[3]): it then keeps
-// the lease and returns them. Returns {1 when given back, else 0, then id, event, ...}.
+// unless events were forwarded to the thread (the list KEYS[2] of the stream KEYS[3]): it then
+// keeps the lease and returns them. Returns {1 when the lease is kept, else 0, then id, event,
+// ...}; a caller that no longer holds the lease takes nothing.
 var releaseScript = redis.NewScript(forwardedLua + `
-local out = {0}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] .. '|' .. ARGV[2] then return {0} end
+local out = {1}
 forwarded(KEYS[2], KEYS[3], ARGV[1], out)
-if #out == 1 and redis.call('GET', KEYS[1]) == ARGV[1] .. '|' .. ARGV[2] then
-  out[1] = redis.call('DEL', KEYS[1])
+if #out == 1 then
+  redis.call('DEL', KEYS[1])
+  out[1] = 0
 end
 return out
 `)
@@ -84,8 +95,8 @@ return out
 // deletes the journal entry ARGV[6] ("" for none) of the stream KEYS[4], takes the events
 // forwarded to the holder ARGV[8] (the list KEYS[6], see forwardedLua) and, when ARGV[7] is
 // the holder and none was, gives the lease KEYS[5] back. Returns 0 when fenced off (nothing
-// written, the entry left for another replica), else {1 when the lease was given back, else
-// 0, then id, event, ... of the forwarded events}.
+// written, the entry left for another replica), else {0 when the lease was given back, else
+// 1, then id, event, ... of the forwarded events}.
 var commitScript = redis.NewScript(forwardedLua + `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '-' then
@@ -105,11 +116,12 @@ if ARGV[6] ~= '' then
   redis.call('XACK', KEYS[4], 'handlers', ARGV[6])
   redis.call('XDEL', KEYS[4], ARGV[6])
 end
-local out = {0}
+local out = {1}
 forwarded(KEYS[6], KEYS[4], ARGV[8], out)
 -- The token is still the thread's newest: the lease is the holder's or expired untaken.
 if #out == 1 and ARGV[7] ~= '' then
-  out[1] = redis.call('DEL', KEYS[5])
+  redis.call('DEL', KEYS[5])
+  out[1] = 0
 end
 return out
 `)

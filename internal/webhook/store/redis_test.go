@@ -70,17 +70,17 @@ func TestRedisLeaseExpiryAndFencing(t *testing.T) {
 	short := func(o *store.RedisOptions) { o.LeaseTTL = 300 * time.Millisecond }
 	a, b := newRedis(t, srv.URL(0), short), newRedis(t, srv.URL(0), short)
 	ctx := context.Background()
-	la, _, ok, err := a.Acquire(ctx, "p1", "u1", "replica-a")
+	la, _, ok, _, err := a.Acquire(ctx, "p1", "u1", "replica-a")
 	if err != nil || !ok {
 		t.Fatalf("acquire: %v %v", ok, err)
 	}
-	if _, _, ok, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
+	if _, _, ok, _, _ := b.Acquire(ctx, "p1", "u1", "replica-b"); ok {
 		t.Fatal("two holders at once")
 	}
-	if _, _, ok, _ := b.Acquire(ctx, "p1", "u2", "replica-b"); !ok {
+	if _, _, ok, _, _ := b.Acquire(ctx, "p1", "u2", "replica-b"); !ok {
 		t.Fatal("another thread's lease was refused")
 	}
-	renewed, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a")
+	renewed, _, ok, _, _ := a.Acquire(ctx, "p1", "u1", "replica-a")
 	if !ok || renewed.Token != la.Token {
 		t.Fatalf("renewal: %+v %v, want token %d", renewed, ok, la.Token)
 	}
@@ -92,7 +92,7 @@ func TestRedisLeaseExpiryAndFencing(t *testing.T) {
 	var lb store.Lease
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if lb, _, ok, err = b.Acquire(ctx, "p1", "u1", "replica-b"); err != nil {
+		if lb, _, ok, _, err = b.Acquire(ctx, "p1", "u1", "replica-b"); err != nil {
 			t.Fatal(err)
 		}
 		if ok {
@@ -120,12 +120,12 @@ func TestRedisLeaseExpiryAndFencing(t *testing.T) {
 		t.Fatalf("thread %+v, want %+v", th, other)
 	}
 	// Release by the old holder does nothing; by the holder frees the thread.
-	_, _ = a.Release(ctx, la)
-	if _, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); ok {
+	_, _, _ = a.Release(ctx, la)
+	if _, _, ok, _, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); ok {
 		t.Fatal("a stale release freed another holder's lease")
 	}
-	_, _ = b.Release(ctx, lb)
-	if _, _, ok, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); !ok {
+	_, _, _ = b.Release(ctx, lb)
+	if _, _, ok, _, _ := a.Acquire(ctx, "p1", "u1", "replica-a"); !ok {
 		t.Fatal("a released lease was not free")
 	}
 }
@@ -138,7 +138,7 @@ func TestRedisTimerClaimRace(t *testing.T) {
 	const n = 300
 	for i := range n {
 		psid := fmt.Sprint("u", i)
-		l, _, ok, err := clients[0].Acquire(ctx, "p1", psid, "setter")
+		l, _, ok, _, err := clients[0].Acquire(ctx, "p1", psid, "setter")
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}
@@ -206,7 +206,7 @@ func TestRedisKeysHavePrefixAndTTL(t *testing.T) {
 	s := newRedis(t, srv.URL(0))
 	ctx := context.Background()
 	s.FirstSeen("m_1", t0, t0)
-	l, _, _, _ := s.Acquire(ctx, "p1", "u1", "r")
+	l, _, _, _, _ := s.Acquire(ctx, "p1", "u1", "r")
 	th := handover.Thread{Owner: handover.OwnerOther, OwnerAppID: "263902037430900", PassedAt: t0, AgentActive: true,
 		LastAgentAt: t0.Add(time.Second), Unreachable: true, HandoverAt: t0.Add(2 * time.Second),
 		LastUserAt: t0.Add(3 * time.Second), ErrorAt: t0.Add(4 * time.Second)}
@@ -282,6 +282,6 @@ func TestRedisEachThread(t *testing.T) {
 
 // save writes a thread's state and timer under l, as a commit without a journal entry.
 func save(ctx context.Context, s *store.Redis, l store.Lease, th handover.Thread, timerAt time.Time) error {
-	_, err := s.Commit(ctx, l, store.Commit{Thread: th, TimerAt: timerAt})
+	_, _, err := s.Commit(ctx, l, store.Commit{Thread: th, TimerAt: timerAt})
 	return err
 }
