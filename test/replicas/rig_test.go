@@ -222,6 +222,11 @@ func (p *replica) start(crashAt string) {
 		"--replica-name", p.name, "--claim-idle", p.claimIdle.String(), "--log-level", "warn", "--drain-timeout", "20s")
 	cmd.Env = append(os.Environ(), "REDIS_URL="+p.rig.redis.URL(0), "REDIS_KEY_PREFIX=mo:{ha/app/shop}:",
 		"MESSENGER_WEBHOOK_CRASH_AT="+crashAt)
+	if crashAt != "" {
+		// One action at a time: at the crash point nothing else is in flight, so what is
+		// repeated is what the crash point allows.
+		cmd.Env = append(cmd.Env, "MESSENGER_WEBHOOK_CRASH_WORKERS=1")
+	}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ package runner
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -25,4 +26,14 @@ func crashAt(point, endpoint string) {
 		return
 	}
 	os.Exit(3)
+}
+
+// crashWorkers bounds the workers to MESSENGER_WEBHOOK_CRASH_WORKERS when set, so that a test
+// knows what else a replica had in flight when it reached a crash point (with one worker,
+// nothing: another worker's Graph call, made and not yet committed, would be repeated).
+func crashWorkers(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("MESSENGER_WEBHOOK_CRASH_WORKERS")); err == nil && v > 0 {
+		return v
+	}
+	return n
 }

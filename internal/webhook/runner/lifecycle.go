@@ -70,7 +70,7 @@ func newRunner(o Options) *Runner {
 	}
 	r.pages.Store(&map[string]*livePage{})
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.disp = newDispatcher(o.MaxQueued, o.MaxQueuedBytes, o.Workers, r.runQueue)
+	r.disp = newDispatcher(o.MaxQueued, o.MaxQueuedBytes, crashWorkers(o.Workers), r.runQueue)
 	r.timers = newTickTimers(o.Clock, r.disp.enqueueTick)
 	r.metrics = newMetrics(o.Registry, func() float64 { return float64(r.disp.depth()) },
 		func() float64 { return float64(r.disp.bytes.Load()) }, o.IgnoreReasons)
