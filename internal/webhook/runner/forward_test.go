@@ -26,13 +26,7 @@ func TestEventsForwardedToTheThreadsHolder(t *testing.T) {
 	var mu sync.Mutex
 	answered := map[string][]string{} // psid -> the mids answered, in the order of the calls
 	for _, h := range replicas {
-		h.Engine.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
-			if ev.Kind != handover.KindMessage {
-				return handover.Decision{Thread: th}
-			}
-			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
-				Reason: "answer", Message: &handover.OutMessage{Text: ev.MID}}}}
-		}
+		h.Engine.OnDecide = answerWithMID
 		h.Graph.SetScript(func(c webhooktest.GraphCall, _ int, _ http.ResponseWriter) bool {
 			if c.Endpoint == "messages" {
 				msg, _ := c.Body["message"].(map[string]any)
@@ -101,13 +95,7 @@ func TestForwardedEventStaysWithABusyHolder(t *testing.T) {
 	var answered []string
 	var first time.Time
 	for _, h := range []*webhooktest.Harness{a, b} {
-		h.Engine.OnDecide = func(ev handover.Event, th handover.Thread) handover.Decision {
-			if ev.Kind != handover.KindMessage {
-				return handover.Decision{Thread: th}
-			}
-			return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
-				Reason: "answer", Message: &handover.OutMessage{Text: ev.MID}}}}
-		}
+		h.Engine.OnDecide = answerWithMID
 		h.Graph.SetScript(func(c webhooktest.GraphCall, _ int, w http.ResponseWriter) bool {
 			if c.Endpoint != "messages" {
 				return false
@@ -146,4 +134,14 @@ func TestForwardedEventStaysWithABusyHolder(t *testing.T) {
 	if c := a.Counter("messenger_webhook_journal_claimed_total") + b.Counter("messenger_webhook_journal_claimed_total"); c != 0 {
 		t.Fatalf("%v events claimed as left behind while their holder was at work", c)
 	}
+}
+
+// answerWithMID answers each message with its mid, so that a test sees which message each
+// answer is for.
+func answerWithMID(ev handover.Event, th handover.Thread) handover.Decision {
+	if ev.Kind != handover.KindMessage {
+		return handover.Decision{Thread: th}
+	}
+	return handover.Decision{Thread: th, Actions: []handover.Action{{Kind: handover.ActSend, PSID: ev.PSID,
+		Reason: "answer", Message: &handover.OutMessage{Text: ev.MID}}}}
 }

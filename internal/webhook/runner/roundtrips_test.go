@@ -54,15 +54,7 @@ func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // counted, with no background rounds (timers, claims): only the hot path is counted.
 func countedReplica(t *testing.T, url, name string, rt *roundTrips) *webhooktest.Harness {
 	t.Helper()
-	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	j, err := store.NewJournal(context.Background(), s, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, j := sharedStore(t, url, name, store.RedisOptions{})
 	s.Client().AddHook(rt)
 	return newHarness(t, func(o *runner.Options, _ *config.Page) {
 		o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name

@@ -23,8 +23,22 @@ import (
 // replica is a webhook harness whose runner shares the Redis store at url.
 func replica(t *testing.T, url, name string, mod func(*runner.Options)) *webhooktest.Harness {
 	t.Helper()
-	s, err := store.NewRedis(store.RedisOptions{URL: url, KeyPrefix: "mo:{test/page/acme}:",
-		OpTimeout: 500 * time.Millisecond, LeaseTTL: 500 * time.Millisecond})
+	s, j := sharedStore(t, url, name, store.RedisOptions{OpTimeout: 500 * time.Millisecond, LeaseTTL: 500 * time.Millisecond})
+	return newHarness(t, func(o *runner.Options, _ *config.Page) {
+		o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name
+		o.ClaimInterval, o.ClaimIdle = 50*time.Millisecond, 500*time.Millisecond
+		if mod != nil {
+			mod(o)
+		}
+	})
+}
+
+// sharedStore is replica name's client of the Redis store at url (the test page's prefix) and
+// its journal.
+func sharedStore(t *testing.T, url, name string, o store.RedisOptions) (*store.Redis, *store.Journal) {
+	t.Helper()
+	o.URL, o.KeyPrefix = url, "mo:{test/page/acme}:"
+	s, err := store.NewRedis(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,13 +47,7 @@ func replica(t *testing.T, url, name string, mod func(*runner.Options)) *webhook
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newHarness(t, func(o *runner.Options, _ *config.Page) {
-		o.Store, o.Journal, o.Leases, o.Holder = s, j, s, name
-		o.ClaimInterval, o.ClaimIdle = 50*time.Millisecond, 500*time.Millisecond
-		if mod != nil {
-			mod(o)
-		}
-	})
+	return s, j
 }
 
 // The same delivery sent to two replicas at once is answered once: the dedup key is set in
