@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
@@ -40,7 +43,9 @@ func (r subscriptionResult) hasFailed() bool { return r.failed }
 
 // graphJob is the state of one object's checks.
 type graphJob[R graphResult] struct {
-	inputs   [32]byte
+	inputs [32]byte
+	// asked is when a check of inputs was first asked for.
+	asked    time.Time
 	running  bool
 	done     bool // result holds the outcome of a check of inputs
 	at       time.Time
@@ -53,9 +58,31 @@ func newGraphWork[R graphResult](now func() time.Time) *graphWork[R] {
 		jobs: map[types.NamespacedName]*graphJob[R]{}}
 }
 
-// Source wakes the object of each finished check.
+// graphResultPriority puts the object of a finished check ahead of the objects waiting in the
+// work queue at the default priority (0: creates, most changes): its pass was begun already (a
+// new page's first status waits for its token check, tokenFirstWait), and the checks in flight
+// are few (graphConcurrency), so new objects are not starved.
+const graphResultPriority = 1
+
+// Source wakes the object of each finished check, at graphResultPriority.
 func (g *graphWork[R]) Source() source.Source {
-	return source.Channel(g.out, &handler.EnqueueRequestForObject{})
+	return source.Channel(g.out, graphResultHandler)
+}
+
+var graphResultHandler = handler.Funcs{
+	GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		enqueueWithPriority(q, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}, graphResultPriority)
+	},
+}
+
+// enqueueWithPriority adds req at priority when the queue has priorities (controller-runtime's
+// default queue), else plainly.
+func enqueueWithPriority(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request, priority int) {
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
+		return
+	}
+	q.Add(req)
 }
 
 // check returns the last result for obj when it was computed from the same inputs (nil when
@@ -70,7 +97,7 @@ func (g *graphWork[R]) check(obj client.Object, inputs [32]byte, interval, retry
 	defer g.mu.Unlock()
 	j := g.jobs[key]
 	if j == nil || j.inputs != inputs {
-		j = &graphJob[R]{inputs: inputs}
+		j = &graphJob[R]{inputs: inputs, asked: now}
 		if old := g.jobs[key]; old != nil {
 			j.running = old.running // a stale check still holds its slot; its result is dropped
 		}
@@ -120,6 +147,18 @@ func (g *graphWork[R]) run(key types.NamespacedName, j *graphJob[R], wake client
 	}
 	g.mu.Unlock()
 	g.out <- event.GenericEvent{Object: wake}
+}
+
+// waiting says how long obj's check of its current inputs has been asked for without a result;
+// false when it has one, or none was asked.
+func (g *graphWork[R]) waiting(obj client.Object) (time.Duration, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	j := g.jobs[client.ObjectKeyFromObject(obj)]
+	if j == nil || j.done {
+		return 0, false
+	}
+	return g.now().Sub(j.asked), true
 }
 
 // forget drops an object's state (deleted, or no longer checked).

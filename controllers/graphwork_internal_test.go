@@ -8,6 +8,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	messengerv1alpha1 "github.com/messenger-operator/messenger-operator/api/v1alpha1"
 )
@@ -89,5 +93,41 @@ func TestGraphWork(t *testing.T) {
 	}
 	if calls.Load() != 2 {
 		t.Fatalf("%d calls", calls.Load())
+	}
+}
+
+// A finished check's object goes ahead of the objects already waiting at the default priority
+// (new pages), and waiting reports how long a check without a result has been asked for.
+func TestGraphResultPriority(t *testing.T) {
+	q := priorityqueue.New[reconcile.Request]("graphwork-test")
+	defer q.ShutDown()
+	waitingPage := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "new"}}
+	q.Add(waitingPage)
+	checked := &messengerv1alpha1.MessengerPage{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "checked"}}
+	graphResultHandler.Generic(context.Background(), event.GenericEvent{Object: checked}, q)
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Len() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // the queue takes adds through a buffer
+	}
+	first, priority, _ := q.GetWithPriority()
+	if first.Name != "checked" || priority != graphResultPriority {
+		t.Fatalf("first out: %s at priority %d", first, priority)
+	}
+
+	now := time.Unix(1000, 0)
+	g := newGraphWork[subscriptionResult](func() time.Time { return now })
+	if _, ok := g.waiting(checked); ok {
+		t.Fatal("waiting before any check was asked")
+	}
+	release := make(chan struct{})
+	g.check(checked, [32]byte{1}, time.Hour, time.Minute, func(context.Context) subscriptionResult { <-release; return subscriptionResult{} })
+	now = now.Add(time.Second)
+	if d, ok := g.waiting(checked); !ok || d != time.Second {
+		t.Fatalf("waiting %v %v, want 1s", d, ok)
+	}
+	close(release)
+	<-g.out
+	if _, ok := g.waiting(checked); ok {
+		t.Fatal("waiting after the answer")
 	}
 }

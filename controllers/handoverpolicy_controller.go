@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"context"
+	"sync"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -25,6 +28,10 @@ import (
 type HandoverPolicyReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
+	// Now is the clock of the writes of the pages count; time.Now when nil.
+	Now func() time.Time
+	// written holds, by policy, when this process last wrote its status (servedCountInterval).
+	written sync.Map
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=handoverpolicies,verbs=get;list;watch
@@ -34,6 +41,9 @@ type HandoverPolicyReconciler struct {
 func (r *HandoverPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var policy messengerv1alpha1.HandoverPolicy
 	if err := r.Get(ctx, req.NamespacedName, &policy); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.Delete(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	var pages messengerv1alpha1.MessengerPageList
@@ -63,10 +73,31 @@ func (r *HandoverPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if statusEqual(before, &policy.Status) {
 		return ctrl.Result{}, nil
 	}
+	at := r.now()
+	if last, ok := r.written.Load(req.NamespacedName); ok {
+		// While pages join, a new count alone is written at most every servedCountInterval, as
+		// for apps: nothing waits on it.
+		countOnly := *before
+		countOnly.Pages = policy.Status.Pages
+		if d := servedCountInterval - at.Sub(last.(time.Time)); d > 0 && statusEqual(&countOnly, &policy.Status) {
+			return ctrl.Result{RequeueAfter: d}, nil
+		}
+	}
 	// The patch holds only the status fields that changed: no resourceVersion, so no conflict
 	// with a newer object in the cache.
 	patch := client.MergeFrom(base)
-	return ctrl.Result{}, r.Status().Patch(ctx, &policy, patch)
+	if err := r.Status().Patch(ctx, &policy, patch); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.written.Store(req.NamespacedName, at)
+	return ctrl.Result{}, nil
+}
+
+func (r *HandoverPolicyReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 // statusEqual compares everything but the conditions' transition times, which SetStatusCondition

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -60,6 +61,8 @@ type MessengerAppReconciler struct {
 	PageBatch time.Duration
 	// graph runs the callback checks off the reconcile workers.
 	graph *graphWork[callbackResult]
+	// statusWritten holds, by app, when this process last wrote its status (servedCountInterval).
+	statusWritten sync.Map
 }
 
 // +kubebuilder:rbac:groups=messenger.handover.dev,resources=messengerapps,verbs=get;list;watch
@@ -103,6 +106,7 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.graph.forget(req.NamespacedName)
+			r.statusWritten.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -137,11 +141,15 @@ func (r *MessengerAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if (obs.route.missingAPI || obs.monitor.missingCRD) && (requeue == 0 || r.gatewayAPIRecheck() < requeue) {
 		requeue = r.gatewayAPIRecheck()
 	}
-	if err := r.writeStatus(ctx, app, obs); err != nil {
+	wait, err := r.writeStatus(ctx, app, obs)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
+	}
+	if wait > 0 && (requeue == 0 || wait < requeue) {
+		requeue = wait
 	}
 	logf.FromContext(ctx).V(1).Info("reconciled", "generation", app.Generation)
 	if obs.clash != "" {

@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -91,11 +93,39 @@ func appStatusUpToDate(have, want *messengerv1alpha1.MessengerAppStatus) bool {
 		have.Pages == want.Pages && equality.Semantic.DeepEqual(have.Callback, want.Callback) && conditionsUpToDate(appConditions, have.Conditions, want.Conditions)
 }
 
-// writeStatus applies the app's status when it changed, under FieldManager.
-func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) error {
+// servedCountInterval is the least time between two status writes of an app that change only
+// how many of its pages are served (status.pages and Ready's message): while many pages join,
+// the count is written at most this often, not once per batch of pages. Nothing waits on the
+// count (its pages follow the app's Ready, not its message), and the last count is written at
+// most this much later.
+const servedCountInterval = 2 * time.Second
+
+// onlyServedCount says whether want differs from have only in the count of served pages.
+func onlyServedCount(have, want *messengerv1alpha1.MessengerAppStatus) bool {
+	h := apimeta.FindStatusCondition(have.Conditions, messengerv1alpha1.ConditionReady)
+	w := apimeta.FindStatusCondition(want.Conditions, messengerv1alpha1.ConditionReady)
+	if h == nil || w == nil || h.Status != w.Status || h.Reason != w.Reason {
+		return false
+	}
+	same := *want
+	same.Pages = have.Pages
+	same.Conditions = slices.Clone(want.Conditions)
+	messengerv1alpha1.SetCondition(&same.Conditions, *h)
+	return appStatusUpToDate(have, &same)
+}
+
+// writeStatus applies the app's status when it changed, under FieldManager; a change of only
+// the served count waits for servedCountInterval since the last write (wait says how long).
+func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messengerv1alpha1.MessengerApp, obs *appObservation) (wait time.Duration, err error) {
 	want := r.desiredStatus(app, obs)
 	if appStatusUpToDate(&app.Status, &want) {
-		return nil
+		return 0, nil
+	}
+	key := client.ObjectKeyFromObject(app)
+	if last, ok := r.statusWritten.Load(key); ok && onlyServedCount(&app.Status, &want) {
+		if d := servedCountInterval - r.now().Sub(last.(time.Time)); d > 0 {
+			return d, nil
+		}
 	}
 	ac := messengerv1alpha1ac.MessengerAppStatus().WithObservedGeneration(want.ObservedGeneration).
 		WithConditions(conditionsApply(appConditions, want.Conditions)...).WithPages(want.Pages)
@@ -126,8 +156,9 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 	}
 	if err := r.Status().Apply(ctx, messengerv1alpha1ac.MessengerApp(app.Name, app.Namespace).WithStatus(ac),
 		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return err
+		return 0, err
 	}
+	r.statusWritten.Store(key, r.now())
 	if r.Recorder != nil {
 		readyEvent(r.Recorder, app, app.Status.Conditions, want.Conditions)
 		for _, typ := range []string{messengerv1alpha1.ConditionHTTPRoute, messengerv1alpha1.ConditionMonitoring} {
@@ -136,5 +167,5 @@ func (r *MessengerAppReconciler) writeStatus(ctx context.Context, app *messenger
 			}
 		}
 	}
-	return nil
+	return 0, nil
 }

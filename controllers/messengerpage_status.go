@@ -45,6 +45,9 @@ type observation struct {
 	subscription *subscriptionResult // nil without spec.subscription or when not attempted
 	profile      *profileResult      // nil without spec.profile or when not attempted
 	token        *tokenResult        // nil until the page's credentials are all there
+	// holdStatus: no status write in this pass; the first token check's answer is due
+	// (tokenFirstWait) and will wake the page.
+	holdStatus bool
 	// requeue, when > 0, brings the page back that much later (periodic checks).
 	requeue time.Duration
 }
@@ -178,7 +181,7 @@ func statusUpToDate(have, want *messengerv1alpha1.MessengerPageStatus) bool {
 // stopped listing disappear and the webhook's stay. Events mark the transitions.
 func (r *MessengerPageReconciler) writeStatus(ctx context.Context, page *messengerv1alpha1.MessengerPage, obs *observation) error {
 	want := r.desiredStatus(page, obs)
-	if statusUpToDate(&page.Status, &want) {
+	if obs.holdStatus || statusUpToDate(&page.Status, &want) {
 		return nil
 	}
 	ac := messengerv1alpha1ac.MessengerPage(page.Name, page.Namespace).WithStatus(statusApply(&want))

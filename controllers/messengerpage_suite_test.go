@@ -153,6 +153,7 @@ func TestMessengerPage(t *testing.T) {
 		{"AppJoinWrites", testAppJoinWrites},
 		{"PageToken", testPageToken},
 		{"AppPageToken", testAppPageToken},
+		{"TokenFirstStatus", testTokenFirstStatus},
 		// It installs the PodMonitor CRD into the control plane.
 		{"PodMonitor", testPodMonitor},
 		// Last: it installs the Gateway API CRDs into the control plane.

@@ -24,6 +24,13 @@ import (
 // interval (graphWork).
 const tokenRetry = time.Minute
 
+// tokenFirstWait bounds how long the status write of a page whose token was never checked
+// waits for the first check's answer. A page reads as Current to kstatus before the operator
+// first writes its status anyway (while it waits in the work queue), so this only lengthens that
+// wait, by at most this much: Meta answers debug_token well within it, a closed port at once; an
+// unreachable Graph API gets "Checking" written and its answer later, as before.
+const tokenFirstWait = 2 * time.Second
+
 // tokenResult is the outcome of one debug_token check of the page access token.
 type tokenResult struct {
 	status          metav1.ConditionStatus
@@ -72,6 +79,11 @@ func (r *MessengerPageReconciler) reconcileToken(ctx context.Context, page *mess
 			message: "checking the page access token at Meta (debug_token)", observed: prev}
 		if c := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionTokenValid); c != nil {
 			res.status, res.reason, res.message = c.Status, c.Reason, c.Message
+		} else if waited, ok := r.tokens.waiting(page); ok && waited < tokenFirstWait {
+			// The page's first check: its status waits a moment for the answer (the finished
+			// check wakes the page), so that one write says what Meta said instead of two.
+			obs.holdStatus = true
+			obs.requeueIn(tokenFirstWait - waited)
 		}
 	}
 	if exp := tokenExpiry(res.observed); !exp.IsZero() {

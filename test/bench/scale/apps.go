@@ -146,6 +146,7 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 			note("profile of the API server in the app phase (30 s from the pages' creates): %s", path)
 		}()
 	}
+	t1 := time.Now()
 	if err := createAllThen(ctx, c, pages, func(o client.Object) {
 		if _, ok := o.(*v1alpha1.MessengerPage); ok {
 			tl.createdAt(o.GetNamespace(), o.GetName(), time.Now())
@@ -153,6 +154,8 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 	}); err != nil {
 		return 0, stop, err
 	}
+	note("app phase: the apps' Roles there and their webhooks started %s after the first create; the pages and their Secrets created in the next %s",
+		t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
 	// A webhook that exits (a listen port taken meanwhile by another process) would leave its
 	// app's pages waiting until the timeout: the phase ends at once, with its output.
 	wctx, cancel := context.WithCancel(ctx)
@@ -168,7 +171,7 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 			}
 		}()
 	}
-	t1, err := until(wctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
+	tReady, err := until(wctx, "app pages Ready", n, 20*time.Minute, func() int { return w.readyPages(ctx, appsPrefix) })
 	if err != nil {
 		if p := exited.Load(); p != nil {
 			return 0, stop, fmt.Errorf("an app webhook exited; its output (tail):\n%s", tail(p.Output(), 20))
@@ -187,5 +190,5 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 		note("app webhooks' requests until every page was Ready: %d (%s), mean latency %s; by resource: %s",
 			total(hc), verbs(hc), hooks.meanLatency(), verbs(hooks.takeResources()))
 	}
-	return t1.Sub(t0), stop, nil
+	return tReady.Sub(t0), stop, nil
 }
