@@ -7,7 +7,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -19,10 +18,7 @@ import (
 // While pages join, a policy's new pages count is written at most once per servedCountInterval
 // (the reconcile asks to come back when it is due); a change of its validity at once.
 func TestPolicyCountWrites(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := messengerv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := apiScheme(t)
 	policy := &messengerv1alpha1.HandoverPolicy{ObjectMeta: metav1.ObjectMeta{Name: "support", Namespace: "ns", Generation: 1}}
 	patches := 0
 	c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).WithObjects(policy).

@@ -19,10 +19,7 @@ import (
 // servedCountInterval; any other change is written at once, and the last count comes after the
 // interval.
 func TestAppServedCountWrites(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := messengerv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := apiScheme(t)
 	var applies []string
 	c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).Build(), interceptor.Funcs{
 		SubResourceApply: func(_ context.Context, _ client.Client, sub string, _ runtime.ApplyConfiguration, _ ...client.SubResourceApplyOption) error {
@@ -74,4 +71,14 @@ func TestAppServedCountWrites(t *testing.T) {
 	if wait := write(stalled); wait != 0 || len(applies) != 3 {
 		t.Fatalf("a stall right after a write: wait %v, %d writes", wait, len(applies))
 	}
+}
+
+// apiScheme is a scheme of this API's types, for fake clients.
+func apiScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := messengerv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return scheme
 }

@@ -95,14 +95,8 @@ func (p *countingProxy) count(r *http.Request) string {
 
 // resourceOf names a request's resource as RBAC does: "secrets", "messengerpages/status".
 func resourceOf(path string) string {
-	segs := splitPath(path)
-	var rest []string
-	switch {
-	case len(segs) >= 2 && segs[0] == "api":
-		rest = segs[2:]
-	case len(segs) >= 3 && segs[0] == "apis":
-		rest = segs[3:]
-	default:
+	rest, ok := afterGroupVersion(path)
+	if !ok {
 		return path
 	}
 	if len(rest) >= 2 && rest[0] == "namespaces" && len(rest) > 2 {
@@ -133,14 +127,8 @@ func (p *countingProxy) meanLatency() time.Duration {
 // isCollection: /api/v1/namespaces/NS/secrets or /apis/G/V/namespaces/NS/kind (an even number of
 // segments after the group version), or a cluster-wide /apis/G/V/kind.
 func isCollection(path string) bool {
-	segs := splitPath(path)
-	var rest []string
-	switch {
-	case len(segs) >= 2 && segs[0] == "api":
-		rest = segs[2:]
-	case len(segs) >= 3 && segs[0] == "apis":
-		rest = segs[3:]
-	default:
+	rest, ok := afterGroupVersion(path)
+	if !ok {
 		return false
 	}
 	if len(rest) >= 2 && rest[0] == "namespaces" {
@@ -150,6 +138,18 @@ func isCollection(path string) bool {
 		rest = rest[2:]
 	}
 	return len(rest) == 1
+}
+
+// afterGroupVersion is the path's segments after /api/V or /apis/G/V; false for another path.
+func afterGroupVersion(path string) ([]string, bool) {
+	segs := splitPath(path)
+	switch {
+	case len(segs) >= 2 && segs[0] == "api":
+		return segs[2:], true
+	case len(segs) >= 3 && segs[0] == "apis":
+		return segs[3:], true
+	}
+	return nil, false
 }
 
 func splitPath(p string) []string {
