@@ -120,7 +120,8 @@ func (r *Runner) acceptJournaled(evs []handover.Event, sizes []int64, now time.T
 		}
 		r.metrics.event(&evs[i])
 		if rec.Forwarded {
-			// The thread's holder handles it in its turn (it takes it with its next commit).
+			// The thread's holder handles it in its turn (it takes it with its next commit, release
+			// or lease renewal).
 			r.disp.release(1, sizes[i])
 			js.forwarded.Inc()
 			continue
