@@ -164,17 +164,7 @@ func (j *Journal) Record(ctx context.Context, evs []handover.Event, keys []strin
 }
 
 // Done forgets a handled event (acknowledged and deleted, one round trip).
-func (j *Journal) Done(ctx context.Context, ids ...string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := j.s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, j.stream, journalGroup, ids...)
-		p.XDel(ctx, j.stream, ids...)
-		return nil
-	})
-	return err
-}
+func (j *Journal) Done(ctx context.Context, ids ...string) error { return j.s.drop(ctx, ids...) }
 
 // Touch tells the other replicas that this one still works on ids (their idle time restarts),
 // so that a long queue is not mistaken for a dead replica.

@@ -237,6 +237,20 @@ func (s *Redis) turn(ctx context.Context, vals []any) ([]JournalEntry, bool, err
 	return s.entries(ctx, pairs), kept == 1, nil
 }
 
+// drop acknowledges and deletes journal entries (one round trip).
+func (s *Redis) drop(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	stream := s.Key("events")
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, stream, journalGroup, ids...)
+		p.XDel(ctx, stream, ids...)
+		return nil
+	})
+	return err
+}
+
 // entries reads forwarded events (id, event, ...). An unreadable event (another version's
 // format) is dropped from the journal rather than handled or left to loop.
 func (s *Redis) entries(ctx context.Context, pairs []string) []JournalEntry {
@@ -244,8 +258,7 @@ func (s *Redis) entries(ctx context.Context, pairs []string) []JournalEntry {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		e := JournalEntry{ID: pairs[i]}
 		if json.Unmarshal([]byte(pairs[i+1]), &e.Event) != nil {
-			_ = s.c.XAck(ctx, s.Key("events"), journalGroup, e.ID).Err()
-			_ = s.c.XDel(ctx, s.Key("events"), e.ID).Err()
+			_ = s.drop(ctx, e.ID)
 			continue
 		}
 		out = append(out, e)
