@@ -149,16 +149,21 @@ func (g *graphWork[R]) run(key types.NamespacedName, j *graphJob[R], wake client
 	g.out <- event.GenericEvent{Object: wake}
 }
 
-// waiting says how long obj's check of its current inputs has been asked for without a result;
-// false when it has one, or none was asked.
-func (g *graphWork[R]) waiting(obj client.Object) (time.Duration, bool) {
+// waiting says how long obj's check of its current inputs has been asked for without a result
+// (ok); when the check has answered, its result instead: a check that answers at once may finish
+// between check and waiting, and its answer must not read as "never asked".
+func (g *graphWork[R]) waiting(obj client.Object) (res *R, waited time.Duration, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	j := g.jobs[client.ObjectKeyFromObject(obj)]
-	if j == nil || j.done {
-		return 0, false
+	switch {
+	case j == nil:
+		return nil, 0, false
+	case j.done:
+		r := j.result
+		return &r, 0, false
 	}
-	return g.now().Sub(j.asked), true
+	return nil, g.now().Sub(j.asked), true
 }
 
 // forget drops an object's state (deleted, or no longer checked).

@@ -72,18 +72,24 @@ func (r *MessengerPageReconciler) reconcileToken(ctx context.Context, page *mess
 		return res
 	})
 	obs.requeueIn(next)
+	known := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionTokenValid)
+	if res == nil && known == nil {
+		// The page's first check: its status waits a moment for the answer (the finished check
+		// wakes the page), so that one write says what Meta said instead of two.
+		var waited time.Duration
+		var pending bool
+		if res, waited, pending = r.tokens.waiting(page); pending && waited < tokenFirstWait {
+			obs.holdStatus = true
+			obs.requeueIn(tokenFirstWait - waited)
+		}
+	}
 	if res == nil {
 		// No answer in this process yet (a restarted operator): what the status says stays until
 		// the check tells otherwise, so a restart writes nothing to unchanged pages.
 		res = &tokenResult{status: metav1.ConditionUnknown, reason: messengerv1alpha1.ReasonChecking,
 			message: "checking the page access token at Meta (debug_token)", observed: prev}
-		if c := apimeta.FindStatusCondition(page.Status.Conditions, messengerv1alpha1.ConditionTokenValid); c != nil {
-			res.status, res.reason, res.message = c.Status, c.Reason, c.Message
-		} else if waited, ok := r.tokens.waiting(page); ok && waited < tokenFirstWait {
-			// The page's first check: its status waits a moment for the answer (the finished
-			// check wakes the page), so that one write says what Meta said instead of two.
-			obs.holdStatus = true
-			obs.requeueIn(tokenFirstWait - waited)
+		if known != nil {
+			res.status, res.reason, res.message = known.Status, known.Reason, known.Message
 		}
 	}
 	if exp := tokenExpiry(res.observed); !exp.IsZero() {
