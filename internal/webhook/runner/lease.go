@@ -97,6 +97,9 @@ func (r *Runner) holdLease(q *userQueue) bool {
 
 // renew takes or renews q's lease (one round trip). A new token means the lease had been lost:
 // the state read with it replaces the cached one. The events forwarded to the holder join q.
+// A token this replica is giving back (a retired queue's release in flight, or one whose
+// outcome is unknown) is not held: the release may land right after, so q waits and tries
+// again, and gets a new token once the lease is gone (or this one again when it was kept).
 func (r *Runner) renew(q *userQueue) bool {
 	at := time.Now()
 	ctx, cancel := r.storeCtx()
@@ -104,6 +107,10 @@ func (r *Runner) renew(q *userQueue) bool {
 	cancel()
 	if r.journal != nil {
 		r.journal.failed(err)
+	}
+	if ok && r.released.dead(q.user, l.Token) {
+		r.takeForwarded(fwd)
+		ok = false
 	}
 	if !ok {
 		q.lease = nil
