@@ -136,6 +136,12 @@ func (d *deliverer) next(appID string, wake chan struct{}) work {
 			d.mu.Unlock()
 			return work{}
 		}
+		// The clock's move signal is taken before the clock is read: a move in between wakes
+		// this wait instead of being missed (a retry due then would wait for wall time).
+		var moved <-chan struct{}
+		if mw, ok := d.s.clock.(moveWatcher); ok {
+			moved = mw.moved()
+		}
 		now := d.s.clock.Now()
 		if r := d.popDueLocked(appID, now); r != nil {
 			d.retrying++
@@ -151,10 +157,6 @@ func (d *deliverer) next(appID string, wake chan struct{}) work {
 			// Wall time moves the real and offset clocks; a manual clock wakes us through moved.
 			timer = time.NewTimer(max(due.Sub(now), time.Millisecond))
 			fire = timer.C
-		}
-		var moved <-chan struct{}
-		if mw, ok := d.s.clock.(moveWatcher); ok {
-			moved = mw.moved()
 		}
 		d.mu.Unlock()
 		select {

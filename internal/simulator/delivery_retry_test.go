@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -199,5 +200,45 @@ func TestNeverDisabledBodyGivenUpAfter36Hours(t *testing.T) {
 	}
 	if !e.subscribed(botName) || len(e.sim.Transcript().Kinds(StepDisabled)) != 0 {
 		t.Fatal("disabled although DisableAfter < 0")
+	}
+}
+
+// racingClock moves forward by step inside the first moved call after it is armed: a move that
+// lands between a worker's reading of the clock and its wait, which a manual clock's Advance from
+// another goroutine can do at any time.
+type racingClock struct {
+	*ManualClock
+	armed atomic.Bool
+	step  time.Duration
+}
+
+func (c *racingClock) moved() <-chan struct{} {
+	if c.armed.CompareAndSwap(true, false) {
+		c.Advance(c.step)
+	}
+	return c.ManualClock.moved()
+}
+
+// A late attempt that falls due by a move of the clock while the app's worker is between reading
+// the clock and waiting is still made.
+func TestLateRetryDueByAMoveDuringTheWorkersWait(t *testing.T) {
+	rc := &racingClock{step: time.Minute}
+	e := newEnv(t, func(o *Options) {
+		o.MaxDeliveryAttempts = 1
+		rc.ManualClock = o.Clock.(*ManualClock)
+		o.Clock = rc
+	})
+	// The bot's worker alone: the move must meet its wait, not another app's.
+	e.wantOK(e.call("DELETE", "/v25.0/me/subscribed_apps", e.token(crmName), nil))
+	e.bot.setAnswer(func(n int) (int, time.Duration) { return 502, 0 })
+	e.say("hi")
+	e.bot.setAnswer(nil)
+	e.idleUntil(func() bool { return e.sim.PendingRetries(botName) == 1 })
+	time.Sleep(20 * time.Millisecond) // the worker parks (without it the race may just not happen)
+	rc.armed.Store(true)
+	e.sim.dq.kick() // wakes the worker without moving the clock: its next wait meets the move
+	e.idleUntil(func() bool { return len(e.sim.Deliveries(botName)) == 2 })
+	if d := e.sim.Deliveries(botName); !d[1].OK || d[1].Attempt != 2 {
+		t.Fatalf("deliveries = %+v", d)
 	}
 }
