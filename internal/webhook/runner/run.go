@@ -34,10 +34,18 @@ func (r *Runner) runQueue(q *userQueue) {
 		if !r.holdLease(q) {
 			return // another replica acts on the thread; q now belongs to its timer
 		}
+		if q.lease != nil {
+			// Dead from the moment the queue may retire: a new queue of the thread, made once
+			// this one is gone, must not take the token that releaseLease is about to give back.
+			r.released.note(q.user, q.lease.Token)
+		}
 		w, ok := r.disp.next(q)
 		if !ok {
 			r.releaseLease(q)
 			return
+		}
+		if q.lease != nil {
+			r.released.kept(q.user, q.lease.Token)
 		}
 		q.busy, q.size, q.jid, q.left, q.repeat, q.dirty = true, w.size, w.jid, false, w.claimed, false
 		if w.tick {
