@@ -6,7 +6,8 @@
 # with each target and pass/miss.
 #
 # Environment: VEGETA (the pinned binary; the Makefile sets it), BENCH_PAGES (1000), BENCH_APPS (10: MessengerApps of the app phase),
-# BENCH_STANDALONE (0 skips the scale part's phase of standalone pages),
+# BENCH_STANDALONE (0 skips the scale part's phase of standalone pages), BENCH_FLOOR (0 skips the
+# scale part's last phase: the app pages' required writes replayed with no operator and no webhook),
 # BENCH_STEADY (60s), BENCH_DURATION of each load run (10s), BENCH_WORKERS (64),
 # BENCH_ROUNDS of the throughput runs, bare and webhook alternating (2), BENCH_PEERS (a directory
 # of outside peer tools: a Go module with cmd/fakegraph and cmd/barehttp, and webhook-vs-peers.sh
@@ -473,7 +474,7 @@ scale() {
   fi
   grep -v '^ROW|' "$tmp/scale.err" >&2 || true
   grep '^ROW|' "$tmp/scale.out" >>"$rows"
-  echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces (the app phase: $pages MessengerPages over ${BENCH_APPS:-10} MessengerApps, one per namespace, a webhook process per app in cluster mode standing in for its pod, acting as the app's ServiceAccount; each page's steps to Ready, as the bench's watch saw them, in its progress lines and one row); the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster" >>"$notes"
+  echo "scale: kwok cluster (kube-apiserver, etcd, kube-controller-manager, kube-scheduler from bin/k8s; --disable-qps-limits), $pages objects per phase in 10 namespaces (the app phase: $pages MessengerPages over ${BENCH_APPS:-10} MessengerApps, one per namespace, a webhook process per app in cluster mode standing in for its pod, acting as the app's ServiceAccount; each page's steps to Ready, as the bench's watch saw them, in its progress lines and one row); the operator (./cmd/manager, default flags) as a process whose API requests are counted by a proxy; propagation: ./cmd/webhook in cluster mode on the same cluster; last, with the operator and the app webhooks stopped, the floor: the app pages replayed in new namespaces by the bench alone (each page's Secret and page created, its Served and its operator status applied as the app phase ended them, 32 clients), the least API work the design needs, as a lower bound of the app pages' ratio" >>"$notes"
 }
 
 # ha: two webhook replicas sharing a redis-server (the Redis store: each delivery recorded in the
@@ -526,13 +527,33 @@ ha() {
     acked=$(( acked + $(echo "$line" | awk '{print $5}') )); sent=$(( sent + sends1 - sends0 )); lost=$(( lost + $(timeouts "$line") ))
     [ -z "$fixed" ] || awk -v a="$(echo "$line" | awk '{print $3}')" -v b="$(echo "$fixed" | awk '{print $3}')" 'BEGIN{exit !(a<b)}' && fixed=$line
   done
+  # (c) The same two processes with nothing shared (the memory store: not a valid setup for two
+  # replicas, a ceiling): what any shared store can reach at most, in the same run.
+  local mem=() best_mem=0
+  for i in 1 2; do
+    h=127.0.0.1:$(freeport) p=127.0.0.1:$(freeport)
+    "$tmp/bin/webhook" --manifests "$tmp/hamanifests" --page bench/acme --replica-name "mem$i" --listen "$h" \
+      --probe-addr "$p" --log-level warn >"$tmp/mem$i.log" 2>&1 & pids+=($!)
+    waitready "http://$p/readyz" || { cat "$tmp/mem$i.log" >&2; return 1; }
+    mem+=("$h")
+  done
+  for r in $(seq 1 "$rounds"); do
+    "$loadkit" targets -from "$from" -n "$per" -url "http://${mem[0]}/webhook" >"$tmp/ha0.targets"
+    "$loadkit" targets -from "$(( from + per ))" -n "$per" -url "http://${mem[1]}/webhook" >"$tmp/ha1.targets"
+    paste -d '\n' "$tmp/ha0.targets" "$tmp/ha1.targets" >"$tmp/ha.targets"; from=$(( from + 2 * per ))
+    line=$(attack "hamem$r" "$tmp/ha.targets"); say "2 replicas, memory store, round $r: $line"
+    drain
+    awk -v a="${line%% *}" -v b="$best_mem" 'BEGIN{exit !(a>b)}' && best_mem=${line%% *}
+  done
   local s="6 webhook replicas + Redis" ratio
   ratio=$(awk -v a="$best_hook" -v b="$best_bare" 'BEGIN{printf "%.2f", a/b}')
-  echo "replicas + Redis: the ingest load of part 1, round-robin over two webhook processes (standalone mode) sharing one redis-server (appendonly yes, appendfsync always) on the same machine; (a) $workers workers, best of $rounds against the bare server in the same run; (b) at half of (a), best p99 of $rounds" >>"$notes"
+  echo "replicas + Redis: the ingest load of part 1, round-robin over two webhook processes (standalone mode) sharing one redis-server (appendonly yes, appendfsync always) on the same machine; (a) $workers workers, best of $rounds against the bare server in the same run; (b) at half of (a), best p99 of $rounds; (c) as (a), two more processes of the same build on the memory store, sharing nothing" >>"$notes"
   row "$s" "(a) 2 replicas + Redis: max throughput" "$best_hook req/s (bare $best_bare req/s)" "" ""
   row "$s" "(a) 2 replicas + Redis / bare" "${ratio}x" ">= 0.35x" "$(passmiss "$ratio >= 0.35")"
   row "$s" "(b) at $rate req/s: p50 / p99" "$(echo "$fixed" | awk '{printf "%s ms / %s ms (%s%% ok)", $2, $3, $4}')" "p99 <= 25 ms" "$(passmiss "$(echo "$fixed" | awk '{print $3}') <= 25")"
   row "$s" "Send API calls / events acknowledged (+ client timeouts)" "$sent / $acked (+ $lost)" "one each" "$(passmiss "$sent >= $acked && $sent <= $acked + $lost")"
+  row "$s" "(c) the same 2 processes sharing nothing (memory store; the ceiling of any shared store) / bare" \
+    "$(awk -v a="$best_mem" -v b="$best_bare" 'BEGIN{printf "%.2fx (%d req/s)", a/b, a}')" "" ""
 }
 
 # A part that fails leaves a row saying so; the others still run.

@@ -35,6 +35,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "policy updates for the propagation figure")
 	apps := flag.Int("apps", envInt("BENCH_APPS", 10), "MessengerApps the app phase spreads its pages over (env BENCH_APPS; 0: no app phase)")
 	standalone = flag.Bool("standalone", os.Getenv("BENCH_STANDALONE") != "0", "run the phase of standalone pages (env BENCH_STANDALONE=0 skips it)")
+	floor = flag.Bool("floor", os.Getenv("BENCH_FLOOR") != "0", "at the end, replay the app phase's required writes with no operator and no webhook running (env BENCH_FLOOR=0 skips it)")
 	reconciles = flag.Int("reconciles", envInt("BENCH_RECONCILES", 0), "the operator's --max-concurrent-reconciles (env BENCH_RECONCILES; 0: its default)")
 	managerPath = flag.String("manager", "", "the manager binary (default: built from ./cmd/manager)")
 	webhookPath = flag.String("webhook", "", "the webhook binary (default: built from ./cmd/webhook)")
@@ -159,8 +160,8 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	var appsTook time.Duration
 	var appPhase map[string]int
 	var steps []stepTimes
+	stopApps := func() {}
 	if apps > 0 {
-		var stopApps func()
 		appsTook, stopApps, err = appsPhase(ctx, cl, w, webhookBin, n, apps, tl)
 		defer stopApps()
 		if err != nil {
@@ -240,6 +241,24 @@ func run(ctx context.Context, n int, steady time.Duration, nodes, rounds, apps i
 	med, worst := took[len(took)/2], took[len(took)-1]
 	row("4 policy propagation", fmt.Sprintf("HandoverPolicy update to new answer, median / max of %d (cluster mode)", len(took)),
 		fmt.Sprintf("%s / %s", ms(med), ms(worst)), "< 1 s", passMiss(worst < time.Second))
+
+	if *floor && apps > 0 {
+		// Nothing but the bench may write the replayed pages.
+		stopApps()
+		_ = mgr.Stop(20 * time.Second)
+		var machine0 float64
+		var cluster0 map[string]float64
+		took, err := floorPhase(ctx, c, w, apps, func() { machine0, _ = machineCPU(); cluster0 = clusterCPU(cl.Name) })
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		machine1, _ := machineCPU()
+		r := took.Seconds() / base.Seconds()
+		note("floor: the app phase's %d pages replayed (Secret and page created, Served and the operator's status applied) and Ready in %s, %.2fx the baseline; CPU time of the cluster's processes %s; the whole machine %.1f s of %.1f s",
+			n, took.Round(time.Millisecond), r, cpuSince(cluster0, clusterCPU(cl.Name)), machine1-machine0, took.Seconds()*float64(cores))
+		row("3 operator scale", "the same pages' required writes alone, no operator, no webhook (a lower bound of the app pages' time)", secs(took), "", "")
+		row("3 operator scale", "required writes alone / baseline", fmt.Sprintf("%.2fx", r), "", "")
+	}
 	return nil
 }
 
@@ -247,7 +266,7 @@ var (
 	managerPath, webhookPath *string
 	managerLog               *string
 	reconciles               *int
-	standalone               *bool
+	standalone, floor        *bool
 )
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
