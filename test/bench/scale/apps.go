@@ -44,6 +44,39 @@ func appPage(ns string, i int, appName, policyName string) *v1alpha1.MessengerPa
 	}
 }
 
+// appNamespaces creates the namespaces prefix0 to prefix<apps-1> and their policies: what the app
+// phase has before its clock starts.
+func appNamespaces(ctx context.Context, c client.Client, prefix string, apps int) error {
+	var objs []client.Object
+	for i := range apps {
+		objs = append(objs, namespace(fmt.Sprintf("%s%d", prefix, i)))
+	}
+	if err := createAll(ctx, c, objs); err != nil {
+		return err
+	}
+	objs = objs[:0]
+	for i := range apps {
+		ns := fmt.Sprintf("%s%d", prefix, i)
+		for j := range policiesPer {
+			objs = append(objs, policy(ns, fmt.Sprintf("policy-%d", j), fmt.Sprintf("Welcome from policy %d", j)))
+		}
+	}
+	return createAll(ctx, c, objs)
+}
+
+// appObjects are the apps app-0 to app-<apps-1>, one in each namespace of the prefix, and their
+// Secrets.
+func appObjects(prefix string, apps int) []client.Object {
+	var objs []client.Object
+	for i := range apps {
+		ns, name := fmt.Sprintf("%s%d", prefix, i), fmt.Sprintf("app-%d", i)
+		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: ns},
+			StringData: map[string]string{"appSecret": "appsecret", "verifyToken": "bench-verify"}},
+			app(ns, name, i, "http://127.0.0.1:1"))
+	}
+	return objs
+}
+
 // appsPhase creates apps MessengerApps, one per namespace, and n MessengerPages spread over them,
 // and returns the time from the first create to every page Ready. kwok runs no containers, so
 // one webhook process per app, in cluster mode, stands in for the app's pod: it is what marks
@@ -60,32 +93,10 @@ func appsPhase(ctx context.Context, cl *testenv.Cluster, w *watcher, webhookBin 
 			_ = p.Stop(10 * time.Second)
 		}
 	}
-	var objs []client.Object
-	for i := range apps {
-		ns := fmt.Sprintf("%s%d", appsPrefix, i)
-		objs = append(objs, namespace(ns))
-	}
-	if err := createAll(ctx, c, objs); err != nil {
+	if err := appNamespaces(ctx, c, appsPrefix, apps); err != nil {
 		return 0, stop, err
 	}
-	objs = objs[:0]
-	for i := range apps {
-		ns := fmt.Sprintf("%s%d", appsPrefix, i)
-		for j := range policiesPer {
-			objs = append(objs, policy(ns, fmt.Sprintf("policy-%d", j), fmt.Sprintf("Welcome from policy %d", j)))
-		}
-	}
-	if err := createAll(ctx, c, objs); err != nil {
-		return 0, stop, err
-	}
-	objs = objs[:0]
-	for i := range apps {
-		ns := fmt.Sprintf("%s%d", appsPrefix, i)
-		name := fmt.Sprintf("app-%d", i)
-		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: ns},
-			StringData: map[string]string{"appSecret": "appsecret", "verifyToken": "bench-verify"}},
-			app(ns, name, i, "http://127.0.0.1:1"))
-	}
+	objs := appObjects(appsPrefix, apps)
 	pages := make([]client.Object, 0, 2*n)
 	for i := range n {
 		ns := fmt.Sprintf("%s%d", appsPrefix, i%apps)

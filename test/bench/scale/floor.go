@@ -45,34 +45,12 @@ func floorPhase(ctx context.Context, c client.Client, w *watcher, apps int, star
 	floorNS := func(ns string) string { return floorPrefix + strings.TrimPrefix(ns, appsPrefix) }
 
 	// Before the clock, as in the app phase: the namespaces and their policies.
-	var objs []client.Object
-	for i := range apps {
-		objs = append(objs, namespace(fmt.Sprintf("%s%d", floorPrefix, i)))
-	}
-	if err := createAll(ctx, c, objs); err != nil {
+	if err := appNamespaces(ctx, c, floorPrefix, apps); err != nil {
 		return 0, err
 	}
-	objs = objs[:0]
-	for i := range apps {
-		ns := fmt.Sprintf("%s%d", floorPrefix, i)
-		for j := range policiesPer {
-			objs = append(objs, policy(ns, fmt.Sprintf("policy-%d", j), fmt.Sprintf("Welcome from policy %d", j)))
-		}
-	}
-	if err := createAll(ctx, c, objs); err != nil {
-		return 0, err
-	}
-
 	started()
 	t0 := time.Now()
-	objs = objs[:0]
-	for i := range apps {
-		ns, name := fmt.Sprintf("%s%d", floorPrefix, i), fmt.Sprintf("app-%d", i)
-		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: ns},
-			StringData: map[string]string{"appSecret": "appsecret", "verifyToken": "bench-verify"}},
-			app(ns, name, i, "http://127.0.0.1:1"))
-	}
-	if err := createAll(ctx, c, objs); err != nil {
+	if err := createAll(ctx, c, appObjects(floorPrefix, apps)); err != nil {
 		return 0, err
 	}
 	work := make(chan *v1alpha1.MessengerPage)
